@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// End-to-end tests start a private sshd and run real rsync transfers: they
+// need longer timeouts than unit tests, and separate processes (forks) so a
+// test file's sshd and signal handlers stay its own.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+  },
+});
