@@ -1,0 +1,30 @@
+import type { Command } from 'commander';
+
+export interface CheckOptions {
+  policy: string;
+  policyDir: string;
+  json?: boolean;
+  client?: string;
+  user?: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command('check')
+    .description('show what the gate would decide for a command, without running anything')
+    .requiredOption('--policy <name|path>', 'policy name (in --policy-dir) or absolute path')
+    .option('--policy-dir <dir>', 'where policy names are looked up', '/etc/gatekeeper/policies')
+    .option('--json', 'print one JSON object {decision, reason, argv, policy}')
+    .option('--client <addr>', 'client address to check the policy\'s "from" list against')
+    .option('--user <name>', 'the SSH user', 'root')
+    .argument('<command...>', "the command as the client sends it (SSH_ORIGINAL_COMMAND); put it after --, quoted")
+    .addHelpText('after', `
+Example:
+  gatekeeper check --policy system-backup -- 'rsync --server --sender -vlogDtprxze.iLsfxCIvu --numeric-ids . /'
+
+Exit status: 0 allowed, 77 refused, 78 configuration error.`)
+    .action(async (words: string[], opts: CheckOptions) => {
+      const { runCheck } = await import('./index.js');
+      process.exitCode = await runCheck(words.join(' '), opts);
+    });
+}

@@ -1,0 +1,42 @@
+// `gatekeeper check`: the gate's decision for a command, printed, never run.
+import { evaluate } from '../evaluate.js';
+import { realFacts } from '../facts.js';
+import { loadPolicy } from '../policy/load.js';
+import { EX_CONFIG, EX_NOPERM, EX_OK, GatekeeperError } from '../exit.js';
+import { quoteWords } from '../shell/tokenize.js';
+import type { Session } from '../session.js';
+import type { CheckOptions } from './command.js';
+
+export async function runCheck(command: string, opts: CheckOptions): Promise<number> {
+  let loaded;
+  try {
+    loaded = await loadPolicy(opts.policy, { policyDir: opts.policyDir });
+  } catch (e) {
+    if (!(e instanceof GatekeeperError)) throw e;
+    if (opts.json) process.stdout.write(`${JSON.stringify({ decision: 'error', reason: e.message, argv: null, policy: opts.policy })}\n`);
+    else process.stderr.write(`gatekeeper: configuration error: ${e.message}\n`);
+    return e.exitCode;
+  }
+  const session: Session = {
+    originalCommand: command,
+    client: opts.client ? { addr: opts.client, port: 0 } : null,
+    server: null,
+    user: opts.user ?? 'root',
+    userAuthFile: null,
+  };
+  const { policy } = loaded;
+  const d = evaluate(session, policy, realFacts(policy.rsync, policy.root !== '/' && policy.confineRoot === 'auto'));
+  const decision = d.verdict === 'allow' ? 'allow' : 'deny';
+  if (opts.json) {
+    const out: Record<string, unknown> = { decision, reason: d.reason, argv: d.argv, policy: loaded.file };
+    if (d.verdict === 'deny') out.code = d.code;
+    if (d.verdict === 'allow' && d.waived.length) out.wouldDeny = d.waived.map((r) => r.reason);
+    process.stdout.write(`${JSON.stringify(out)}\n`);
+  } else {
+    process.stdout.write(`${decision === 'allow' ? 'ALLOW' : 'DENY'}  (policy ${loaded.file})\n`);
+    process.stdout.write(`reason: ${d.reason}\n`);
+    if (d.argv && d.argv.length) process.stdout.write(`${decision === 'allow' ? 'would run' : 'would have run'}: ${quoteWords(d.argv)}${d.verdict === 'allow' ? `\n   in: ${d.cwd}` : ''}\n`);
+    if (d.verdict === 'allow' && d.waived.length) process.stdout.write(`permissive policy waived: ${d.waived.map((r) => r.reason).join('; ')}\n`);
+  }
+  return decision === 'allow' ? EX_OK : d.verdict === 'deny' && d.code === 'config' ? EX_CONFIG : EX_NOPERM;
+}

@@ -1,0 +1,29 @@
+// The admin-facing face: one commander subcommand per command folder. The
+// gate itself is dispatched in main.ts before this file loads.
+import { Command } from 'commander';
+import { register as registerGate } from './gate/command.js';
+import { register as registerCheck } from './check/command.js';
+import { register as registerPolicy } from './policy/command.js';
+import { register as registerAudit } from './audit/command.js';
+import { register as registerInstall } from './install/command.js';
+import { register as registerDoctor } from './doctor/command.js';
+import { VERSION } from './version.js';
+
+export async function runCli(argv: string[]): Promise<void> {
+  const program = new Command('gatekeeper')
+    .description('Forced-command gatekeeper for rsync backups over SSH')
+    .version(VERSION)
+    .showHelpAfterError()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .exitOverride((err) => {
+      // commander's own errors (unknown option, missing argument) are usage errors.
+      process.exit(err.exitCode === 0 ? 0 : 64);
+    });
+  registerGate(program);
+  registerCheck(program);
+  registerPolicy(program);
+  registerAudit(program);
+  registerInstall(program);
+  registerDoctor(program);
+  await program.parseAsync(argv);
+}

@@ -1,0 +1,352 @@
+// The decision: a pure function of (session, parsed command, policy, facts).
+// Facts are the few filesystem answers it needs (realpath, directory listings
+// for globs, what the rsync build supports), passed in so that the decision
+// can be tested without touching the machine and so the runner owns all I/O.
+import type { Session } from './session.js';
+import type { Policy } from './policy/schema.js';
+import type { ParsedCommand, ParsedOption } from './rsync/grammar.js';
+import { knownOption, namesOf, type Risk, type RsyncOption } from './rsync/options.js';
+import { addressInList } from './net.js';
+
+export interface FsView {
+  /** Canonical path of an existing file, or null when it does not exist. */
+  realpath(path: string): string | null;
+  /** Names in a directory (without . and ..), or null when it is not a readable directory. */
+  readdir(path: string): string[] | null;
+}
+
+export interface Facts {
+  fs: FsView;
+  /** The policy's rsync understands --confine-root and --drop-D (rsync >= 3.5). */
+  confineRootSupported: boolean;
+}
+
+/** A refusal the policy could lift (access, delete, options ...); permissive mode waives these. */
+export interface Refusal {
+  code: RefusalCode;
+  reason: string;
+  /** Option names concerned, for `audit --suggest`. */
+  options?: string[];
+}
+
+export type RefusalCode =
+  | 'access'
+  | 'delete-refused'
+  | 'overwrite-refused'
+  | 'follow-links-refused'
+  | 'option-not-allowed'
+  | 'option-denied'
+  | 'from'
+  | 'daemon-only'
+  | 'not-daemon-policy'
+  | 'path-outside-root'
+  | 'glob-too-broad';
+
+export type Decision =
+  | {
+      verdict: 'allow';
+      /** What runs: [rsync, --server, ...]; empty for the `true` connectivity check. */
+      argv: string[];
+      /** Directory rsync starts in (the policy root). */
+      cwd: string;
+      reason: string;
+      /** Refusals waived because the policy is permissive (enforce: false). */
+      waived: Refusal[];
+    }
+  | { verdict: 'deny'; code: string; reason: string; options?: string[]; argv: string[] | null };
+
+const MAX_GLOB_MATCHES = 10000;
+
+export function decide(session: Session, command: ParsedCommand, policy: Policy, facts: Facts): Decision {
+  const soft: Refusal[] = [];
+  const addSoft = (r: Refusal) => soft.push(r);
+
+  if (policy.from && policy.from.length > 0) {
+    const addr = session.client?.addr;
+    if (!addr || !addressInList(addr, policy.from)) {
+      addSoft({ code: 'from', reason: `client address ${addr ?? '(unknown: no SSH_CONNECTION)'} is not in the policy's "from" list` });
+    }
+  }
+
+  if (command.kind === 'true') {
+    if (!policy.allowTrue) return deny('not-rsync', 'the connectivity check "true" is disabled by this policy (allowTrue: false)', null);
+    return finish(soft, policy, [], '/', 'connectivity check "true": nothing runs');
+  }
+
+  if (command.kind === 'daemon') {
+    if (!policy.daemon) {
+      return deny('always-refused', 'option --daemon is refused: this policy is not a daemon policy (add a `daemon: { config: /etc/rsyncd.conf }` block to serve rsync modules over ssh)', null, ['--daemon']);
+    }
+    const argv = [policy.rsync, '--server', '--daemon', `--config=${policy.daemon.config}`, '.'];
+    return finish(soft, policy, argv, '/', 'daemon over ssh with the policy\'s rsyncd.conf');
+  }
+
+  if (policy.daemon) {
+    addSoft({ code: 'daemon-only', reason: 'this is a daemon policy: only "rsync --server --daemon ." (rsync HOST::MODULE) is allowed' });
+  }
+
+  // Access direction: with --sender the server sends (the client pulls).
+  if (policy.access === 'read-only' && !command.sender) {
+    addSoft({ code: 'access', reason: 'this policy is read-only: the client may pull (rsync HOST:PATH DEST), not push files to the server' });
+  }
+  if (policy.access === 'write-only' && command.sender) {
+    addSoft({ code: 'access', reason: 'this policy is write-only: the client may push to the server, not pull from it' });
+  }
+
+  const root = policy.root;
+  const subRoot = root !== '/';
+  const allowed = new Set(policy.options.allow.flatMap((x) => (knownOption(x) ? namesOf(knownOption(x)!) : [x])));
+  const denied = new Set(policy.options.deny.flatMap((x) => (knownOption(x) ? namesOf(knownOption(x)!) : [x])));
+  const isListed = (set: Set<string>, spec: RsyncOption) => namesOf(spec).some((nm) => set.has(nm));
+
+  for (const opt of command.options) {
+    const r = optionRefusal(opt.spec, policy, subRoot, isListed(allowed, opt.spec), isListed(denied, opt.spec));
+    if (r) addSoft(r);
+  }
+
+  // Paths: option values and positional arguments.
+  const realRoot = facts.fs.realpath(root);
+  if (realRoot === null) return deny('config', `the policy root ${root} does not exist`, null);
+  const rebuiltOptions: string[] = [];
+  const rebuiltClusters = [...command.clusters];
+  for (const opt of command.options) {
+    if (opt.words[0]!.startsWith('--')) {
+      if (opt.value === undefined) rebuiltOptions.push(opt.words[0]!);
+      else {
+        const v = optionValue(opt, policy, realRoot, facts);
+        if (typeof v !== 'string') return deny(v.code, v.reason, null, [opt.spec.name]);
+        rebuiltOptions.push(`${opt.spec.name}=${v}`);
+      }
+    } else if (opt.value !== undefined && !rebuiltClusters.includes(opt.words[0]!)) {
+      rebuiltClusters.push(opt.words[0]!);
+    }
+  }
+
+  const paths: string[] = [];
+  for (const p of command.paths) {
+    const mapped = mapPath(p, root, realRoot, facts, command.sender);
+    if (typeof mapped !== 'string') return deny(mapped.code, mapped.reason, null);
+    paths.push(mapped);
+  }
+  if (paths.length === 0) paths.push('.');
+
+  // Forced options: what the policy imposes whatever the client asked.
+  const forced: string[] = [];
+  if (policy.mungeLinks) forced.push('--munge-links');
+  if (!policy.overwrite) forced.push('--ignore-existing');
+  if (subRoot && useConfineRoot(policy, facts)) {
+    forced.push(`--confine-root=${realRoot}`);
+    if (!command.sender) forced.push('--drop-D');
+  }
+  if (policy.transferLog) forced.push(`--log-file=${policy.transferLog}`);
+
+  const argv = [
+    policy.rsync,
+    '--server',
+    ...(command.sender ? ['--sender'] : []),
+    ...rebuiltClusters,
+    ...rebuiltOptions,
+    ...forced,
+    // rsync keeps parsing options after positional arguments: "--" makes
+    // sure nothing after it can be read as one.
+    '--',
+    '.',
+    ...paths,
+  ];
+  return finish(soft, policy, argv, realRoot, command.sender ? 'pull (the server sends)' : 'push (the server receives)');
+}
+
+function finish(soft: Refusal[], policy: Policy, argv: string[], cwd: string, what: string): Decision {
+  if (soft.length > 0 && policy.enforce) {
+    const first = soft[0]!;
+    const options = [...new Set(soft.flatMap((r) => r.options ?? []))];
+    const reason = soft.length === 1 ? first.reason : `${first.reason} (and ${soft.length - 1} more: ${soft.slice(1).map((r) => r.reason).join('; ')})`;
+    return deny(first.code, reason, argv.length ? argv : null, options.length ? options : undefined);
+  }
+  const reason = soft.length > 0 ? `allowed by a permissive policy (enforce: false): ${what}` : `allowed: ${what}`;
+  return { verdict: 'allow', argv, cwd, reason, waived: soft };
+}
+
+function deny(code: string, reason: string, argv: string[] | null, options?: string[]): Decision {
+  return options ? { verdict: 'deny', code, reason, argv, options } : { verdict: 'deny', code, reason, argv };
+}
+
+const riskRefusal: Record<Exclude<Risk, 'normal' | 'refused'>, (p: Policy, subRoot: boolean) => RefusalCode | null> = {
+  delete: (p) => (p.delete ? null : 'delete-refused'),
+  overwrite: (p) => (p.overwrite ? null : 'overwrite-refused'),
+  'follow-links': (_p, subRoot) => (subRoot ? 'follow-links-refused' : null),
+  unusual: () => 'option-not-allowed',
+};
+
+const riskAdvice: Record<RefusalCode, string> = {
+  'delete-refused': 'set `delete: true` in the policy to allow deletions',
+  'overwrite-refused': 'the policy has `overwrite: false`',
+  'follow-links-refused': 'following symlinks could leave the policy root; list it in options.allow only if every symlink under root is trusted',
+  'option-not-allowed': 'list it in the policy\'s options.allow to permit it',
+  'option-denied': 'the policy lists it in options.deny',
+  access: '',
+  from: '',
+  'daemon-only': '',
+  'not-daemon-policy': '',
+  'path-outside-root': '',
+  'glob-too-broad': '',
+};
+
+function optionRefusal(spec: RsyncOption, policy: Policy, subRoot: boolean, allowListed: boolean, denyListed: boolean): Refusal | null {
+  if (denyListed) return { code: 'option-denied', reason: `option ${spec.name} is refused: ${riskAdvice['option-denied']}`, options: [spec.name] };
+  if (spec.risk === 'normal' || spec.risk === 'refused') return null;
+  // delete has its own policy key; options.allow widens the other classes.
+  if (spec.risk === 'delete') {
+    const code = riskRefusal.delete(policy, subRoot);
+    return code ? { code, reason: `option ${spec.name} is refused: it ${spec.why}; ${riskAdvice[code]}`, options: [spec.name] } : null;
+  }
+  const code = riskRefusal[spec.risk](policy, subRoot);
+  if (!code || allowListed) return null;
+  return { code, reason: `option ${spec.name} is refused: ${spec.why}; ${riskAdvice[code]}`, options: [spec.name] };
+}
+
+function useConfineRoot(policy: Policy, facts: Facts): boolean {
+  return policy.confineRoot === true || (policy.confineRoot === 'auto' && facts.confineRootSupported);
+}
+
+type PathRefusal = { code: string; reason: string };
+
+const hasDotDot = (p: string) => p.split('/').includes('..');
+
+/** Map a path-valued option's value into the root; null-free string or a refusal. */
+function optionValue(opt: ParsedOption, policy: Policy, realRoot: string, facts: Facts): string | PathRefusal {
+  const value = opt.value!;
+  const kind = opt.spec.arg;
+  if (kind !== 'path' && kind !== 'files-from') return value;
+  if (kind === 'files-from') {
+    if (value === '-') return value;
+    if (policy.access === 'write-only') return { code: 'access', reason: 'a write-only policy cannot read a --files-from list from a server path (use a local list: it is sent as --files-from=-)' };
+  }
+  if (value === '') return { code: 'syntax', reason: `option ${opt.spec.name} needs a path` };
+  if (hasDotDot(value)) return { code: 'path-outside-root', reason: `".." is refused in ${opt.spec.name} ("${value}"): name the path from the policy root` };
+  if (!value.startsWith('/')) {
+    // Relative option paths are relative to the destination (or each file's
+    // directory, for --partial-dir): inside root as long as they have no "..".
+    const check = checkInside(`${realRoot}/${value}`, realRoot, facts.fs);
+    return check ?? value;
+  }
+  const abs = toAbsoluteInRoot(value, policy.root, realRoot);
+  const check = checkInside(abs, realRoot, facts.fs);
+  if (check) return { code: check.code, reason: `${opt.spec.name}: ${check.reason}` };
+  return abs;
+}
+
+/** "/x" means root/x; a path already spelled inside root is accepted as itself. */
+function toAbsoluteInRoot(value: string, root: string, realRoot: string): string {
+  if (root === '/') return value.replace(/^\/+/, '/');
+  for (const r of [root, realRoot]) {
+    if (value === r || value.startsWith(`${r}/`)) return realRoot + value.slice(r.length);
+  }
+  return `${realRoot}/${value.replace(/^\/+/, '')}`;
+}
+
+/**
+ * Map a positional path to what rsync gets: relative to the root (rsync
+ * runs with the root as its working directory), trailing "/" and "/." kept,
+ * since they change what rsync transfers.
+ */
+function mapPath(p: string, root: string, realRoot: string, facts: Facts, sender: boolean): string | PathRefusal {
+  if (hasDotDot(p)) return { code: 'path-outside-root', reason: `".." is refused in paths ("${p}"): name the path from the policy root` };
+  let rel: string;
+  if (p.startsWith('/')) {
+    const abs = toAbsoluteInRoot(p, root, realRoot);
+    rel = abs === realRoot ? '' : abs.slice(realRoot === '/' ? 1 : realRoot.length + 1);
+    if (p.endsWith('/') && !rel.endsWith('/') && rel !== '') rel += '/';
+  } else {
+    rel = p;
+  }
+  rel = rel.replace(/\/{2,}/g, '/');
+  const full = rel === '' ? realRoot : `${realRoot === '/' ? '' : realRoot}/${rel}`;
+  if (/[*?[]/.test(rel) && sender) {
+    // The sending rsync expands wildcards itself: every match must stay inside.
+    const globbed = checkGlob(full, realRoot, facts.fs);
+    if (globbed) return globbed;
+  } else {
+    const check = checkInside(full, realRoot, facts.fs);
+    if (check) return { code: check.code, reason: `"${p}": ${check.reason}` };
+  }
+  if (rel === '') return p.endsWith('/') || p === '' ? './' : '.';
+  return rel;
+}
+
+const inside = (real: string, realRoot: string) => realRoot === '/' || real === realRoot || real.startsWith(`${realRoot}/`);
+
+/**
+ * Resolve symlinks and require the result inside root. A path that does not
+ * exist yet (a push's destination) is judged by its nearest existing ancestor.
+ */
+function checkInside(path: string, realRoot: string, fs: FsView): PathRefusal | null {
+  if (realRoot === '/') return null;
+  let probe = path.replace(/\/+$/, '').replace(/\/\.$/, '') || '/';
+  for (;;) {
+    const real = fs.realpath(probe);
+    if (real !== null) {
+      return inside(real, realRoot) ? null : { code: 'path-outside-root', reason: `resolves to ${real}, outside the policy root ${realRoot} (a symlink points out)` };
+    }
+    const up = probe.slice(0, probe.lastIndexOf('/')) || '/';
+    if (up === probe) return { code: 'path-outside-root', reason: 'no part of it exists' };
+    probe = up;
+  }
+}
+
+/**
+ * Expand a wildcard path the way the sending rsync will, but more widely
+ * (dot files and "." / ".." included), and require every match inside root.
+ */
+function checkGlob(full: string, realRoot: string, fs: FsView): PathRefusal | null {
+  if (realRoot === '/') return null;
+  const parts = full.split('/').filter((s, k) => s !== '' || k === 0);
+  let current = ['/'];
+  let count = 0;
+  for (const part of parts.slice(1)) {
+    const next: string[] = [];
+    if (!/[*?[]/.test(part)) {
+      for (const c of current) next.push(c === '/' ? `/${part}` : `${c}/${part}`);
+    } else {
+      const re = globToRegExp(part);
+      for (const c of current) {
+        const names = fs.readdir(c);
+        if (!names) continue;
+        for (const name of [...names, '.', '..']) {
+          if (!re.test(name)) continue;
+          next.push(c === '/' ? `/${name}` : `${c}/${name}`);
+          if (++count > MAX_GLOB_MATCHES) return { code: 'glob-too-broad', reason: `the wildcard in "${full}" matches more than ${MAX_GLOB_MATCHES} paths; name them more precisely` };
+        }
+      }
+    }
+    current = next;
+  }
+  for (const m of current) {
+    const bad = checkInside(m, realRoot, fs);
+    if (bad) return { code: bad.code, reason: `the wildcard matches ${m}, which ${bad.reason}` };
+  }
+  // No match: rsync reports the pattern as missing; its static prefix must still be inside.
+  return checkInside(full.slice(0, full.search(/[*?[]/)).replace(/\/[^/]*$/, '') || '/', realRoot, fs);
+}
+
+function globToRegExp(pattern: string): RegExp {
+  let re = '^';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '*') re += '.*';
+    else if (c === '?') re += '.';
+    else if (c === '[') {
+      const end = pattern.indexOf(']', i + 2);
+      if (end < 0) re += '\\[';
+      else {
+        // Any bracket expression: over-approximate as "any one character".
+        re += '.';
+        i = end;
+      }
+    } else if (c === '\\' && i + 1 < pattern.length) re += escapeRe(pattern[++i]!);
+    else re += escapeRe(c);
+  }
+  return new RegExp(`${re}$`, 's');
+}
+
+const escapeRe = (c: string) => c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');

@@ -1,0 +1,24 @@
+// The gate's whole decision, from the session's command string to a
+// Decision: tokenize → parse the rsync grammar → decide. Shared by `gate`
+// (which then logs and execs) and `check` (which only prints).
+import { decide, type Decision, type Facts } from './decide.js';
+import type { Policy } from './policy/schema.js';
+import { parseServerArgs } from './rsync/grammar.js';
+import type { Session } from './session.js';
+import { tokenize } from './shell/tokenize.js';
+
+export function evaluate(session: Session, policy: Policy, facts: Facts): Decision {
+  const command = session.originalCommand;
+  if (command === null) {
+    return { verdict: 'deny', code: 'shell', reason: 'this key runs rsync only: an interactive shell was requested (no command given)', argv: null };
+  }
+  const tokens = tokenize(command);
+  if (!tokens.ok) return { verdict: 'deny', code: tokens.code, reason: tokens.reason, argv: null };
+  const parsed = parseServerArgs(tokens.words);
+  if (!parsed.ok) {
+    const d: Decision = { verdict: 'deny', code: parsed.code, reason: parsed.reason, argv: null };
+    if (parsed.option) d.options = [parsed.option];
+    return d;
+  }
+  return decide(session, parsed.command, policy, facts);
+}

@@ -1,0 +1,21 @@
+// sysexits(3) codes the gate and the admin commands end with.
+export const EX_OK = 0;
+export const EX_USAGE = 64;
+export const EX_DATAERR = 65;
+export const EX_SOFTWARE = 70; // internal error
+export const EX_NOPERM = 77; // refused
+export const EX_CONFIG = 78; // configuration error
+
+/** An error that carries the exit code and an admin-readable message. */
+export class GatekeeperError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+    readonly code = 'error',
+  ) {
+    super(message);
+    this.name = 'GatekeeperError';
+  }
+}
+
+export const configError = (message: string, code = 'config') => new GatekeeperError(message, EX_CONFIG, code);

@@ -1,0 +1,200 @@
+// The gate: sshd's forced command. One screen of data flow:
+//
+//   environment → session → policy → words → rsync arguments → decision
+//     → log record → exec (or refusal on stderr)
+//
+// stdout is the rsync protocol channel: nothing here writes to it. Every
+// message goes to stderr prefixed "gatekeeper:", which the rsync client shows.
+import { writeSync, accessSync, constants, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readSession, type Session } from '../session.js';
+import { loadPolicy, DEFAULT_POLICY_DIR } from '../policy/load.js';
+import type { LoadedPolicy } from '../policy/schema.js';
+import { trustProblem } from '../policy/trust.js';
+import { evaluate } from '../evaluate.js';
+import { realFacts } from '../facts.js';
+import { EX_CONFIG, EX_NOPERM, EX_OK, EX_SOFTWARE, EX_USAGE, GatekeeperError } from '../exit.js';
+import { RECORD_VERSION, type LogRecord } from '../log/record.js';
+import { openFileLog, sinkFor, type LogSink } from '../log/writer.js';
+import { claimSlot, releaseSlot } from './slots.js';
+import { execMethod, execReplace, runChild } from './exec.js';
+import { keyFingerprint } from './key.js';
+
+const say = (msg: string) => {
+  try {
+    writeSync(2, `gatekeeper: ${msg}\n`);
+  } catch {
+    /* stderr gone: nothing else to tell */
+  }
+};
+
+export interface GateArgs {
+  policy: string;
+  policyDir: string;
+}
+
+export function parseGateArgs(args: readonly string[]): GateArgs {
+  let policy: string | undefined;
+  let policyDir = DEFAULT_POLICY_DIR;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = () => {
+      const v = inline ?? args[++i];
+      if (v === undefined) throw new GatekeeperError(`${flag} needs a value`, EX_USAGE, 'usage');
+      return v;
+    };
+    if (flag === '--policy') policy = value();
+    else if (flag === '--policy-dir') policyDir = value();
+    else throw new GatekeeperError(`unknown gate argument "${a}" (usage: gatekeeper gate --policy NAME [--policy-dir DIR])`, EX_USAGE, 'usage');
+  }
+  if (!policy) throw new GatekeeperError('gate needs --policy NAME (usage: gatekeeper gate --policy NAME [--policy-dir DIR])', EX_USAGE, 'usage');
+  return { policy, policyDir };
+}
+
+/** The minimal, fixed environment rsync runs with: nothing the client can influence. */
+export function rsyncEnv(session: Session): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    // popt reads ~/.popt for option aliases: HOME must be a place no client can write.
+    HOME: '/nonexistent',
+  };
+  if (session.user) env.USER = env.LOGNAME = session.user;
+  return env;
+}
+
+export async function gateMain(args: readonly string[]): Promise<void> {
+  const session = readSession(process.env);
+  const pid = process.pid;
+  const sessionId = randomBytes(8).toString('hex');
+  let policyName = args[args.indexOf('--policy') + 1] ?? '(none)';
+  let log: LogSink | null = null;
+
+  const record = (fields: Pick<LogRecord, 'event' | 'reason'> & Partial<LogRecord>): LogRecord => ({
+    v: RECORD_VERSION,
+    time: new Date().toISOString(),
+    policy: policyName,
+    session: sessionId,
+    pid,
+    user: session.user,
+    client: session.client,
+    server: session.server,
+    key: keyFingerprint(session.userAuthFile),
+    command: session.originalCommand,
+    argv: null,
+    ...fields,
+  });
+
+  const end = (code: number, message: string | null, fields?: Parameters<typeof record>[0]): never => {
+    if (fields && log) {
+      try {
+        log.write(record({ ...fields, status: code }));
+      } catch (e) {
+        say(`cannot write the log: ${(e as Error).message}`);
+        code = code === EX_NOPERM ? code : EX_CONFIG;
+      }
+    }
+    if (message) say(message);
+    process.exit(code);
+  };
+
+  try {
+    const opts = parseGateArgs(args);
+    policyName = opts.policy;
+    const loaded = await loadPolicy(opts.policy, { policyDir: opts.policyDir });
+    log = await openLog(loaded);
+    const { policy } = loaded;
+
+    const decision = evaluate(session, policy, realFacts(policy.rsync, policy.root !== '/' && policy.confineRoot === 'auto'));
+    if (decision.verdict === 'deny') {
+      const fields: Parameters<typeof record>[0] = { event: 'deny', reason: decision.reason, code: decision.code, argv: decision.argv };
+      if (decision.options) fields.options = decision.options;
+      return end(EX_NOPERM, `refused: ${decision.reason}`, fields);
+    }
+    const waived = decision.waived.length
+      ? { wouldDeny: decision.waived.map((r) => r.reason).join('; '), options: decision.waived.flatMap((r) => r.options ?? []) }
+      : {};
+    if (decision.argv.length === 0) return end(EX_OK, null, { event: 'allow', reason: decision.reason, code: 'true', ...waived });
+
+    const targetProblem = checkTarget(policy.rsync, policy.daemon?.config);
+    if (targetProblem) return end(EX_CONFIG, `configuration error: ${targetProblem}`, { event: 'error', reason: targetProblem, code: 'target', argv: decision.argv });
+
+    let slot: number | null = null;
+    const slotDir = `${policy.stateDir}/${slotKey(loaded)}`;
+    if (policy.maxConnections > 0) {
+      slot = claimSlot(slotDir, policy.maxConnections, pid);
+      if (slot === null) {
+        const reason = `busy: this policy allows ${policy.maxConnections} concurrent session${policy.maxConnections === 1 ? '' : 's'} and ${policy.maxConnections === 1 ? 'one is' : 'all are'} running; try again later`;
+        return end(EX_NOPERM, `refused: ${reason}`, { event: 'deny', reason, code: 'busy', argv: decision.argv });
+      }
+    }
+
+    const method = execMethod();
+    const env = rsyncEnv(session);
+    const allow: Parameters<typeof record>[0] = { event: 'allow', reason: decision.reason, code: 'allowed', argv: decision.argv, exec: method, ...waived };
+    if (policy.transferLog) allow.transferLog = policy.transferLog;
+    log.write(record(allow));
+    log.close();
+    process.chdir(decision.cwd);
+    if (method === 'execve') execReplace(decision.argv, env);
+
+    const outcome = await runChild(decision.argv, env);
+    if (slot !== null) releaseSlot(slotDir, slot, pid);
+    const status = outcome.status ?? 128 + signalNumber(outcome.signal);
+    log = await openLog(loaded);
+    const exitFields: Parameters<typeof record>[0] = {
+      event: 'exit',
+      reason: outcome.signal ? `rsync ended by ${outcome.signal}` : `rsync exited with status ${status}`,
+      argv: decision.argv,
+      exec: 'spawn',
+      signal: outcome.signal,
+    };
+    return end(status, null, exitFields);
+  } catch (e) {
+    if (e instanceof GatekeeperError) return end(e.exitCode, `${e.exitCode === EX_CONFIG ? 'configuration error: ' : ''}${e.message}`, { event: 'error', reason: e.message, code: e.code });
+    const err = e as NodeJS.ErrnoException;
+    // Failures to log or to read the configuration fail closed as configuration errors.
+    const code = err.code && /^E[A-Z]+$/.test(err.code) ? EX_CONFIG : EX_SOFTWARE;
+    return end(code, `${code === EX_CONFIG ? 'configuration error' : 'internal error'}: ${err.message}`, { event: 'error', reason: err.message, code: code === EX_CONFIG ? 'config' : 'internal' });
+  }
+}
+
+async function openLog(loaded: LoadedPolicy): Promise<LogSink> {
+  const target = loaded.policy.log;
+  if (target === 'syslog') {
+    const { sendToSyslog } = await import('../log/syslog.js');
+    return sinkFor((line) => sendToSyslog(line.trimEnd()));
+  }
+  try {
+    return openFileLog(target);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const hint = err.code === 'ENOENT' ? ` (create the directory ${target.slice(0, target.lastIndexOf('/'))}, or run gatekeeper install)` : '';
+    throw new GatekeeperError(`cannot open the log ${target}: ${err.code ?? err.message}${hint}; refusing, since every session must be logged`, EX_CONFIG, 'log');
+  }
+}
+
+/** Why the rsync target (or the daemon config) cannot be used, or null. */
+function checkTarget(rsync: string, daemonConfig: string | undefined): string | null {
+  try {
+    if (!statSync(rsync).isFile()) return `the policy's rsync ${rsync} is not a regular file`;
+    accessSync(rsync, constants.X_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return `the policy's rsync ${rsync} ${code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not executable' : `cannot be used (${code})`}`;
+  }
+  if (process.getuid?.() === 0) {
+    const problem = trustProblem(rsync) ?? (daemonConfig ? trustProblem(daemonConfig) : null);
+    if (problem) return `untrusted: ${problem}`;
+  }
+  return null;
+}
+
+function slotKey(loaded: LoadedPolicy): string {
+  return loaded.file.replace(/^\//, '').replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+function signalNumber(signal: NodeJS.Signals | null): number {
+  const table: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGPIPE: 13, SIGTERM: 15 };
+  return signal ? (table[signal] ?? 0) : 0;
+}

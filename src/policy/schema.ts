@@ -1,0 +1,74 @@
+// The policy file's schema: the contract with the admin. Built with zod/mini
+// because it sits on the gate's path (full zod costs ~20 ms of start-up).
+import * as z from 'zod/mini';
+import { validAddressEntry } from '../net.js';
+
+const absolutePath = (what: string) =>
+  z.string().check(
+    z.refine((s) => s.startsWith('/'), `${what} must be an absolute path`),
+    z.refine((s) => !s.split('/').includes('..'), `${what} must not contain '..'`),
+    z.refine((s) => !/[\0\n\r]/.test(s), `${what} must not contain NUL or newlines`),
+  );
+
+const ipOrCidr = z.string().check(
+  z.refine(validAddressEntry, 'from entries are IP addresses or CIDRs (e.g. 192.0.2.10, 198.51.100.0/24, 2001:db8::/32)'),
+);
+
+export const ACCESS = ['read-only', 'write-only', 'read-write'] as const;
+export type Access = (typeof ACCESS)[number];
+
+export const DEFAULT_LOG = '/var/log/gatekeeper/gatekeeper.log';
+export const DEFAULT_STATE_DIR = '/run/gatekeeper';
+
+export const PolicySchema = z.strictObject({
+  /** Free text for the admin; not used by the gate. */
+  description: z.optional(z.string()),
+  /** Absolute path of the rsync that runs, e.g. a custom build in /usr/local/bin. The client's path is never used. */
+  rsync: z._default(absolutePath('rsync'), '/usr/bin/rsync'),
+  /** read-only: the client may only pull; write-only: only push; read-write: both. */
+  access: z._default(z.enum(ACCESS), 'read-only'),
+  /** Every path must resolve inside this directory. */
+  root: z._default(absolutePath('root'), '/'),
+  /** Allow --delete*, --remove-source-files and --remove-sent-files. */
+  delete: z._default(z.boolean(), false),
+  /** false: force --ignore-existing and refuse what can replace other files. */
+  overwrite: z._default(z.boolean(), true),
+  /** Force --munge-links on the server. */
+  mungeLinks: z._default(z.boolean(), false),
+  /** Daemon over ssh: only `rsync --server --daemon .` is allowed; it runs with this rsyncd.conf. */
+  daemon: z.optional(z.strictObject({ config: absolutePath('daemon.config') })),
+  /** 0 = unlimited; N = refuse ("busy") beyond N concurrent sessions of this policy. */
+  maxConnections: z._default(z.int().check(z.gte(0), z.lte(10000)), 0),
+  /** Client addresses or CIDRs allowed to use this policy (from SSH_CONNECTION). */
+  from: z.optional(z.array(ipOrCidr)),
+  /** Widen (allow) or narrow (deny) the default option set; names as `--long-name` or `-x`. */
+  options: z._default(
+    z.strictObject({
+      allow: z._default(z.array(z.string()), []),
+      deny: z._default(z.array(z.string()), []),
+    }),
+    { allow: [], deny: [] },
+  ),
+  /** false = permissive: log what would be refused, run it anyway if it is a well-formed rsync server call. */
+  enforce: z._default(z.boolean(), true),
+  /** Log file path, or "syslog" for the local syslog socket. */
+  log: z._default(z.union([z.literal('syslog'), absolutePath('log')]), DEFAULT_LOG),
+  /** When set, the gate adds --log-file=PATH so rsync records the transfer's outcome. */
+  transferLog: z.optional(absolutePath('transferLog')),
+  /** Where maxConnections keeps its slots (a root-owned tmpfs directory). */
+  stateDir: z._default(absolutePath('stateDir'), DEFAULT_STATE_DIR),
+  /** Add --confine-root=ROOT when root is not /: auto = when the rsync build supports it. */
+  confineRoot: z._default(z.union([z.boolean(), z.literal('auto')]), 'auto'),
+  /** Allow `ssh host true` as a connectivity check (exits 0, runs nothing), as rrsync does. */
+  allowTrue: z._default(z.boolean(), true),
+});
+
+export type PolicyInput = z.input<typeof PolicySchema>;
+export type Policy = z.output<typeof PolicySchema>;
+
+/** A loaded policy with where it came from. */
+export interface LoadedPolicy {
+  name: string;
+  file: string;
+  policy: Policy;
+}
