@@ -1,0 +1,65 @@
+// A planned file change, shown (--dry-run) or applied. Applying records the
+// file's original state in the manifest *before* writing, so an interruption
+// at any point leaves a manifest uninstall can act on: a file whose hash is
+// not what the manifest expects is only ever edited surgically, never
+// overwritten with a backup.
+import { rmSync, statSync } from 'node:fs';
+import { unifiedDiff } from './diff.js';
+import { atomicWrite, backupOnce, lstatOrNull } from './fsutil.js';
+import { sha256, type InstallState } from './state.js';
+
+export interface Change {
+  path: string;
+  /** Current bytes, null when the file does not exist. */
+  before: Buffer | null;
+  /** New bytes, null to delete the file. */
+  after: Buffer | null;
+  mode: number;
+  uid: number;
+  gid: number;
+  /** What the change is, for the report. */
+  label: string;
+}
+
+export const isNoop = (c: Change): boolean => {
+  if (c.before === null || c.after === null) return c.before === c.after;
+  if (!c.before.equals(c.after)) return false;
+  const st = lstatOrNull(c.path);
+  return st !== null && (st.mode & 0o7777) === c.mode && st.uid === c.uid && st.gid === c.gid;
+};
+
+/** `diff -u`-style text for --dry-run; binary-looking content is summarised. */
+export function describeChange(c: Change): string {
+  const text = (b: Buffer | null) => (b === null ? '' : b.toString('utf8'));
+  const from = c.before === null ? '/dev/null' : `${c.path}`;
+  const to = c.after === null ? '/dev/null' : `${c.path} (new)`;
+  const diff = unifiedDiff(text(c.before), text(c.after), from, to);
+  const st = lstatOrNull(c.path);
+  const modeNote = c.after !== null && st && (st.mode & 0o7777) !== c.mode ? `# mode ${(st.mode & 0o7777).toString(8)} -> ${c.mode.toString(8)}\n` : '';
+  const ownerNote = c.after !== null && st && (st.uid !== c.uid || st.gid !== c.gid) ? `# owner ${st.uid}:${st.gid} -> ${c.uid}:${c.gid}\n` : '';
+  return `# ${c.label}\n${modeNote}${ownerNote}${diff}`;
+}
+
+/** Record the original (first time only), then write or delete atomically. */
+export function applyChange(c: Change, state: InstallState, save: () => void): void {
+  if (!state.files[c.path]) {
+    if (c.before === null) state.files[c.path] = { existed: false, sha256: '' };
+    else {
+      const st = statSync(c.path);
+      const backup = backupOnce(c.path, c.before, st.mode);
+      state.files[c.path] = { existed: true, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, backup, sha256: '' };
+    }
+  }
+  const record = state.files[c.path]!;
+  record.sha256 = c.after === null ? '' : sha256(c.after);
+  save();
+  if (c.after === null) rmSync(c.path, { force: true });
+  else atomicWrite(c.path, c.after, { mode: c.mode, uid: c.uid, gid: c.gid });
+}
+
+/** Forget a file once it is back to its original state (drop the backup too). */
+export function forgetFile(state: InstallState, path: string): void {
+  const rec = state.files[path];
+  if (rec?.backup) rmSync(rec.backup, { force: true });
+  delete state.files[path];
+}

@@ -1,0 +1,110 @@
+// `gatekeeper install` and `gatekeeper uninstall`: options and help only; the
+// implementations load when a command runs.
+import type { Command } from 'commander';
+import { EX_SOFTWARE, GatekeeperError } from '../exit.js';
+
+const DEF = {
+  user: 'root',
+  sshdConfig: '/etc/ssh/sshd_config',
+  prefix: '/usr/local',
+  configDir: '/etc/gatekeeper',
+  sshd: '/usr/sbin/sshd',
+};
+
+const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const io = {
+  out: (s: string) => void process.stdout.write(s),
+  err: (s: string) => void process.stderr.write(s),
+};
+
+async function guarded(fn: () => Promise<number>): Promise<void> {
+  try {
+    process.exitCode = await fn();
+  } catch (e) {
+    if (e instanceof GatekeeperError) {
+      process.stderr.write(`gatekeeper: ${e.message}\n`);
+      process.exitCode = e.exitCode;
+    } else {
+      process.stderr.write(`gatekeeper: internal error: ${(e as Error).stack ?? String(e)}\n`);
+      process.exitCode = EX_SOFTWARE;
+    }
+  }
+}
+
+interface PathOpts {
+  user: string;
+  sshdConfig: string;
+  authorizedKeys?: string;
+  prefix: string;
+  configDir: string;
+  sshd: string;
+  dryRun?: boolean;
+  reload: boolean;
+}
+
+function pathOptions(cmd: Command): Command {
+  return cmd
+    .option('--user <name>', 'the account the backup logs in as', DEF.user)
+    .option('--sshd-config <path>', 'main sshd configuration file', DEF.sshdConfig)
+    .option('--authorized-keys <path>', "authorized_keys to edit (default: ~USER/.ssh/authorized_keys from the passwd entry)")
+    .option('--prefix <dir>', 'install prefix: PREFIX/bin/gatekeeper and PREFIX/lib/gatekeeper', DEF.prefix)
+    .option('--config-dir <dir>', 'configuration directory (policies/, install-state.json)', DEF.configDir)
+    .option('--sshd <path>', 'the sshd binary used to validate (sshd -t, sshd -T)', DEF.sshd)
+    .option('--dry-run', 'print a unified diff of every file it would change; change nothing')
+    .option('--no-reload', 'do not reload sshd after changing its configuration');
+}
+
+export function register(program: Command): void {
+  pathOptions(
+    program
+      .command('install')
+      .summary('deploy the gate and make a key run it (authorized_keys, sshd_config), safely')
+      .description(
+        'Run as root on the server. Deploys the gate under PREFIX, installs the policy into CONFIG-DIR/policies,\n' +
+          'adds `restrict,command="PREFIX/bin/gatekeeper gate --policy NAME" KEY` to the user\'s authorized_keys and,\n' +
+          "for root, makes sshd's effective PermitRootLogin forced-commands-only (validated with sshd -t and\n" +
+          'sshd -T before anything is replaced). Idempotent; every write is atomic and recorded in\n' +
+          'CONFIG-DIR/install-state.json for `gatekeeper uninstall`.\n' +
+          'Exit: 0 done, 64 usage, 77 refused (not root, or keys would be locked out without --yes), 78 configuration problem.',
+      )
+      .requiredOption('--policy <name|path>', 'policy name (CONFIG-DIR/policies or shipped) or an absolute policy file')
+      .requiredOption('--key <file|->', "the client's public key (ed25519 recommended), - for stdin"),
+  )
+    .option('--from <cidr,...>', 'only accept the key from these addresses (from="..."); repeatable', list)
+    .option('--node <path>', 'absolute node binary the launcher runs (root-owned)', process.execPath)
+    .option('--logrotate-dir <dir>', 'where the logrotate rule goes (default /etc/logrotate.d when logrotate is installed)')
+    .option('--host <name>', 'host name to show in the client-side command')
+    .option('--yes', 'proceed even if keys without command= would be shut out')
+    .action((opts: PathOpts & { policy: string; key: string; from?: string[]; node: string; logrotateDir?: string; host?: string; yes?: boolean }) =>
+      guarded(async () => {
+        const { install } = await import('./install.js');
+        return install({ ...opts, ...io, dryRun: opts.dryRun ?? false, yes: opts.yes ?? false, readStdin });
+      }),
+    );
+
+  pathOptions(
+    program
+      .command('uninstall')
+      .summary('remove what install added (the key line, the sshd change, the deployed files)')
+      .description(
+        "Removes exactly what `gatekeeper install` recorded in CONFIG-DIR/install-state.json. --key FILE takes that key's\n" +
+          "gate line out of authorized_keys (putting back the line it replaced); --all also reverts the sshd_config change\n" +
+          'and removes the launcher, the bundle, the logrotate rule and unchanged copied policies. A file nothing else\n' +
+          'changed since gets its original bytes back; otherwise only the lines install wrote are touched. Logs are kept.',
+      )
+      .option('--key <file|->', 'public key whose gate line to remove')
+      .option('--all', 'remove everything install added'),
+  ).action((opts: PathOpts & { key?: string; all?: boolean }) =>
+    guarded(async () => {
+      const { uninstall } = await import('./uninstall.js');
+      return uninstall({ ...opts, ...io, all: opts.all ?? false, dryRun: opts.dryRun ?? false, readStdin });
+    }),
+  );
+}

@@ -1,0 +1,408 @@
+// `gatekeeper install`: the original setup's "Remote set-up", done safely.
+// Everything is planned and checked first (policy, key, node, sshd's verdict
+// on the candidate configuration, lock-out); only then is anything written,
+// each file atomically, with the manifest updated before each write.
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { basename, dirname, extname, join } from 'node:path';
+import { EX_CONFIG, EX_NOPERM, EX_USAGE, GatekeeperError } from '../exit.js';
+import { loadPolicy, locatePolicy } from '../policy/load.js';
+import type { Policy } from '../policy/schema.js';
+import { trustProblem } from '../policy/trust.js';
+import { describeKey, parsePublicKey, type PublicKey } from '../sshd/authorized-keys.js';
+import { authorizedKeysFiles, canonicalPermitRootLogin, parseSshdConfig } from '../sshd/config.js';
+import { lookupUser } from '../sshd/passwd.js';
+import { reloadSshd } from '../sshd/reload.js';
+import { effectivePermitRootLogin, effectiveValue, sshdEffective, sshdTest, sshdVersion, supportsRestrict, type Effective, type MatchSpec } from '../sshd/run.js';
+import { findAssets, fillTemplate, type Assets } from './assets.js';
+import { applyChange, describeChange, isNoop, type Change } from './changes.js';
+import { bundleChanges, bundleFiles, deployBundle, launcherText } from './deploy.js';
+import { acquireLock, ensureDir, lstatOrNull, readOrNull } from './fsutil.js';
+import { keyProblem, keysWithoutCommand, findKeyLines, planKeyInstall } from './keys.js';
+import { matchOverrides, planSshdChange, WANTED, type SshdPlan } from './sshd-plan.js';
+import { readState, writeState } from './state.js';
+
+export const DEFAULTS = {
+  user: 'root',
+  sshdConfig: '/etc/ssh/sshd_config',
+  prefix: '/usr/local',
+  configDir: '/etc/gatekeeper',
+  sshd: '/usr/sbin/sshd',
+  logrotateDir: '/etc/logrotate.d',
+  logrotate: '/usr/sbin/logrotate',
+};
+
+export interface CommonOptions {
+  user: string;
+  sshdConfig: string;
+  authorizedKeys?: string;
+  prefix: string;
+  configDir: string;
+  sshd: string;
+  dryRun: boolean;
+  reload: boolean;
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+export interface InstallOptions extends CommonOptions {
+  policy: string;
+  /** Path of the public key, or '-' for stdin. */
+  key: string;
+  from?: string[];
+  node: string;
+  yes: boolean;
+  /** Where to put the logrotate rule; default /etc/logrotate.d when logrotate is installed. */
+  logrotateDir?: string;
+  /** Host name for the printed client command. */
+  host?: string;
+  readStdin?: () => Promise<string>;
+  assets?: Assets;
+}
+
+/** Characters allowed in paths that end up inside the forced command (run by the user's shell). */
+const SAFE_PATH = /^\/[A-Za-z0-9._+/-]*$/;
+
+const usage = (m: string) => new GatekeeperError(m, EX_USAGE, 'usage');
+const config = (m: string) => new GatekeeperError(m, EX_CONFIG, 'config');
+
+export function checkAbsolute(name: string, p: string | undefined): void {
+  if (p !== undefined && (!p.startsWith('/') || p.split('/').includes('..'))) throw usage(`${name} must be an absolute path without '..': ${p}`);
+}
+
+async function readKey(o: InstallOptions): Promise<PublicKey> {
+  let text: string;
+  if (o.key === '-') {
+    if (!o.readStdin) throw usage('--key -: no standard input');
+    text = await o.readStdin();
+  } else {
+    try {
+      text = readFileSync(o.key, 'utf8');
+    } catch (e) {
+      throw usage(`--key ${o.key}: ${(e as Error).message}`);
+    }
+  }
+  const key = parsePublicKey(text);
+  if ('error' in key) throw usage(`--key: not an OpenSSH public key (${key.error})`);
+  const problem = keyProblem(key);
+  if (problem) throw config(`refusing the key: ${problem}`);
+  return key;
+}
+
+/** The policy to install: its name, where the gate will read it, and (if it is not there yet) where to copy it from. */
+async function resolvePolicy(o: InstallOptions, assets: Assets): Promise<{ name: string; target: string; source: string | null; policy: Policy; note?: string }> {
+  const policyDir = join(o.configDir, 'policies');
+  if (o.policy.startsWith('/')) {
+    const ext = extname(o.policy);
+    const name = basename(o.policy, ext);
+    if (!['.yaml', '.yml', '.json'].includes(ext)) throw usage(`--policy ${o.policy}: a policy file ends in .yaml, .yml or .json`);
+    const loaded = await loadPolicy(o.policy, { checkTrust: false });
+    const target = join(policyDir, name + ext);
+    if (o.policy === target) return { name, target, source: null, policy: loaded.policy };
+    let existing: string | null = null;
+    try {
+      existing = locatePolicy(name, policyDir);
+    } catch {
+      existing = null;
+    }
+    if (existing) {
+      const same = readOrNull(existing)?.equals(readFileSync(o.policy)) ?? false;
+      const kept = await loadPolicy(existing, { checkTrust: false });
+      return { name, target: existing, source: null, policy: kept.policy, note: same ? undefined : `${existing} already exists and differs from ${o.policy}; keeping the installed one` };
+    }
+    return { name, target, source: o.policy, policy: loaded.policy };
+  }
+  try {
+    const file = locatePolicy(o.policy, policyDir);
+    const loaded = await loadPolicy(file, { checkTrust: false });
+    return { name: o.policy, target: file, source: null, policy: loaded.policy };
+  } catch (e) {
+    if (!(e instanceof GatekeeperError) || e.code !== 'policy-missing') throw e;
+  }
+  let shipped: string;
+  try {
+    shipped = locatePolicy(o.policy, assets.policiesDir);
+  } catch {
+    throw config(`policy "${o.policy}" is neither in ${policyDir} nor among the shipped policies (${assets.policiesDir})`);
+  }
+  const loaded = await loadPolicy(shipped, { checkTrust: false });
+  return { name: o.policy, target: join(policyDir, basename(shipped)), source: shipped, policy: loaded.policy };
+}
+
+/** The node the launcher runs must be as trustworthy as the gate itself. */
+function checkNode(node: string): string {
+  checkAbsolute('--node', node);
+  let real: string;
+  try {
+    real = realpathSync(node);
+    if (!statSync(real).isFile()) throw new Error('not a file');
+  } catch (e) {
+    throw config(`--node ${node}: ${(e as Error).message}`);
+  }
+  const problem = trustProblem(node);
+  if (problem) throw config(`refusing node ${node}: ${problem}; install node from the distribution or copy it somewhere root-owned`);
+  if (!SAFE_PATH.test(node)) throw config(`--node ${node}: the path has characters a forced command cannot carry safely`);
+  return node;
+}
+
+export function matchSpec(user: string, from: readonly string[] | undefined): MatchSpec {
+  const addr = from?.find((f) => !f.includes('/')) ?? '127.0.0.1';
+  return { user, host: 'localhost', addr };
+}
+
+export function gateCommand(launcher: string, policy: string, configDir: string): string {
+  const dir = configDir.replace(/\/+$/, '');
+  return `${launcher} gate --policy ${policy}${dir === DEFAULTS.configDir ? '' : ` --policy-dir ${dir}/policies`}`;
+}
+
+/** Validate a candidate sshd configuration without touching the real files, and return its effective settings. */
+async function validateSshdCandidate(o: CommonOptions, plan: SshdPlan, spec: MatchSpec): Promise<{ global: Effective; forUser: Effective }> {
+  const dir = mkdtempSync(join(tmpdir(), 'gatekeeper-sshd-'));
+  try {
+    let candidate: string;
+    if (plan.kind === 'edit') {
+      candidate = join(dir, 'sshd_config');
+      writeFileSync(candidate, plan.text, { mode: 0o600 });
+    } else {
+      // The drop-in sorts first in its directory: Include it just before the directory's Include.
+      const dropin = join(dir, basename(plan.path));
+      writeFileSync(dropin, plan.content, { mode: 0o600 });
+      const main = readFileSync(o.sshdConfig, 'utf8');
+      const lines = parseSshdConfig(main);
+      const at = plan.include.lineNo - 1;
+      const text = lines.map((l, i) => (i === at ? `Include ${dropin}\n` : '') + l.raw + l.eol).join('');
+      candidate = join(dir, 'sshd_config');
+      writeFileSync(candidate, text, { mode: 0o600 });
+    }
+    const t = await sshdTest(o.sshd, candidate);
+    if (!t.ok) throw config(`sshd -t rejects the changed configuration, nothing was changed: ${t.message}`);
+    const global = await sshdEffective(o.sshd, candidate);
+    const forUser = await sshdEffective(o.sshd, candidate, spec);
+    if ('error' in global) throw config(`sshd -T failed on the changed configuration: ${global.error}`);
+    if ('error' in forUser) throw config(`sshd -T -C failed on the changed configuration: ${forUser.error}`);
+    return { global, forUser };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function explainNotEffective(o: CommonOptions, plan: SshdPlan, global: Effective, forUser: Effective): string {
+  const g = effectivePermitRootLogin(global);
+  const u = effectivePermitRootLogin(forUser);
+  if (g === WANTED) {
+    const where = matchOverrides(readFileSync(o.sshdConfig, 'utf8')).map((l) => `${o.sshdConfig}:${l.lineNo}`);
+    return `a Match block overrides PermitRootLogin for root (sshd -T -C user=root says ${u})${where.length ? ` at ${where.join(', ')}` : ' (in an included file)'}; change or remove that Match block's PermitRootLogin, then run install again. Nothing was changed.`;
+  }
+  const where = plan.kind === 'dropin' ? `${plan.path}` : `${plan.path}`;
+  return `after the change sshd still reads PermitRootLogin ${g} first (a value obtained before ${where}: check the lines and files sshd reads earlier); nothing was changed.`;
+}
+
+const KEY_LOGINS = new Set(['yes', 'prohibit-password']);
+
+export async function install(o: InstallOptions): Promise<number> {
+  for (const [n, p] of [['--sshd-config', o.sshdConfig], ['--authorized-keys', o.authorizedKeys], ['--prefix', o.prefix], ['--config-dir', o.configDir], ['--sshd', o.sshd], ['--logrotate-dir', o.logrotateDir]] as const) checkAbsolute(n, p);
+  for (const [n, p] of [['--prefix', o.prefix], ['--config-dir', o.configDir]] as const) {
+    if (!SAFE_PATH.test(p)) throw usage(`${n} ${p}: use letters, digits and ._+-/ only (the path is part of the forced command)`);
+  }
+  if (!o.dryRun && process.getuid?.() !== 0) throw new GatekeeperError('install must run as root (or use --dry-run)', EX_NOPERM, 'not-root');
+  const assets = o.assets ?? findAssets();
+  const user = await lookupUser(o.user);
+  if (!user) throw config(`no such user: ${o.user}`);
+  const key = await readKey(o);
+  const pol = await resolvePolicy(o, assets);
+  const node = checkNode(o.node);
+  const version = await sshdVersion(o.sshd);
+  if (!existsSync(o.sshdConfig)) throw config(`${o.sshdConfig} does not exist`);
+
+  const prefix = o.prefix.replace(/\/+$/, '') || '/';
+  const lib = join(prefix, 'lib', 'gatekeeper');
+  const launcher = join(prefix, 'bin', 'gatekeeper');
+  const command = gateCommand(launcher, pol.name, o.configDir);
+  const akPath = o.authorizedKeys ?? join(user.home, '.ssh', 'authorized_keys');
+  const akBefore = readOrNull(akPath);
+  const keyPlan = planKeyInstall(akBefore?.toString('utf8') ?? '', key, { command, from: o.from, restrict: supportsRestrict(version) });
+  const spec = matchSpec(user.name, o.from);
+
+  // What sshd makes of it today.
+  const nowForUser = await sshdEffective(o.sshd, o.sshdConfig, spec);
+  if ('error' in nowForUser) throw config(`sshd -T -f ${o.sshdConfig} fails, fix the configuration first: ${nowForUser.error}`);
+  const warnings: string[] = [];
+  const forceCommand = effectiveValue(nowForUser, 'forcecommand');
+  if (forceCommand && forceCommand !== 'none') warnings.push(`sshd has ForceCommand ${forceCommand} for ${user.name}: it overrides the key's command=, the gate would never run`);
+  const akFiles = authorizedKeysFiles(effectiveValue(nowForUser, 'authorizedkeysfile') ?? '.ssh/authorized_keys', user);
+  if (!akFiles.includes(akPath)) warnings.push(`sshd reads ${akFiles.join(' ') || 'no authorized_keys file'} for ${user.name}, not ${akPath}`);
+
+  // sshd_config: root's effective PermitRootLogin must become forced-commands-only.
+  let sshdPlan: SshdPlan | null = null;
+  const currentPrl = effectivePermitRootLogin(nowForUser) ?? 'prohibit-password';
+  if (user.uid === 0 && currentPrl !== WANTED) {
+    const plan = planSshdChange(o.sshdConfig, readFileSync(o.sshdConfig, 'utf8'));
+    if (plan.kind === 'dropin' && existsSync(plan.path) && readFileSync(plan.path, 'utf8') !== plan.content) {
+      throw config(`${plan.path} exists and is not gatekeeper's; nothing was changed`);
+    }
+    const { global, forUser } = await validateSshdCandidate(o, plan, spec);
+    if (effectivePermitRootLogin(forUser) !== WANTED) throw config(explainNotEffective(o, plan, global, forUser));
+    sshdPlan = plan;
+  }
+
+  // Never lock the admin out.
+  const lockedOut: string[] = [];
+  const scan = o.authorizedKeys ? [akPath] : akFiles;
+  if (user.uid === 0 && sshdPlan && KEY_LOGINS.has(canonicalPermitRootLogin(currentPrl))) {
+    for (const f of scan) {
+      const text = readOrNull(f)?.toString('utf8') ?? '';
+      for (const l of keysWithoutCommand(text)) lockedOut.push(`${f}: ${describeKey(l.key)}`);
+    }
+  } else if (user.uid !== 0 || KEY_LOGINS.has(canonicalPermitRootLogin(currentPrl))) {
+    for (const l of findKeyLines(akBefore?.toString('utf8') ?? '', key)) {
+      if (!l.options.some((x) => x.name.toLowerCase() === 'command')) lockedOut.push(`${akPath}: ${describeKey(l.key)} (this key: it would get the forced command)`);
+    }
+  }
+  if (lockedOut.length && !o.yes) {
+    throw new GatekeeperError(
+      `refusing: ${user.name} can log in today with these keys, which have no command= and would be shut out:\n  ${[...new Set(lockedOut)].join('\n  ')}\n` +
+        `Make sure you have another way in (console, another user with sudo), then run again with --yes. Nothing was changed.`,
+      EX_NOPERM,
+      'lockout',
+    );
+  }
+
+  // Plan every file.
+  const changes: Change[] = [];
+  const files = bundleFiles(assets);
+  const bundle = bundleChanges(lib, files);
+  const launcherData = Buffer.from(launcherText(readFileSync(join(assets.templatesDir, 'launcher.in'), 'utf8'), node, lib));
+  changes.push({ path: launcher, before: readOrNull(launcher), after: launcherData, mode: 0o755, uid: 0, gid: 0, label: 'launcher' });
+  if (pol.source) changes.push({ path: pol.target, before: null, after: readFileSync(pol.source), mode: 0o644, uid: 0, gid: 0, label: `policy ${pol.name}` });
+  const logs = [pol.policy.log, pol.policy.transferLog].filter((l): l is string => l !== undefined && l !== 'syslog');
+  const state = readState(o.configDir);
+  const rotateDir = o.logrotateDir ?? (existsSync(DEFAULTS.logrotate) && existsSync(DEFAULTS.logrotateDir) ? DEFAULTS.logrotateDir : null);
+  let rotatePath: string | null = null;
+  if (rotateDir && logs.length) {
+    rotatePath = join(rotateDir, 'gatekeeper');
+    const known = new Set([...state.logs, ...logs]);
+    const owner = user.uid === 0 ? 'root' : user.name;
+    const group = user.uid === 0 ? 'root' : String(user.gid);
+    const text = fillTemplate(readFileSync(join(assets.templatesDir, 'logrotate.in'), 'utf8'), {
+      LOGS: [...known].sort().join(' '),
+      SU: user.uid === 0 ? '' : `    su ${owner} ${group}\n`,
+      OWNER: owner,
+      GROUP: group,
+    });
+    changes.push({ path: rotatePath, before: readOrNull(rotatePath), after: Buffer.from(text), mode: 0o644, uid: 0, gid: 0, label: 'logrotate rule' });
+  }
+  const akDirMissing = lstatOrNull(dirname(akPath)) === null;
+  changes.push({ path: akPath, before: akBefore, after: Buffer.from(keyPlan.text), mode: 0o600, uid: user.uid, gid: user.gid, label: `authorized_keys of ${user.name}: ${keyPlan.action} ${describeKey(key)}` });
+  let sshdChange: Change | null = null;
+  if (sshdPlan) {
+    sshdChange =
+      sshdPlan.kind === 'dropin'
+        ? { path: sshdPlan.path, before: readOrNull(sshdPlan.path), after: Buffer.from(sshdPlan.content), mode: 0o644, uid: 0, gid: 0, label: `sshd drop-in: PermitRootLogin ${WANTED}` }
+        : (() => {
+            const st = statSync(o.sshdConfig);
+            return { path: o.sshdConfig, before: readOrNull(o.sshdConfig), after: Buffer.from(sshdPlan.text), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, label: `sshd_config: PermitRootLogin ${WANTED}` };
+          })();
+    changes.push(sshdChange);
+  }
+  const pending = changes.filter((c) => !isNoop(c));
+  const client = clientCommand(pol.policy, o.host ?? hostname(), o.key === '-' ? null : o.key, o.user);
+
+  if (o.dryRun) {
+    o.out(`gatekeeper install --dry-run: nothing was changed.\n`);
+    if (bundle.changed.length || bundle.stale.length) o.out(`# would deploy ${bundle.changed.length} file(s) to ${lib}${bundle.stale.length ? ` and remove ${bundle.stale.length} stale chunk(s)` : ''}\n`);
+    for (const d of [join(o.configDir, 'policies'), ...logs.map((l) => dirname(l))]) if (!existsSync(d)) o.out(`# would create directory ${d}\n`);
+    if (akDirMissing) o.out(`# would create directory ${dirname(akPath)} (0700, ${user.name})\n`);
+    for (const c of pending) o.out(describeChange(c));
+    if (sshdPlan) o.out(`# would validate with ${o.sshd} -t and reload sshd${o.reload ? '' : ' (skipped: --no-reload)'}\n`);
+    for (const w of warnings) o.err(`gatekeeper: warning: ${w}\n`);
+    if (lockedOut.length) o.err(`gatekeeper: warning (--yes given): keys that would be shut out:\n  ${lockedOut.join('\n  ')}\n`);
+    o.out(`\nClient side:\n  ${client}\n`);
+    return 0;
+  }
+
+  const releaseLock = acquireLock(join(o.configDir, '.install.lock'));
+  const report: string[] = [];
+  try {
+    const fresh = readState(o.configDir);
+    const save = () => writeState(o.configDir, fresh);
+    fresh.createdDirs.push(...ensureDir(o.configDir, 0o755));
+    save();
+    // 1. Deploy: bundle, then the launcher that runs it.
+    const dep = deployBundle(lib, files);
+    fresh.deployed = [...new Set([...fresh.deployed.filter((p) => existsSync(p)), ...dep.written])];
+    fresh.createdDirs.push(...dep.createdDirs, ...ensureDir(dirname(launcher), 0o755));
+    save();
+    if (bundle.changed.length || bundle.stale.length) report.push(`deployed ${bundle.changed.length} file(s) to ${lib}`);
+    // 2. Policy directory, policy, log directories.
+    fresh.createdDirs.push(...ensureDir(join(o.configDir, 'policies'), 0o755));
+    for (const l of logs) {
+      const made = ensureDir(dirname(l), 0o750, user.uid, user.gid);
+      fresh.createdDirs.push(...made);
+      if (made.length) report.push(`created ${dirname(l)} (0750, ${user.name})`);
+    }
+    fresh.logs = [...new Set([...fresh.logs, ...logs])];
+    // 3. authorized_keys needs ~/.ssh (0700, owned by the user: StrictModes).
+    const sshDirMade = ensureDir(dirname(akPath), 0o700, user.uid, user.gid);
+    fresh.createdDirs.push(...sshDirMade);
+    save();
+    for (const c of changes) {
+      if (c === sshdChange) continue;
+      if (isNoop(c)) continue;
+      applyChange(c, fresh, save);
+      report.push(`changed ${c.path} (${c.label})`);
+    }
+    // The gate must accept the installed policy as it will find it.
+    await loadPolicy(pol.name, { policyDir: join(o.configDir, 'policies'), checkTrust: true });
+    const fp = describeKey(key).split(' ')[1] ?? '';
+    fresh.keys = fresh.keys.filter((k) => !(k.file === akPath && k.fingerprint === fp));
+    if (keyPlan.action !== 'unchanged' || !state.keys.some((k) => k.file === akPath && k.fingerprint === fp)) {
+      fresh.keys.push({ file: akPath, user: user.name, policy: pol.name, fingerprint: fp, line: keyPlan.line, replaced: keyPlan.replaced, addedTrailingNewline: keyPlan.addedTrailingNewline });
+    } else {
+      const old = state.keys.find((k) => k.file === akPath && k.fingerprint === fp);
+      if (old) fresh.keys.push(old);
+    }
+    save();
+    // 4. sshd_config, validated before (above) and after it is in place.
+    if (sshdPlan && sshdChange) {
+      applyChange(sshdChange, fresh, save);
+      const t = await sshdTest(o.sshd, o.sshdConfig);
+      const eff = await sshdEffective(o.sshd, o.sshdConfig, spec);
+      const ok = t.ok && !('error' in eff) && effectivePermitRootLogin(eff) === WANTED;
+      if (!ok) {
+        // Put the previous bytes back; sshd has not been reloaded.
+        applyChange({ ...sshdChange, before: sshdChange.after, after: sshdChange.before }, fresh, save);
+        throw config(`after writing ${sshdChange.path}, sshd ${t.ok ? `-T says PermitRootLogin ${'error' in eff ? eff.error : effectivePermitRootLogin(eff)}` : `-t fails: ${t.message}`}; restored it, sshd was not reloaded`);
+      }
+      fresh.sshd =
+        sshdPlan.kind === 'dropin'
+          ? { kind: 'dropin', path: sshdPlan.path, main: o.sshdConfig }
+          : { kind: 'edit', path: o.sshdConfig, main: o.sshdConfig, mode: sshdPlan.mode, original: sshdPlan.original, written: sshdPlan.written, addedTrailingNewline: sshdPlan.addedTrailingNewline };
+      save();
+      report.push(`changed ${sshdChange.path} (${sshdChange.label}; sshd -t and sshd -T -C user=${user.name} confirm)`);
+      if (o.reload) {
+        const eff2 = await sshdEffective(o.sshd, o.sshdConfig);
+        const pidFile = 'error' in eff2 ? undefined : effectiveValue(eff2, 'pidfile');
+        const r = await reloadSshd({ pidFile, sshd: o.sshd });
+        report.push(r.how === 'systemd' ? `reloaded sshd (systemctl reload ${r.unit})` : r.how === 'sighup' ? `reloaded sshd (SIGHUP to pid ${r.pid})` : `did not reload sshd: ${r.why}`);
+      } else report.push('sshd not reloaded (--no-reload): it applies the change when it next starts or reloads');
+    }
+  } finally {
+    releaseLock();
+  }
+  for (const w of warnings) o.err(`gatekeeper: warning: ${w}\n`);
+  if (pol.note) o.err(`gatekeeper: note: ${pol.note}\n`);
+  o.out(report.length ? `${report.join('\n')}\n` : 'nothing to change: already installed\n');
+  o.out(`forced command: ${command}\n\nClient side:\n  ${client}\n`);
+  return 0;
+}
+
+/** The original setup's client command, adapted to the policy. */
+export function clientCommand(policy: Policy, host: string, keyFile: string | null, user: string): string {
+  const key = keyFile ? keyFile.replace(/\.pub$/, '') : 'PRIVATE_KEY';
+  const e = `-e "ssh -i ${key}"`;
+  const short = host.split('.')[0] || host;
+  if (policy.daemon) return `rsync ${e} -avzx --numeric-ids --delete --progress ${user}@${host}::MODULE/ /backups/${short}/`;
+  const root = policy.root.endsWith('/') ? policy.root : `${policy.root}/`;
+  if (policy.access === 'write-only') return `rsync ${e} -avz --numeric-ids ${policy.delete ? '--delete ' : ''}/path/to/data/ ${user}@${host}:${root}`;
+  return `rsync ${e} -avzx --numeric-ids --delete --progress ${user}@${host}:${root} /backups/${short}/`;
+}

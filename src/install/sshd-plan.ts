@@ -1,0 +1,91 @@
+// Where root's PermitRootLogin change goes, as a pure function of the main
+// sshd_config's text. sshd keeps the *first* value it obtains for a keyword,
+// and a Match block overrides it for matching connections, so:
+//  - a drop-in directory Included from the global section (Debian, RHEL)
+//    gets 00-gatekeeper.conf, sorting before e.g. RHEL's 01-permitrootlogin.conf,
+//    unless the main file sets PermitRootLogin before that Include;
+//  - otherwise the first global PermitRootLogin line is changed in place
+//    (the original setup's `no` → `forced-commands-only`);
+//  - otherwise the line is inserted before the first Match block (never
+//    after it: there it would silently become part of the Match block).
+// The real sshd then confirms the result (see install/sshd.ts).
+import { dropInDirs, globMatch, globalLines, firstMatchIndex, parseSshdConfig, printSshdConfig, type ConfigLine } from '../sshd/config.js';
+
+export const WANTED = 'forced-commands-only';
+export const DROPIN_NAMES = ['00-gatekeeper.conf', '00-gatekeeper'];
+export const MARKER = '# Added by gatekeeper install; `gatekeeper uninstall --all` removes it.';
+
+export const dropInContent = (): string =>
+  `# Written by gatekeeper install: root may log in only with keys that carry a\n` +
+  `# forced command (command="..." in authorized_keys). sshd keeps the first value\n` +
+  `# it reads, and this file sorts first. \`gatekeeper uninstall --all\` removes it.\n` +
+  `PermitRootLogin ${WANTED}\n`;
+
+export type SshdPlan =
+  | { kind: 'dropin'; path: string; content: string; include: ConfigLine }
+  | {
+      kind: 'edit';
+      path: string;
+      text: string;
+      /** 'replaced': `original` line became `written[0]`; 'inserted': `written` lines were added at `index`. */
+      mode: 'replaced' | 'inserted';
+      original: string | null;
+      written: string[];
+      index: number;
+      addedTrailingNewline: boolean;
+    };
+
+export function planSshdChange(mainPath: string, text: string, sshDir = '/etc/ssh'): SshdPlan {
+  const lines = parseSshdConfig(text);
+  const prl = globalLines(lines, 'permitrootlogin');
+  const firstPrl = prl[0];
+  for (const d of dropInDirs(lines, sshDir)) {
+    if (firstPrl && firstPrl.lineNo < d.line.lineNo) break; // main file's value is read first
+    const name = DROPIN_NAMES.find((n) => globMatch(d.pattern, n));
+    if (name) return { kind: 'dropin', path: `${d.dir}/${name}`, content: dropInContent(), include: d.line };
+  }
+  if (firstPrl) {
+    const i = firstPrl.lineNo - 1;
+    const indent = /^[ \t]*/.exec(firstPrl.raw)?.[0] ?? '';
+    const written = `${indent}PermitRootLogin ${WANTED}`;
+    const out = lines.map((l) => ({ raw: l.raw, eol: l.eol }));
+    out[i] = { raw: written, eol: firstPrl.eol };
+    return { kind: 'edit', path: mainPath, text: printSshdConfig(out), mode: 'replaced', original: firstPrl.raw, written: [written], index: i, addedTrailingNewline: false };
+  }
+  const at = firstMatchIndex(lines);
+  const written = [MARKER, `PermitRootLogin ${WANTED}`];
+  const out = lines.map((l) => ({ raw: l.raw, eol: l.eol }));
+  let addedTrailingNewline = false;
+  if (at === out.length && at > 0 && out[at - 1]!.eol === '') {
+    out[at - 1] = { ...out[at - 1]!, eol: '\n' };
+    addedTrailingNewline = true;
+  }
+  out.splice(at, 0, ...written.map((raw) => ({ raw, eol: '\n' })));
+  return { kind: 'edit', path: mainPath, text: printSshdConfig(out), mode: 'inserted', original: null, written, index: at, addedTrailingNewline };
+}
+
+/**
+ * Undo an edit in the main file, touching only lines that are still exactly
+ * what install wrote. Returns null when they are not there any more.
+ */
+export function planSshdRevert(text: string, edit: { mode: 'replaced' | 'inserted'; original: string | null; written: string[]; addedTrailingNewline: boolean }): string | null {
+  const lines = parseSshdConfig(text).map((l) => ({ raw: l.raw, eol: l.eol }));
+  const n = edit.written.length;
+  for (let i = 0; i + n <= lines.length; i++) {
+    if (!edit.written.every((w, k) => lines[i + k]!.raw === w)) continue;
+    if (edit.mode === 'replaced' && edit.original !== null) {
+      lines[i] = { raw: edit.original, eol: lines[i]!.eol };
+    } else {
+      lines.splice(i, n);
+      const prev = lines[i - 1];
+      if (edit.addedTrailingNewline && i === lines.length && prev) lines[i - 1] = { ...prev, eol: '' };
+    }
+    return printSshdConfig(lines);
+  }
+  return null;
+}
+
+/** Lines of Match blocks in this file that set PermitRootLogin (to explain a refusal). */
+export function matchOverrides(text: string): ConfigLine[] {
+  return parseSshdConfig(text).filter((l) => l.kw === 'permitrootlogin' && l.match !== -1);
+}

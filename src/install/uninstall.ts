@@ -1,0 +1,188 @@
+// `gatekeeper uninstall`: remove exactly what install added, as recorded in
+// the manifest. A file that still has the bytes install last wrote gets its
+// original bytes (and mode, owner) back; a file someone changed since is only
+// edited surgically — the gate's line, the lines install wrote — and anything
+// that is no longer what install wrote is left alone with a warning.
+import { existsSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { EX_CONFIG, EX_USAGE, GatekeeperError } from '../exit.js';
+import { fingerprint, parsePublicKey } from '../sshd/authorized-keys.js';
+import { reloadSshd } from '../sshd/reload.js';
+import { effectiveValue, sshdEffective, sshdTest } from '../sshd/run.js';
+import { applyChange, describeChange, forgetFile, isNoop, type Change } from './changes.js';
+import { removeBundle } from './deploy.js';
+import { acquireLock, readOrNull } from './fsutil.js';
+import { checkAbsolute, type CommonOptions } from './install.js';
+import { planKeyRemoval } from './keys.js';
+import { planSshdRevert } from './sshd-plan.js';
+import { readState, sha256, statePath, writeState, type InstallState } from './state.js';
+
+export interface UninstallOptions extends CommonOptions {
+  /** Public key file whose gate line goes; or all. */
+  key?: string;
+  all: boolean;
+  readStdin?: () => Promise<string>;
+}
+
+const fail = (m: string, code = EX_CONFIG) => new GatekeeperError(m, code, 'config');
+
+/** What restoring `path` to its pre-install state means, given its wanted surgical result. */
+function restoreOrEdit(state: InstallState, path: string, current: Buffer | null, surgical: Buffer | null, allGone: boolean, label: string): Change | null {
+  const rec = state.files[path];
+  const st = existsSync(path) ? statSync(path) : null;
+  const keep = { mode: st ? st.mode & 0o7777 : 0o600, uid: st?.uid ?? 0, gid: st?.gid ?? 0 };
+  if (rec && allGone && current !== null && sha256(current) === rec.sha256) {
+    // Nothing else changed the file since install: the original bytes come back.
+    if (!rec.existed) return { path, before: current, after: null, ...keep, label: `${label} (remove: install created it)` };
+    const original = rec.backup ? readOrNull(rec.backup) : null;
+    if (original) return { path, before: current, after: original, mode: rec.mode ?? keep.mode, uid: rec.uid ?? keep.uid, gid: rec.gid ?? keep.gid, label: `${label} (original bytes restored)` };
+  }
+  if (surgical === null || current === null || surgical.equals(current)) return null;
+  return { path, before: current, after: surgical, ...keep, label };
+}
+
+export async function uninstall(o: UninstallOptions): Promise<number> {
+  for (const [n, p] of [['--sshd-config', o.sshdConfig], ['--authorized-keys', o.authorizedKeys], ['--prefix', o.prefix], ['--config-dir', o.configDir], ['--sshd', o.sshd]] as const) checkAbsolute(n, p);
+  if (!o.all && !o.key) throw new GatekeeperError('uninstall needs --key FILE or --all', EX_USAGE, 'usage');
+  if (!o.dryRun && process.getuid?.() !== 0) throw new GatekeeperError('uninstall must run as root (or use --dry-run)', 77, 'not-root');
+  const state = readState(o.configDir);
+  if (!existsSync(statePath(o.configDir))) {
+    o.out(`nothing to uninstall: no ${statePath(o.configDir)}\n`);
+    return 0;
+  }
+  let fp: string | null = null;
+  if (o.key) {
+    const text = o.key === '-' ? await (o.readStdin?.() ?? Promise.resolve('')) : readFileSync(o.key, 'utf8');
+    const key = parsePublicKey(text);
+    if ('error' in key) throw new GatekeeperError(`--key: not an OpenSSH public key (${key.error})`, EX_USAGE, 'usage');
+    fp = fingerprint(key);
+  }
+  const selected = state.keys.filter((k) => (o.all || k.fingerprint === fp) && (!o.authorizedKeys || k.file === o.authorizedKeys));
+  if (!o.all && selected.length === 0) {
+    o.out(`nothing to uninstall: no gate line for ${fp} recorded in ${statePath(o.configDir)}\n`);
+    return 0;
+  }
+  const changes: Change[] = [];
+  const warnings: string[] = [];
+  // authorized_keys, one file at a time (several keys may share one).
+  for (const file of [...new Set(selected.map((k) => k.file))]) {
+    const current = readOrNull(file);
+    let text = current?.toString('utf8') ?? '';
+    for (const k of selected.filter((x) => x.file === file)) {
+      const r = planKeyRemoval(text, k.line, k.replaced, k.addedTrailingNewline);
+      if (!r.changed) warnings.push(`${file}: the gate's line for ${k.fingerprint} is no longer what install wrote; left as it is`);
+      text = r.text;
+    }
+    const remaining = state.keys.filter((k) => k.file === file && !selected.includes(k));
+    const c = restoreOrEdit(state, file, current, Buffer.from(text), remaining.length === 0, `authorized_keys: removed the gate's line(s)`);
+    if (c) changes.push(c);
+  }
+  let sshdChange: Change | null = null;
+  if (o.all && state.sshd) {
+    const s = state.sshd;
+    const current = readOrNull(s.path);
+    if (s.kind === 'dropin') {
+      if (current !== null && state.files[s.path] && sha256(current) !== state.files[s.path]!.sha256) warnings.push(`${s.path} was changed since install; left as it is`);
+      else sshdChange = restoreOrEdit(state, s.path, current, null, true, 'sshd drop-in');
+    } else {
+      const reverted = current === null ? null : planSshdRevert(current.toString('utf8'), s);
+      if (reverted === null && !(current && state.files[s.path] && sha256(current) === state.files[s.path]!.sha256)) warnings.push(`${s.path}: the PermitRootLogin line install wrote is gone; left as it is`);
+      sshdChange = restoreOrEdit(state, s.path, current, reverted === null ? null : Buffer.from(reverted), true, 'sshd_config: PermitRootLogin restored');
+    }
+    if (sshdChange) changes.push(sshdChange);
+  }
+  const launcher = join(o.prefix, 'bin', 'gatekeeper');
+  const lib = join(o.prefix, 'lib', 'gatekeeper');
+  if (o.all) {
+    for (const [path, rec] of Object.entries(state.files)) {
+      if (changes.some((c) => c.path === path) || selected.some((k) => k.file === path) || path === state.sshd?.path) continue;
+      const current = readOrNull(path);
+      if (current === null) continue;
+      if (sha256(current) !== rec.sha256) {
+        warnings.push(`${path} was changed since install; left as it is`);
+        continue;
+      }
+      const c = restoreOrEdit(state, path, current, null, true, path === launcher ? 'launcher' : 'installed file');
+      if (c) changes.push(c);
+    }
+  }
+  const pending = changes.filter((c) => !isNoop(c));
+
+  if (o.dryRun) {
+    o.out('gatekeeper uninstall --dry-run: nothing was changed.\n');
+    for (const c of pending) o.out(describeChange(c));
+    if (o.all && state.deployed.length) o.out(`# would remove ${state.deployed.length} deployed file(s) under ${lib}\n`);
+    for (const w of warnings) o.err(`gatekeeper: warning: ${w}\n`);
+    return 0;
+  }
+
+  const release = acquireLock(join(o.configDir, '.install.lock'));
+  const report: string[] = [];
+  let removeConfigDir = false;
+  try {
+    const save = () => writeState(o.configDir, state);
+    for (const c of pending) {
+      if (c === sshdChange) continue;
+      applyChange(c, state, save);
+      report.push(`changed ${c.path} (${c.label})`);
+    }
+    state.keys = state.keys.filter((k) => !selected.includes(k));
+    for (const file of new Set(selected.map((k) => k.file))) {
+      if (!state.keys.some((k) => k.file === file)) forgetFile(state, file);
+    }
+    save();
+    if (sshdChange) {
+      applyChange(sshdChange, state, save);
+      const t = await sshdTest(o.sshd, state.sshd?.main ?? o.sshdConfig);
+      if (!t.ok) {
+        applyChange({ ...sshdChange, before: sshdChange.after, after: sshdChange.before }, state, save);
+        throw fail(`sshd -t fails after restoring ${sshdChange.path} (${t.message}); put gatekeeper's version back, sshd was not reloaded`);
+      }
+      report.push(`changed ${sshdChange.path} (${sshdChange.label}; sshd -t passes)`);
+      forgetFile(state, sshdChange.path);
+      state.sshd = null;
+      save();
+      if (o.reload) {
+        const eff = await sshdEffective(o.sshd, o.sshdConfig);
+        const r = await reloadSshd({ pidFile: 'error' in eff ? undefined : effectiveValue(eff, 'pidfile'), sshd: o.sshd });
+        report.push(r.how === 'systemd' ? `reloaded sshd (systemctl reload ${r.unit})` : r.how === 'sighup' ? `reloaded sshd (SIGHUP to pid ${r.pid})` : `did not reload sshd: ${r.why}`);
+      } else report.push('sshd not reloaded (--no-reload)');
+    } else if (o.all && state.sshd) {
+      state.sshd = null;
+    }
+    if (o.all) {
+      for (const c of pending) if (c !== sshdChange) forgetFile(state, c.path);
+      if (state.deployed.length) {
+        removeBundle(lib, state.deployed);
+        report.push(`removed the bundle under ${lib}`);
+      }
+      state.deployed = [];
+      // Directories install created, deepest first, when they are empty (the log directory keeps its logs).
+      for (const d of [...new Set(state.createdDirs)].sort((a, b) => b.length - a.length)) {
+        if (d === o.configDir) continue;
+        try {
+          rmdirSync(d);
+        } catch {
+          // not empty: keep
+        }
+      }
+      const leftover = Object.keys(state.files);
+      if (leftover.length === 0 && state.keys.length === 0) {
+        rmSync(statePath(o.configDir), { force: true });
+        removeConfigDir = true;
+      } else save();
+    }
+  } finally {
+    release();
+  }
+  if (removeConfigDir && state.createdDirs.includes(o.configDir)) {
+    try {
+      rmdirSync(o.configDir);
+    } catch {
+      // it holds policies the admin keeps
+    }
+  }
+  for (const w of warnings) o.err(`gatekeeper: warning: ${w}\n`);
+  o.out(report.length ? `${report.join('\n')}\n` : 'nothing to change\n');
+  return 0;
+}
