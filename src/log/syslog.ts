@@ -1,18 +1,55 @@
 // Send one record to the local syslog socket (/dev/log) with the identifier
 // "gatekeeper", so journald or rsyslog carry it wherever the fleet collects
-// logs. Node has no unix datagram sockets, so util-linux logger(1) does the
-// sending; it is run directly (absolute path, no shell) and waited for, so
-// the record is handed over before rsync is exec'd.
+// logs, and `journalctl -t gatekeeper -o json | gatekeeper audit --log -`
+// reads it back. Node has no unix datagram sockets, so util-linux logger(1)
+// does the sending: run directly (absolute path, no shell, the record on
+// stdin so no byte of it is ever an option) and waited for, so the record is
+// handed over before rsync is exec'd. Any failure throws: the gate refuses a
+// session it cannot log.
 import { spawnSync } from 'node:child_process';
 
-const LOGGER = '/usr/bin/logger';
+export const LOGGER = '/usr/bin/logger';
+export const SYSLOG_SOCKET = '/dev/log';
+/** logger truncates at 1 KiB by default, which would cut long commands out of the JSON. */
+const MAX_MESSAGE = 65536;
 
-export function sendToSyslog(line: string): void {
-  const r = spawnSync(LOGGER, ['--id=' + process.pid, '-t', 'gatekeeper', '-p', 'auth.info', '--socket-errors=on', '-u', '/dev/log'], {
-    input: line,
+export interface SyslogOptions {
+  /** The socket to send to (tests use their own). */
+  socket?: string;
+  /** The pid the message carries; the gate's own (with execve also rsync's). */
+  pid?: number;
+  /** facility.level; auth because these are access decisions. */
+  priority?: string;
+}
+
+/** The logger(1) arguments for one record. */
+export function loggerArgs(opts: SyslogOptions = {}): string[] {
+  return [
+    '--id=' + String(opts.pid ?? process.pid),
+    '-t',
+    'gatekeeper',
+    '-p',
+    opts.priority ?? 'auth.info',
+    '--size',
+    String(MAX_MESSAGE),
+    // Without this logger ignores a missing or refusing socket and exits 0.
+    '--socket-errors=on',
+    '-u',
+    opts.socket ?? SYSLOG_SOCKET,
+  ];
+}
+
+export function sendToSyslog(line: string, opts: SyslogOptions = {}): void {
+  const message = line.replace(/\n$/, '');
+  // logger sends each input line as its own message: a record is one line or it is broken.
+  if (message.includes('\n')) throw new Error('a syslog record must be a single line');
+  if (Buffer.byteLength(message) > MAX_MESSAGE) throw new Error(`record longer than ${MAX_MESSAGE} bytes; syslog would truncate it`);
+  const r = spawnSync(LOGGER, loggerArgs(opts), {
+    input: message + '\n',
     stdio: ['pipe', 'ignore', 'pipe'],
+    env: {},
     timeout: 5000,
   });
   if (r.error) throw new Error(`cannot run ${LOGGER}: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`${LOGGER} failed (status ${r.status}): ${String(r.stderr).trim()}`);
+  if (r.status !== 0) throw new Error(`${LOGGER} failed (${r.signal ? `signal ${r.signal}` : `status ${r.status}`}): ${String(r.stderr).trim()}`);
 }

@@ -1,0 +1,128 @@
+// The record filters of `gatekeeper audit`, parsed once into a predicate.
+import { BlockList, isIP } from 'node:net';
+import type { AuditRecord } from './transfer.js';
+
+export const DECISIONS = ['allow', 'deny', 'error', 'exit'] as const;
+export type Decision = (typeof DECISIONS)[number];
+
+export interface FilterOptions {
+  since?: string;
+  until?: string;
+  policy?: string[];
+  decision?: string[];
+  client?: string[];
+  user?: string[];
+  grep?: string;
+}
+
+export interface RecordFilter {
+  /** Inclusive lower bound in ms, or -Infinity. */
+  since: number;
+  /** Exclusive upper bound in ms, or +Infinity. */
+  until: number;
+  test(record: AuditRecord, t: number): boolean;
+}
+
+const UNITS: Record<string, number> = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 7 * 86400e3 };
+
+/**
+ * A point in time: a duration back from now (`90m`, `36h`, `3d`, `1d12h`,
+ * `2w`), or an ISO 8601 date or date-time. Without a zone it is local time
+ * (TZ), as an admin reads a wall clock: `2026-11-25` is local midnight.
+ */
+export function parseTimePoint(text: string, now: number): number {
+  const s = text.trim();
+  if (/^(\d+[smhdw])+$/.test(s)) {
+    let ms = 0;
+    for (const [, n, unit] of s.matchAll(/(\d+)([smhdw])/g)) ms += Number(n) * UNITS[unit!]!;
+    return now - ms;
+  }
+  const m = /^(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,3})\d*)?)?)?\s*(Z|[+-]\d\d:?\d\d)?$/i.exec(s);
+  if (!m) throw new Error(`not a time: ${JSON.stringify(text)} (use e.g. 3d, 12h, 2026-11-25, 2026-11-25T23:30, 2026-11-25T23:30:00Z)`);
+  const [, y, mo, d, h = '0', mi = '0', sec = '0', frac = '0', zone] = m;
+  const parts = [Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec), Number(frac.padEnd(3, '0'))] as const;
+  let t: number;
+  if (zone === undefined) {
+    t = new Date(...parts).getTime();
+  } else {
+    t = Date.UTC(...parts);
+    if (zone.toUpperCase() !== 'Z') {
+      const sign = zone.startsWith('-') ? -1 : 1;
+      const digits = zone.slice(1).replace(':', '');
+      t -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60e3;
+    }
+  }
+  // Date rolls 2026-02-31 over into March; a typo should not move the window silently.
+  const check = zone === undefined ? new Date(t) : new Date(Date.UTC(...parts));
+  const [cy, cm, cd] = zone === undefined ? [check.getFullYear(), check.getMonth(), check.getDate()] : [check.getUTCFullYear(), check.getUTCMonth(), check.getUTCDate()];
+  if (!Number.isFinite(t) || cy !== parts[0] || cm !== parts[1] || cd !== parts[2] || parts[3] > 23 || parts[4] > 59 || parts[5] > 59) {
+    throw new Error(`not a valid date: ${JSON.stringify(text)}`);
+  }
+  return t;
+}
+
+/** Matches a client address: exact, or inside a CIDR (`198.51.100.0/24`, `2001:db8::/32`). */
+export function clientMatcher(specs: readonly string[]): (addr: string | undefined) => boolean {
+  const exact = new Set<string>();
+  const blocks = new BlockList();
+  let anyBlock = false;
+  for (const spec of specs) {
+    const m = /^(.+)\/(\d{1,3})$/.exec(spec);
+    const family = m ? isIP(m[1]!) : 0;
+    if (m && family !== 0) {
+      const prefix = Number(m[2]);
+      if (prefix > (family === 4 ? 32 : 128)) throw new Error(`bad prefix length in ${spec}`);
+      blocks.addSubnet(m[1]!, prefix, family === 4 ? 'ipv4' : 'ipv6');
+      anyBlock = true;
+    } else exact.add(spec);
+  }
+  return (addr) => {
+    if (addr === undefined) return exact.has('-');
+    if (exact.has(addr)) return true;
+    if (!anyBlock) return false;
+    const family = isIP(addr);
+    return family !== 0 && blocks.check(addr, family === 4 ? 'ipv4' : 'ipv6');
+  };
+}
+
+/** What --decision accepts; `allow` also shows how allowed sessions ended (exit). */
+function decisionSet(values: readonly string[]): Set<string> {
+  const set = new Set<string>();
+  for (const v of values.flatMap((x) => x.split(','))) {
+    if (!(DECISIONS as readonly string[]).includes(v)) throw new Error(`--decision is one of ${DECISIONS.join(', ')}, not ${JSON.stringify(v)}`);
+    set.add(v);
+    if (v === 'allow') set.add('exit');
+  }
+  return set;
+}
+
+/** Build the predicate; throws Error with an admin-readable message on bad input. */
+export function buildFilter(opts: FilterOptions, now: number): RecordFilter {
+  const since = opts.since !== undefined ? parseTimePoint(opts.since, now) : Number.NEGATIVE_INFINITY;
+  const until = opts.until !== undefined ? parseTimePoint(opts.until, now) : Number.POSITIVE_INFINITY;
+  const policies = opts.policy?.length ? new Set(opts.policy) : null;
+  const decisions = opts.decision?.length ? decisionSet(opts.decision) : null;
+  const client = opts.client?.length ? clientMatcher(opts.client) : null;
+  const users = opts.user?.length ? new Set(opts.user) : null;
+  const grep = opts.grep?.toLowerCase();
+  return {
+    since,
+    until,
+    test(r, t) {
+      if (t < since || t >= until) return false;
+      if (decisions && !decisions.has(r.event)) return false;
+      if (policies && !policies.has(r.policy)) return false;
+      if (client && !client(r.client?.addr)) return false;
+      if (users && (r.user === null || !users.has(r.user))) return false;
+      if (grep !== undefined && !haystack(r).includes(grep)) return false;
+      return true;
+    },
+  };
+}
+
+/** The text --grep searches: what an admin would recognise in a record. */
+function haystack(r: AuditRecord): string {
+  return [r.command ?? '', r.argv?.join(' ') ?? '', r.reason, r.code ?? '', r.policy, r.user ?? '', r.key ?? '', r.client?.addr ?? '', r.session, r.wouldDeny ?? '', r.options?.join(' ') ?? '']
+    .join('\n')
+    .toLowerCase();
+}

@@ -1,0 +1,126 @@
+// How audit shows records to a person: local times, short commands, colour.
+import type { AuditRecord } from './transfer.js';
+import { isSuccessStatus } from './transfer.js';
+
+/** Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org). */
+export function useColour(isTTY: boolean | undefined, env: NodeJS.ProcessEnv): boolean {
+  return isTTY === true && (env.NO_COLOR === undefined || env.NO_COLOR === '') && env.TERM !== 'dumb';
+}
+
+export type Paint = (style: 'red' | 'green' | 'yellow' | 'magenta' | 'dim' | 'bold', text: string) => string;
+
+const CODES = { red: 31, green: 32, yellow: 33, magenta: 35, dim: 2, bold: 1 } as const;
+export const paint = (on: boolean): Paint => (on ? (style, text) => `\x1b[${CODES[style]}m${text}\x1b[0m` : (_style, text) => text);
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/** `2026-11-26 13:00:05` in the local time zone (TZ). */
+export function localTime(t: number): string {
+  const d = new Date(t);
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+}
+
+/** `3d 4h`, `5h 12m`, `40s`: how long ago, for "has not backed up for …". */
+export function age(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (d > 0) return h > 0 ? `${d}d ${h}h` : `${d}d`;
+  if (h > 0) return m > 0 ? `${h}h ${m}m` : `${h}h`;
+  if (m > 0) return `${m}m`;
+  return `${s}s`;
+}
+
+/** 51384 → `50.2 KiB`. */
+export function bytes(n: number | null | undefined): string {
+  if (n === null || n === undefined) return '?';
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(1)} ${units[i]}`;
+}
+
+/**
+ * The command, shortened for a table: an rsync server call becomes its
+ * direction, paths and the options that matter (`pull / -vlogDtprxze.iLsfxCIvu
+ * --numeric-ids`); anything else is shown as the client sent it.
+ */
+export function shortCommand(r: AuditRecord): string {
+  if (r.command === null) return '(shell)';
+  const words = r.command.split(/\s+/).filter(Boolean);
+  if (words.length >= 2 && /(^|\/)rsync$/.test(words[0]!) && words[1] === '--server') {
+    const rest = words.slice(2);
+    const sender = rest[0] === '--sender';
+    const daemon = rest.includes('--daemon');
+    const body = rest.slice(sender ? 1 : 0);
+    const dot = body.indexOf('.');
+    const opts = (dot === -1 ? body : body.slice(0, dot)).filter((w) => w !== '--');
+    const paths = dot === -1 ? [] : body.slice(dot + 1);
+    const dir = daemon ? 'daemon' : sender ? 'pull' : 'push';
+    return [dir, ...paths, ...opts].join(' ');
+  }
+  return r.command;
+}
+
+export function truncate(text: string, width: number): string {
+  if (text.length <= width) return text;
+  return width <= 1 ? text.slice(0, width) : `${text.slice(0, width - 1)}…`;
+}
+
+/** The DECISION column: allow/deny/error, or how the run ended. */
+export function decisionLabel(r: AuditRecord): { text: string; style: 'red' | 'green' | 'yellow' | 'magenta' } {
+  switch (r.event) {
+    case 'allow':
+      return r.wouldDeny !== undefined ? { text: 'allow*', style: 'yellow' } : { text: 'allow', style: 'green' };
+    case 'deny':
+      return { text: 'deny', style: 'red' };
+    case 'error':
+      return { text: 'error', style: 'magenta' };
+    case 'exit': {
+      const text = r.signal ? `exit ${r.signal}` : `exit ${r.status ?? '?'}`;
+      return { text, style: isSuccessStatus(r.status, r.signal) ? 'green' : 'red' };
+    }
+  }
+}
+
+export const TABLE_HEADER = ['TIME', 'POLICY', 'CLIENT', 'DECISION', 'COMMAND', 'REASON'] as const;
+const WIDTHS = { time: 19, policy: 12, client: 15, decision: 9, command: 40 } as const;
+
+function cell(text: string, width: number): string {
+  return truncate(text, width).padEnd(width);
+}
+
+/** One table row; `columns` is the terminal width, or undefined (no truncation of the reason). */
+export function tableRow(r: AuditRecord, t: number, p: Paint, columns?: number): string {
+  const d = decisionLabel(r);
+  let command = shortCommand(r);
+  let reason = r.event === 'allow' ? (r.wouldDeny !== undefined ? `would deny: ${r.wouldDeny}` : '') : r.reason;
+  if (r.event === 'exit' && r.transfer) {
+    command = `sent ${bytes(r.transfer.sent)}, received ${bytes(r.transfer.received)}`;
+    reason = r.status === 0 ? '' : r.reason;
+  }
+  const fixed = [
+    cell(localTime(t), WIDTHS.time),
+    cell(r.policy, WIDTHS.policy),
+    cell(r.client?.addr ?? '-', WIDTHS.client),
+    p(d.style, cell(d.text, WIDTHS.decision)),
+    cell(command, WIDTHS.command),
+  ].join(' ');
+  const used = WIDTHS.time + WIDTHS.policy + WIDTHS.client + WIDTHS.decision + WIDTHS.command + 5;
+  const rest = columns !== undefined ? truncate(reason, Math.max(10, columns - used)) : reason;
+  return `${fixed} ${rest}`.trimEnd();
+}
+
+export function tableHeader(p: Paint): string {
+  const [time, policy, client, decision, command, reason] = TABLE_HEADER;
+  return p(
+    'bold',
+    [cell(time, WIDTHS.time), cell(policy, WIDTHS.policy), cell(client, WIDTHS.client), cell(decision, WIDTHS.decision), cell(command, WIDTHS.command), reason].join(' '),
+  );
+}

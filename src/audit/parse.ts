@@ -1,0 +1,118 @@
+// From one line of input to a log record, fast.
+//
+// audit reads logs of millions of lines, so validation is a hand-written check
+// of exactly what LogRecordSchema requires (a property test in
+// test/audit/parse.test.ts holds the two in agreement) instead of a zod parse
+// per line. A line that is not a record is skipped and counted, never fatal.
+//
+// Besides the gate's own files, the same record arrives wrapped by syslog:
+// - journald's `journalctl -o json`: an object whose MESSAGE is the record
+//   (a string, or an array of bytes when journald found it unprintable);
+// - a classic syslog file (rsyslog): `Nov 26 13:00:00 host gatekeeper[123]: {...}`.
+import { EVENTS, RECORD_VERSION, type LogRecord } from '../log/record.js';
+
+export type SkipReason = 'not-json' | 'not-record' | 'other-version' | 'too-long';
+
+export interface ParsedLine {
+  record: LogRecord;
+  /** Milliseconds since the epoch of record.time. */
+  t: number;
+  /** The record's own JSON text (the MESSAGE for journald lines). */
+  raw: string;
+}
+
+const EVENT_SET: ReadonlySet<string> = new Set(EVENTS);
+
+const isString = (x: unknown): x is string => typeof x === 'string';
+const isNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+const isStringArray = (x: unknown): x is string[] => Array.isArray(x) && x.every(isString);
+
+function isEndpoint(x: unknown): boolean {
+  if (x === null) return true;
+  if (typeof x !== 'object' || Array.isArray(x)) return false;
+  const e = x as Record<string, unknown>;
+  return isString(e.addr) && isNumber(e.port);
+}
+
+/**
+ * The record if `value` satisfies LogRecordSchema, else why not. Optional
+ * fields are checked only when present, as the schema does; unknown fields
+ * are ignored (the schema strips them).
+ */
+export function checkRecord(value: unknown): LogRecord | SkipReason {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not-record';
+  const r = value as Record<string, unknown>;
+  if (r.v !== RECORD_VERSION) return typeof r.v === 'number' ? 'other-version' : 'not-record';
+  const ok =
+    isString(r.time) &&
+    isString(r.event) &&
+    EVENT_SET.has(r.event) &&
+    isString(r.policy) &&
+    isString(r.session) &&
+    isNumber(r.pid) &&
+    (r.user === null || isString(r.user)) &&
+    isEndpoint(r.client) &&
+    isEndpoint(r.server) &&
+    (r.key === undefined || r.key === null || isString(r.key)) &&
+    (r.command === null || isString(r.command)) &&
+    (r.argv === null || isStringArray(r.argv)) &&
+    isString(r.reason) &&
+    (r.code === undefined || isString(r.code)) &&
+    (r.status === undefined || r.status === null || isNumber(r.status)) &&
+    (r.wouldDeny === undefined || isString(r.wouldDeny)) &&
+    (r.options === undefined || isStringArray(r.options)) &&
+    (r.exec === undefined || r.exec === 'execve' || r.exec === 'spawn') &&
+    (r.transferLog === undefined || isString(r.transferLog)) &&
+    (r.signal === undefined || r.signal === null || isString(r.signal));
+  // Key presence matters: the schema requires these keys even when null.
+  if (!ok || !('user' in r) || !('client' in r) || !('server' in r) || !('command' in r) || !('argv' in r)) return 'not-record';
+  return r as unknown as LogRecord;
+}
+
+/** Longest line audit accepts; longer ones are skipped so memory stays bounded. */
+export const MAX_LINE = 1 << 20;
+
+// `host gatekeeper[123]: {` in a syslog file; the record starts at the brace.
+const SYSLOG_PREFIX = /(?:^|\s)gatekeeper(?:\[\d+\])?: (?=\{)/;
+
+/** Parse one line (without its newline) into a record, or say why it is skipped. */
+export function parseLine(line: string): ParsedLine | SkipReason {
+  let text = line;
+  if (text.length > MAX_LINE) return 'too-long';
+  if (text.charCodeAt(0) !== 0x7b /* { */) {
+    const m = SYSLOG_PREFIX.exec(text);
+    if (!m) return 'not-json';
+    text = text.slice(m.index + m[0].length);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return 'not-json';
+  }
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && 'MESSAGE' in value && !('v' in value)) {
+    // A journald export entry: the record is its MESSAGE.
+    const message = journaldMessage((value as { MESSAGE: unknown }).MESSAGE);
+    if (message === null) return 'not-record';
+    text = message;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return 'not-json';
+    }
+  }
+  const record = checkRecord(value);
+  if (typeof record === 'string') return record;
+  const t = Date.parse(record.time);
+  if (!Number.isFinite(t)) return 'not-record';
+  return { record, t, raw: text };
+}
+
+/** journald writes MESSAGE as a string, or as an array of byte values when it is not valid text. */
+function journaldMessage(message: unknown): string | null {
+  if (typeof message === 'string') return message;
+  if (Array.isArray(message) && message.every((b) => Number.isInteger(b) && b >= 0 && b <= 255)) {
+    return Buffer.from(message as number[]).toString('utf8');
+  }
+  return null;
+}

@@ -1,0 +1,299 @@
+// `gatekeeper audit`: sources → records in time order → rsync outcomes joined
+// → filter → one of four views (table, --json, --summary, --suggest).
+import { statSync } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { EX_OK, EX_USAGE } from '../exit.js';
+import { buildFilter, type FilterOptions, parseTimePoint } from './filter.js';
+import { followLines } from './follow.js';
+import { paint, tableHeader, tableRow, useColour } from './format.js';
+import { parseLine } from './parse.js';
+import { type Item, mergeByTime, openFile, type Opener, recordItems, SkipCounter, transferItems } from './read.js';
+import { defaultSources, DEFAULT_POLICY_DIR, expandGlob, type Family, groupFamilies, rotatedFamily } from './sources.js';
+import { renderSummary, Summary, summaryJson } from './summary.js';
+import { parseTransferLine, TransferJoiner, type AuditRecord } from './transfer.js';
+
+/** sysexits EX_NOINPUT: nothing to read. */
+export const EX_NOINPUT = 66;
+
+export interface AuditOptions extends FilterOptions {
+  log?: string[];
+  transferLog?: string[];
+  policyDir?: string;
+  json?: boolean;
+  summary?: boolean;
+  suggest?: boolean;
+  follow?: boolean;
+  /** --summary: warn when the last success is older than this (a duration). */
+  stale?: string;
+}
+
+export interface AuditIo {
+  stdout: Writable & { isTTY?: boolean; columns?: number };
+  stderr: Writable;
+  env: NodeJS.ProcessEnv;
+  now?: number;
+  open?: Opener;
+  /** --follow: poll interval and a way to stop (tests). */
+  pollMs?: number;
+  signal?: AbortSignal;
+}
+
+class UsageError extends Error {}
+
+/** Buffered stdout with backpressure; stops quietly when the reader goes away (`| head`). */
+class Out {
+  private parts: string[] = [];
+  private size = 0;
+  closed = false;
+  constructor(private readonly stream: Writable) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') this.closed = true;
+      else throw err;
+    });
+  }
+  line(text: string): void {
+    this.parts.push(text, '\n');
+    this.size += text.length + 1;
+  }
+  async maybeFlush(): Promise<void> {
+    if (this.size >= 1 << 16) await this.flush();
+  }
+  async flush(): Promise<void> {
+    if (this.size === 0 || this.closed) return;
+    const text = this.parts.join('');
+    this.parts = [];
+    this.size = 0;
+    if (!this.stream.write(text)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.stream.off('drain', done);
+          this.stream.off('close', done);
+          this.stream.off('error', done);
+          resolve();
+        };
+        this.stream.on('drain', done);
+        this.stream.on('close', done);
+        this.stream.on('error', done);
+      });
+    }
+  }
+}
+
+function resolveNamed(patterns: readonly string[], what: string): string[] {
+  const files: string[] = [];
+  for (const pattern of patterns) {
+    for (const file of expandGlob(pattern)) {
+      if (file !== '-') {
+        try {
+          if (!statSync(file).isFile()) throw new UsageError(`${what} ${file} is not a file`);
+        } catch (e) {
+          if (e instanceof UsageError) throw e;
+          throw new NoInput(`cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        }
+      }
+      files.push(file);
+    }
+  }
+  return files;
+}
+
+class NoInput extends Error {}
+
+export async function runAudit(opts: AuditOptions, io: AuditIo): Promise<number> {
+  const err = (msg: string) => io.stderr.write(`gatekeeper: ${msg}\n`);
+  try {
+    return await audit(opts, io, err);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(e.message);
+      return EX_USAGE;
+    }
+    if (e instanceof NoInput) {
+      err(e.message);
+      return EX_NOINPUT;
+    }
+    throw e;
+  }
+}
+
+async function audit(opts: AuditOptions, io: AuditIo, err: (msg: string) => void): Promise<number> {
+  const now = io.now ?? Date.now();
+  const views = [opts.summary && '--summary', opts.suggest && '--suggest'].filter(Boolean);
+  if (views.length > 1) throw new UsageError('choose one of --summary and --suggest');
+  if (opts.suggest && opts.json) throw new UsageError('--suggest prints YAML; it does not combine with --json');
+  if (opts.follow && views.length) throw new UsageError(`--follow shows records as they arrive; it does not combine with ${views[0]}`);
+
+  let filter;
+  let staleMs = 26 * 3600e3;
+  if (opts.stale !== undefined && !/^(\d+[smhdw])+$/.test(opts.stale.trim())) throw new UsageError('--stale takes a duration such as 26h or 3d');
+  try {
+    filter = buildFilter(opts, now);
+    if (opts.stale !== undefined) staleMs = now - parseTimePoint(opts.stale, now);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+
+  // Sources.
+  const policyDir = opts.policyDir ?? DEFAULT_POLICY_DIR;
+  let logs: Family[];
+  let transferLogs: Family[];
+  if (opts.log?.length) {
+    logs = groupFamilies(resolveNamed(opts.log, 'log'));
+    transferLogs = groupFamilies(resolveNamed(opts.transferLog ?? [], 'transfer log'));
+  } else {
+    const found = defaultSources(policyDir, err);
+    logs = found.logs;
+    transferLogs = opts.transferLog?.length ? groupFamilies(resolveNamed(opts.transferLog, 'transfer log')) : found.transferLogs;
+    if (logs.length === 0) {
+      throw new NoInput(
+        `no log files found for the policies in ${policyDir}; name them with --log FILE (or --log - for stdin, e.g. journalctl -t gatekeeper -o json | gatekeeper audit --log -)`,
+      );
+    }
+  }
+  if (transferLogs.some((f) => f.base === '-') && logs.some((f) => f.base === '-')) throw new UsageError('stdin can carry the log or the transfer log, not both');
+
+  const out = new Out(io.stdout);
+  const colour = useColour(io.stdout.isTTY, io.env);
+  const p = paint(colour);
+  const columns = io.stdout.isTTY ? io.stdout.columns : undefined;
+  const skips = new SkipCounter();
+  const joiner = new TransferJoiner();
+  const summary = opts.summary ? new Summary() : null;
+  const { SuggestCollector } = opts.suggest ? await import('./suggest.js') : { SuggestCollector: null };
+  const collector = SuggestCollector ? new SuggestCollector() : null;
+  const table = !opts.json && !summary && !collector;
+  let shown = 0;
+
+  // One record through the filter to the chosen view.
+  const emit = (r: AuditRecord, t: number, raw: string | null) => {
+    if (!filter.test(r, t)) return;
+    shown++;
+    if (summary) summary.add(r, t);
+    else if (collector) collector.add(r, t);
+    else if (opts.json) out.line(raw ?? JSON.stringify(r));
+    else out.line(tableRow(r, t, p, columns));
+  };
+  const handle = (item: Item) => {
+    if (item.parsed) {
+      const { record, t, raw } = item.parsed;
+      for (const done of joiner.flush(t)) emit(done, Date.parse(done.time), null);
+      joiner.onRecord(record, t);
+      emit(record, t, raw);
+    } else {
+      for (const done of joiner.onLine(item.line)) emit(done, Date.parse(done.time), null);
+    }
+  };
+
+  if (table) out.line(tableHeader(p));
+
+  if (opts.follow) {
+    await follow(logs, transferLogs, opts, io, filter.since > Number.NEGATIVE_INFINITY, skips, handle, joiner, emit, out);
+  } else {
+    const open = io.open ?? openFile;
+    const sources = [...logs.map((f) => recordItems(f, skips, open)), ...transferLogs.map((f) => transferItems(f, skips, open))];
+    for await (const batch of mergeByTime(sources)) {
+      for (const item of batch) handle(item);
+      await out.maybeFlush();
+      if (out.closed) break;
+    }
+    for (const done of joiner.flushAll()) emit(done, Date.parse(done.time), null);
+  }
+
+  if (summary) {
+    const groups = summary.result();
+    if (opts.json) for (const g of groups) out.line(summaryJson(g));
+    else if (groups.length) out.line(renderSummary(groups, { now, staleMs, paint: p }).trimEnd());
+  }
+  if (collector) {
+    const { suggest, renderSuggestions } = await import('./suggest.js');
+    const list = await suggest(collector, { policyDir });
+    if (list.length) out.line(renderSuggestions(list).trimEnd());
+    else err('no refused sessions in the selected records: nothing to suggest');
+    if (collector.dropped) err(`--suggest considered the first ${collector.byPolicy.size} policies' distinct commands only; ${collector.dropped} more were not examined`);
+  }
+  await out.flush();
+  if (shown === 0 && !collector) err('no records match');
+  for (const line of skips.report()) err(line);
+  return EX_OK;
+}
+
+/** --follow: every family followed at once, records handled as they arrive. */
+async function follow(
+  logs: Family[],
+  transferLogs: Family[],
+  opts: AuditOptions,
+  io: AuditIo,
+  withHistory: boolean,
+  skips: SkipCounter,
+  handle: (item: Item) => void,
+  joiner: TransferJoiner,
+  emit: (r: AuditRecord, t: number, raw: string | null) => void,
+  out: Out,
+): Promise<void> {
+  // Stop on SIGINT/SIGTERM (or the caller's signal), and when stdout's reader goes away.
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  if (io.signal) io.signal.addEventListener('abort', stop, { once: true });
+  else {
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  }
+  const pollMs = io.pollMs ?? 250;
+  const open = io.open ?? openFile;
+  // With --since, history first: the rotated siblings, in time order. The live
+  // files are then followed from their first byte, so nothing falls in between.
+  if (withHistory) {
+    const older = (f: Family): Family => {
+      const all = rotatedOrSelf(f);
+      return { base: f.base, files: all.files.slice(0, -1) };
+    };
+    const sources = [
+      ...logs.filter((f) => f.base !== '-').map((f) => recordItems(older(f), skips, open)),
+      ...transferLogs.filter((f) => f.base !== '-').map((f) => transferItems(older(f), skips, open)),
+    ];
+    if (sources.length) {
+      for await (const batch of mergeByTime(sources)) {
+        for (const item of batch) handle(item);
+        await out.maybeFlush();
+      }
+      await out.flush();
+    }
+  }
+  const followers = [
+    ...logs.map((f) => ({ family: f, kind: 'log' as const })),
+    ...transferLogs.map((f) => ({ family: f, kind: 'transfer' as const })),
+  ].map(async ({ family, kind }) => {
+    if (family.base === '-') {
+      // A pipe has no "later": read it to its end.
+      for await (const batch of (kind === 'log' ? recordItems : transferItems)(family, skips, open)) for (const item of batch) handle(item);
+      await out.flush();
+      return;
+    }
+    const live = family.files[family.files.length - 1] ?? family.base;
+    for await (const lines of followLines(live, { fromEnd: !withHistory, pollMs, signal: ac.signal })) {
+      for (const text of lines) {
+        if (text.length === 0) continue;
+        if (kind === 'log') {
+          const parsed = parseLine(text);
+          if (typeof parsed === 'string') skips.add(live, parsed);
+          else handle({ t: parsed.t, parsed });
+        } else {
+          const line = parseTransferLine(text);
+          if (line && line.kind !== 'other') handle({ t: line.t, line });
+        }
+      }
+      // Quiet moment: a run whose `sent` line came a while ago has finished.
+      if (lines.length === 0) for (const done of joiner.flush(Date.now())) emit(done, Date.parse(done.time), null);
+      await out.flush();
+      if (out.closed) ac.abort();
+    }
+  });
+  await Promise.all(followers);
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
+}
+
+/** A family as named, or the live file's rotated siblings when only the live file was named. */
+function rotatedOrSelf(f: Family): Family {
+  return f.files.length === 1 && f.files[0] === f.base ? rotatedFamily(f.base) : f;
+}

@@ -1,0 +1,206 @@
+// `audit --summary`: per policy and client, are backups happening and who is
+// knocking on the wrong door. Memory grows with the number of (policy,
+// client) pairs, not with the log.
+import { age, localTime, type Paint, truncate } from './format.js';
+import { isSuccessStatus, type AuditRecord } from './transfer.js';
+
+export interface GroupSummary {
+  policy: string;
+  client: string;
+  allowed: number;
+  refused: number;
+  /** error records, plus runs that ended with a failing status or a signal. */
+  failed: number;
+  /** Runs known to have finished successfully (exit records). */
+  succeeded: number;
+  /** Allowed only because the policy is permissive (wouldDeny). */
+  wouldDeny: number;
+  first: number;
+  last: number;
+  lastAllowed: number | null;
+  /** The last run that really finished (exit 0 or 24); needs transferLog or the spawn fallback. */
+  lastSuccess: { t: number; session: string; sent: number | null; received: number | null } | null;
+  /** Whether any run's outcome was seen for this group (else "last success" cannot be known). */
+  outcomeKnown: boolean;
+  /** Refusal reasons, most common first. */
+  reasons: { reason: string; count: number }[];
+}
+
+interface Group extends Omit<GroupSummary, 'reasons'> {
+  reasons: Map<string, number>;
+}
+
+/** Distinct reasons kept per group; more are counted as "(other reasons)". */
+const MAX_REASONS = 200;
+const OTHER = '(other reasons)';
+
+/** The words a refusal is known by: its code and the options it concerns, or its sentence. */
+export function reasonKey(r: AuditRecord): string {
+  if (!r.code) return r.reason;
+  // `options` lists every option a refusal concerned; it names this code's cause only for option refusals.
+  const aboutOptions = /option|refused/.test(r.code);
+  return aboutOptions && r.options?.length ? `${r.code} ${r.options.join(' ')}` : r.code;
+}
+
+export class Summary {
+  private readonly groups = new Map<string, Group>();
+
+  add(r: AuditRecord, t: number): void {
+    const client = r.client?.addr ?? '-';
+    const key = `${r.policy}\0${client}`;
+    let g = this.groups.get(key);
+    if (!g) {
+      g = {
+        policy: r.policy,
+        client,
+        allowed: 0,
+        refused: 0,
+        failed: 0,
+        succeeded: 0,
+        wouldDeny: 0,
+        first: t,
+        last: t,
+        lastAllowed: null,
+        lastSuccess: null,
+        outcomeKnown: false,
+        reasons: new Map(),
+      };
+      this.groups.set(key, g);
+    }
+    if (t < g.first) g.first = t;
+    if (t > g.last) g.last = t;
+    switch (r.event) {
+      case 'allow':
+        g.allowed++;
+        if (g.lastAllowed === null || t > g.lastAllowed) g.lastAllowed = t;
+        if (r.wouldDeny !== undefined) {
+          g.wouldDeny++;
+          this.countReason(g, `would deny: ${reasonKey(r)}`);
+        }
+        break;
+      case 'deny':
+        g.refused++;
+        this.countReason(g, reasonKey(r));
+        break;
+      case 'error':
+        g.failed++;
+        this.countReason(g, `error: ${reasonKey(r)}`);
+        break;
+      case 'exit':
+        g.outcomeKnown = true;
+        if (isSuccessStatus(r.status, r.signal)) {
+          g.succeeded++;
+          if (!g.lastSuccess || t > g.lastSuccess.t) {
+            g.lastSuccess = { t, session: r.session, sent: r.transfer?.sent ?? null, received: r.transfer?.received ?? null };
+          }
+        } else g.failed++;
+        break;
+    }
+  }
+
+  private countReason(g: Group, reason: string): void {
+    const known = g.reasons.get(reason);
+    if (known !== undefined) g.reasons.set(reason, known + 1);
+    else if (g.reasons.size < MAX_REASONS) g.reasons.set(reason, 1);
+    else g.reasons.set(OTHER, (g.reasons.get(OTHER) ?? 0) + 1);
+  }
+
+  /** Groups by policy, then client. */
+  result(): GroupSummary[] {
+    return [...this.groups.values()]
+      .map((g) => ({
+        ...g,
+        reasons: [...g.reasons].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason)),
+      }))
+      .sort((a, b) => a.policy.localeCompare(b.policy) || a.client.localeCompare(b.client));
+  }
+}
+
+export interface SummaryView {
+  now: number;
+  /** A group whose last success (or, without outcomes, last allowed session) is older than this gets a warning. */
+  staleMs: number;
+  paint: Paint;
+}
+
+/** The last time a backup is known to have happened, and whether that is a real finish or only an allowed start. */
+function lastGood(g: GroupSummary): { t: number | null; finished: boolean } {
+  if (g.outcomeKnown) return { t: g.lastSuccess?.t ?? null, finished: true };
+  return { t: g.lastAllowed, finished: false };
+}
+
+/** The text summary: one table, then what needs attention, in sentences. */
+export function renderSummary(groups: GroupSummary[], view: SummaryView): string {
+  const p = view.paint;
+  const head = ['POLICY', 'CLIENT', 'ALLOWED', 'REFUSED', 'FAILED', 'FIRST SEEN', 'LAST SEEN', 'LAST SUCCESS', 'TOP REFUSALS'];
+  const rows = groups.map((g) => {
+    const good = lastGood(g);
+    let last: string;
+    if (good.t === null) last = g.outcomeKnown ? 'never' : '-';
+    else last = `${localTime(good.t).slice(0, 16)} (${age(view.now - good.t)} ago)${good.finished ? '' : '*'}`;
+    const refusals = g.reasons
+      .slice(0, 2)
+      .map((r) => `${truncate(r.reason, 40)} ×${r.count}`)
+      .join('; ');
+    return [g.policy, g.client, String(g.allowed), String(g.refused), String(g.failed), localTime(g.first).slice(0, 16), localTime(g.last).slice(0, 16), last, refusals];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : i >= 2 && i <= 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  const out = [p('bold', line(head)), ...rows.map(line)];
+  if (groups.some((g) => !g.outcomeKnown && g.lastAllowed !== null)) {
+    out.push('', p('dim', '* last allowed session; whether it finished is unknown (set transferLog in the policy to record outcomes)'));
+  }
+  const attention = attentionLines(groups, view);
+  if (attention.length > 0) out.push('', p('bold', 'Needs attention:'), ...attention.map((a) => `  ${a}`));
+  return out.join('\n') + '\n';
+}
+
+/** "host X has not backed up for 3 days", "203.0.113.9 keeps trying --log-file". */
+export function attentionLines(groups: GroupSummary[], view: SummaryView): string[] {
+  const p = view.paint;
+  const out: string[] = [];
+  for (const g of groups) {
+    const good = lastGood(g);
+    const who = `${g.client} (policy ${g.policy})`;
+    if (g.allowed > 0 || g.outcomeKnown) {
+      if (good.t === null) {
+        out.push(p('red', `${who}: no successful session in the log`));
+      } else if (view.now - good.t > view.staleMs) {
+        const what = good.finished ? 'no successful session' : 'no allowed session';
+        out.push(p('red', `${who}: ${what} for ${age(view.now - good.t)} (last ${localTime(good.t).slice(0, 16)})`));
+      }
+    } else if (g.refused > 0) {
+      out.push(p('yellow', `${who}: ${g.refused} refused, never allowed`));
+    }
+    const top = g.reasons[0];
+    if (top && g.refused + g.wouldDeny >= 3 && top.count >= 3) {
+      out.push(p('yellow', `${who}: keeps being refused: ${top.reason} ×${top.count}`));
+    }
+    if (g.wouldDeny > 0) out.push(p('yellow', `${who}: ${g.wouldDeny} session(s) only allowed because the policy is permissive (enforce: false); see --suggest`));
+  }
+  return out;
+}
+
+/** `--summary --json`: one object per (policy, client), times as ISO strings. */
+export function summaryJson(g: GroupSummary): string {
+  const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+  return JSON.stringify({
+    policy: g.policy,
+    client: g.client,
+    allowed: g.allowed,
+    refused: g.refused,
+    failed: g.failed,
+    succeeded: g.succeeded,
+    wouldDeny: g.wouldDeny,
+    first: iso(g.first),
+    last: iso(g.last),
+    lastAllowed: iso(g.lastAllowed),
+    lastSuccess: g.lastSuccess ? { ...g.lastSuccess, t: undefined, time: iso(g.lastSuccess.t) } : null,
+    outcomeKnown: g.outcomeKnown,
+    reasons: g.reasons.slice(0, 10),
+  });
+}
