@@ -46,8 +46,8 @@ export interface Sshd {
   sshdLog(): string;
   setAuthorizedKeys(lines: string[]): void;
   ssh(args?: string[], opts?: RunOptions & { sshArgs?: string[] }): Promise<RunResult>;
-  rsync(args: string[], opts?: RunOptions & { rsyncBinary?: string }): Promise<RunResult>;
-  spawnRsync(args: string[], opts?: RunOptions & { rsyncBinary?: string }): Started;
+  rsync(args: string[], opts?: RunOptions & { rsyncBinary?: string; sshArgs?: string[] }): Promise<RunResult>;
+  spawnRsync(args: string[], opts?: RunOptions & { rsyncBinary?: string; sshArgs?: string[] }): Started;
   stopSync(opts?: { keepDir?: boolean }): void;
   stop(): Promise<void>;
 }

@@ -23,7 +23,7 @@ export const GATEKEEPER = join(REPO, 'dist', 'gatekeeper.mjs');
 /** What a machine needs for the harness; null when all is there. */
 export function missingPrerequisites() {
   const problems = [];
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) problems.push('must run as root (sshd with PermitRootLogin forced-commands-only, chown, mknod)');
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) problems.push('must run as root (a private sshd that lets root in only through a forced command)');
   for (const bin of [SSHD, SSH, SSH_KEYGEN, RSYNC]) if (!existsSync(bin)) problems.push(`${bin} is missing`);
   return problems.length ? problems : null;
 }
@@ -215,13 +215,14 @@ function makeHandle({ dir, port, child, clientKey, clientPublicKey, authorizedKe
     ssh(args = [], opts = {}) {
       return run(SSH, [...sshOptions, ...(opts.sshArgs ?? []), 'root@127.0.0.1', ...args], opts);
     },
-    /** Run the rsync client with -e set to this sshd. */
+    /** Run the rsync client with -e set to this sshd (plus opts.sshArgs, safe words only). */
     rsync(args, opts = {}) {
-      return run(opts.rsyncBinary ?? RSYNC, ['-e', handle.rsyncShell, ...args], opts);
+      return handle.spawnRsync(args, opts).done;
     },
     /** Start the rsync client without waiting (for concurrency tests). */
     spawnRsync(args, opts = {}) {
-      return start(opts.rsyncBinary ?? RSYNC, ['-e', handle.rsyncShell, ...args], opts);
+      const shell = [handle.rsyncShell, ...(opts.sshArgs ?? [])].join(' ');
+      return start(opts.rsyncBinary ?? RSYNC, ['-e', shell, ...args], opts);
     },
     stopSync({ keepDir = false } = {}) {
       if (!stopped) {

@@ -1,7 +1,7 @@
 // The end-to-end harness as the tests use it: the private sshd core lives in
 // scripts/lib/sshd.mjs (shared with `npm run demo`); this adds policies, the
 // gate's log, and a vitest-friendly lifecycle.
-import { existsSync, readFileSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, chmodSync, mkdirSync, cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { PolicyInput } from '../../src/policy/schema.js';
@@ -62,15 +62,34 @@ export function readLog(file: string): GateRecord[] {
 }
 
 /** Install the gate as the only key's forced command, for this policy. */
-export function useGate(sshd: Sshd, policy: string, node: string = process.execPath): string {
-  const command = gateCommand({ policy, node });
+export function useGate(sshd: Sshd, policy: string, node: string = process.execPath, gatekeeper: string = GATEKEEPER): string {
+  const command = gateCommand({ policy, node, gatekeeper });
   sshd.setAuthorizedKeys([authorizedKeysLine(command, sshd.clientPublicKey)]);
   return command;
 }
 
-/** Fail loudly, with the sshd log, when the gate's bundle is missing. */
-export function requireBuild(): void {
-  if (!existsSync(GATEKEEPER)) throw new Error(`${GATEKEEPER} is missing: run \`npm run build\` first`);
+/**
+ * Copy the built bundle (dist/) into `dir` and return its entry. The copy is
+ * what an installation deploys (a self-contained bundle in a root-owned
+ * directory), and it keeps a test file's gate fixed while a developer
+ * rebuilds dist/ in the same working tree.
+ */
+export async function deployBundle(dir: string): Promise<string> {
+  const dist = join(REPO, 'dist');
+  for (let attempt = 0; ; attempt++) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+      cpSync(dist, dir, { recursive: true });
+      const entry = join(dir, 'gatekeeper.mjs');
+      // A bundle caught half-written by a concurrent build fails to load: check it.
+      const probe = await run(process.execPath, [entry, '--version']);
+      if (probe.code === 0) return entry;
+      throw new Error(`${entry} --version: ${describeRun(probe)}`);
+    } catch (e) {
+      if (attempt >= 20) throw new Error(`cannot deploy ${dist} (run \`npm run build\` first): ${(e as Error).message}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
 }
 
 /** A compact description of a run for assertion messages. */
@@ -92,4 +111,55 @@ export function listedFiles(stdout: string): string[] {
     out.push(line);
   }
   return out;
+}
+
+/** What a scenario file needs: a private sshd, a private directory, the gate's log and state paths. */
+export interface GateSetup {
+  sshd: Sshd;
+  /** Root-owned 0700 scratch directory (sshd's own). */
+  dir: string;
+  /** The gate's log (policies written with `policy()` point here). */
+  log: string;
+  /** maxConnections slots. */
+  stateDir: string;
+  /** The deployed copy of the bundle the forced command runs. */
+  gatekeeper: string;
+  /** Write a policy (log and stateDir filled in) and make it the key's forced command. */
+  usePolicy(name: string, input: PolicyInput, node?: string): string;
+  /** Records of the gate's log written since the last call. */
+  newRecords(): GateRecord[];
+  /** Stop sshd and remove everything. */
+  stop(): Promise<void>;
+}
+
+export async function setupGate(prefix: string, extraConfig: string[] = []): Promise<GateSetup> {
+  const sshd = await startSshd({ prefix, extraConfig });
+  const gatekeeper = await deployBundle(join(sshd.dir, 'gatekeeper')).catch(async (e: unknown) => {
+    await sshd.stop();
+    throw e;
+  });
+  const log = join(sshd.dir, 'log', 'gatekeeper.log');
+  const stateDir = join(sshd.dir, 'state');
+  mkdirSync(join(sshd.dir, 'log'), { mode: 0o700 });
+  mkdirSync(stateDir, { mode: 0o700 });
+  let seen = 0;
+  return {
+    sshd,
+    dir: sshd.dir,
+    log,
+    stateDir,
+    gatekeeper,
+    usePolicy(name, input, node) {
+      const file = writePolicy(join(sshd.dir, 'policies'), name, { log, stateDir, ...input });
+      useGate(sshd, file, node, gatekeeper);
+      return file;
+    },
+    newRecords() {
+      const all = readLog(log);
+      const fresh = all.slice(seen);
+      seen = all.length;
+      return fresh;
+    },
+    stop: () => sshd.stop(),
+  };
 }

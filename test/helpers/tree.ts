@@ -165,6 +165,9 @@ export interface TreeEntry {
   rdev?: string;
   /** Other paths in the tree that are the same inode (hard links), sorted. */
   links?: string[];
+  /** With `identity`: inode and ctime, which change whenever anything writes the entry. */
+  ino?: string;
+  ctime?: string;
 }
 
 export type Snapshot = Record<string, TreeEntry>;
@@ -185,7 +188,7 @@ function typeOf(st: BigIntStats): TreeEntry['type'] {
  * to the nanosecond (rsync 3.x with protocol ≥ 31 carries them); pass
  * `mtimePrecision: 's'` where a tool keeps only seconds.
  */
-export function snapshot(root: string, opts: { mtimePrecision?: 'ns' | 's' } = {}): Snapshot {
+export function snapshot(root: string, opts: { mtimePrecision?: 'ns' | 's'; identity?: boolean } = {}): Snapshot {
   const result: Snapshot = {};
   const inodes = new Map<bigint, string[]>();
   const walk = (rel: string) => {
@@ -200,6 +203,10 @@ export function snapshot(root: string, opts: { mtimePrecision?: 'ns' | 's' } = {
     }
     if (type === 'symlink') entry.target = readlinkSync(abs);
     if (type === 'char' || type === 'block') entry.rdev = String(st.rdev);
+    if (opts.identity) {
+      entry.ino = String(st.ino);
+      entry.ctime = String(st.ctimeNs);
+    }
     if (type !== 'dir' && st.nlink > 1n) {
       const group = inodes.get(st.ino) ?? [];
       group.push(rel);
@@ -236,4 +243,10 @@ export function diffSnapshots(expected: Snapshot, actual: Snapshot): string[] {
     }
   }
   return out;
+}
+
+/** The paths whose entries differ between two snapshots (added, removed or changed). */
+export function changedPaths(a: Snapshot, b: Snapshot): string[] {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])).sort();
 }
