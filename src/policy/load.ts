@@ -19,7 +19,15 @@ export interface LoadOptions {
 
 /** Where a policy name or path points; throws a configuration error when it is not found. */
 export function locatePolicy(nameOrPath: string, policyDir = DEFAULT_POLICY_DIR): string {
-  if (nameOrPath.startsWith('/')) return nameOrPath;
+  if (nameOrPath.startsWith('/')) {
+    try {
+      statSync(nameOrPath);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw configError(`policy ${nameOrPath} ${code === 'ENOENT' ? 'not found' : `cannot be read (${code})`}`, 'policy-missing');
+    }
+    return nameOrPath;
+  }
   if (!NAME.test(nameOrPath) || nameOrPath.includes('..')) {
     throw configError(`policy name "${nameOrPath}" is not valid: use letters, digits, ".", "_" and "-", or an absolute path`);
   }

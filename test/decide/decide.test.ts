@@ -1,0 +1,117 @@
+// What decide() builds: the argv that runs, and the reason for every refusal.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
+import { evaluate } from '../../src/evaluate.js';
+import { realFs } from '../../src/facts.js';
+import type { Facts } from '../../src/decide.js';
+import type { PolicyInput } from '../../src/policy/schema.js';
+import type { Session } from '../../src/session.js';
+import { makeTree, policy, tempDir } from '../helpers/policy.js';
+
+let base: string;
+let root: string;
+beforeAll(() => {
+  base = tempDir();
+  root = realpathSync(makeTree(base).root);
+});
+afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+const session = (cmd: string | null, addr = '192.0.2.10'): Session => ({ originalCommand: cmd, client: { addr, port: 40000 }, server: null, user: 'root', userAuthFile: null });
+const facts = (confine = true): Facts => ({ fs: realFs, confineRootSupported: confine });
+const run = (cmd: string | null, input: PolicyInput, f = facts()) => evaluate(session(cmd), policy(input), f);
+const PULL = 'rsync --server --sender -vlogDtprxze.iLsfxCIvu --numeric-ids . ';
+const PUSH = 'rsync --server -vlogDtpre.iLsfxCIvu . ';
+
+describe('the rebuilt argv', () => {
+  it('whole-system pull with root /: the policy rsync, -- before ., paths from /', () => {
+    const d = run(`${PULL}/`, { rsync: '/usr/local/bin/rsync' });
+    expect(d).toMatchObject({ verdict: 'allow', cwd: '/', argv: ['/usr/local/bin/rsync', '--server', '--sender', '-vlogDtprxze.iLsfxCIvu', '--numeric-ids', '--', '.', './'] });
+  });
+  it('a restricted root: paths relative to it, --confine-root forced', () => {
+    const d = run(`${PULL}/data/file.c /a\\ b/`, { root });
+    expect(d).toMatchObject({ verdict: 'allow', cwd: root });
+    if (d.verdict !== 'allow') return;
+    expect(d.argv.slice(-5)).toEqual([`--confine-root=${root}`, '--', '.', 'data/file.c', 'a b/']);
+  });
+  it('an absolute path already inside root is accepted as itself', () => {
+    const d = run(`${PULL}${root}/data/`, { root });
+    expect(d.verdict === 'allow' && d.argv.at(-1)).toBe('data/');
+  });
+  it('a push gets --drop-D under a restricted root, and no --drop-D without rsync support', () => {
+    const d = run(`${PUSH}/dst/`, { root, access: 'write-only' });
+    expect(d.verdict === 'allow' && d.argv).toContain('--drop-D');
+    const old = run(`${PUSH}/dst/`, { root, access: 'write-only' }, facts(false));
+    expect(old.verdict === 'allow' && old.argv.some((a) => a.startsWith('--confine-root') || a === '--drop-D')).toBe(false);
+  });
+  it('forced options: --munge-links, --ignore-existing, --log-file from transferLog', () => {
+    const d = run(`${PUSH}/dst/`, { root, access: 'write-only', mungeLinks: true, overwrite: false, transferLog: '/var/log/gatekeeper/rsync.log' });
+    expect(d.verdict === 'allow' && d.argv).toEqual(expect.arrayContaining(['--munge-links', '--ignore-existing', '--log-file=/var/log/gatekeeper/rsync.log']));
+  });
+  it('path-valued options are mapped into root', () => {
+    const d = run(`rsync --server -vlogDtpre.iLsfxCIvu --temp-dir /bk --link-dest=/bk . /dst/`, { root, access: 'write-only' });
+    expect(d.verdict === 'allow' && d.argv).toEqual(expect.arrayContaining([`--temp-dir=${root}/bk`, `--link-dest=${root}/bk`]));
+  });
+  it('daemon over ssh runs with the policy rsyncd.conf', () => {
+    const d = run('rsync --server --daemon .', { daemon: { config: '/etc/gatekeeper/rsyncd.conf' } });
+    expect(d).toMatchObject({ verdict: 'allow', argv: ['/usr/bin/rsync', '--server', '--daemon', '--config=/etc/gatekeeper/rsyncd.conf', '.'] });
+  });
+  it('the connectivity check runs nothing', () => {
+    expect(run('true', {})).toMatchObject({ verdict: 'allow', argv: [] });
+    expect(run('true', { allowTrue: false }).verdict).toBe('deny');
+  });
+});
+
+describe('refusals say what to change', () => {
+  const cases: [string, string | null, PolicyInput, string, RegExp][] = [
+    ['no command (a shell)', null, {}, 'shell', /interactive shell/],
+    ['push to read-only', `${PUSH}/dst/`, {}, 'access', /read-only/],
+    ['pull from write-only', `${PULL}/`, { access: 'write-only' }, 'access', /write-only/],
+    ['--delete without delete: true', `rsync --server -v --delete . /dst/`, { access: 'write-only' }, 'delete-refused', /delete: true/],
+    ['an unusual option not allowed', `rsync --server --sender -v --only-write-batch=X . /`, {}, 'option-not-allowed', /options\.allow/],
+    ['an option the policy denies', `${PULL}/`, { options: { deny: ['-z'] } }, 'option-denied', /options\.deny/],
+    ['the long twin of a denied short option', `rsync --server --sender -v --numeric-ids . /`, { options: { deny: ['--numeric-ids'] } }, 'option-denied', /numeric-ids/],
+    ['client outside "from"', `${PULL}/`, { from: ['198.51.100.0/24'] }, 'from', /192\.0\.2\.10.*from/],
+    ['daemon call to a non-daemon policy', 'rsync --server --daemon .', {}, 'always-refused', /daemon policy/],
+    ['rsync call to a daemon policy', `${PULL}/`, { daemon: { config: '/etc/rsyncd.conf' } }, 'daemon-only', /daemon policy/],
+    ['.. in a path', `${PULL}/data/../..`, {}, 'path-outside-root', /"\.\."/],
+    ['a glob whose matches leave root', `${PULL}/out*/secret`, { root: 'ROOT' }, 'path-outside-root', /wildcard matches/],
+    ['a glob matching .. at the top of root', `${PULL}/.*`, { root: 'ROOT' }, 'path-outside-root', /wildcard/],
+    ['--files-from outside root', `rsync --server --sender -v --files-from=/outlink/secret . /`, { root: 'ROOT' }, 'path-outside-root', /outside the policy root/],
+  ];
+  it.each(cases)('%s', (_name, cmd, input, code, reason) => {
+    const p = { ...input } as PolicyInput;
+    if (p.root === 'ROOT') p.root = root;
+    const d = run(cmd, p);
+    expect(d.verdict).toBe('deny');
+    if (d.verdict === 'deny') {
+      expect(d.code).toBe(code);
+      expect(d.reason).toMatch(reason);
+    }
+  });
+  it('collects every waivable refusal, so audit can suggest them all', () => {
+    const d = run('rsync --server -v --delete --only-write-batch=X . /dst/', { access: 'write-only' });
+    expect(d.verdict === 'deny' && d.options).toEqual(['--delete', '--only-write-batch']);
+  });
+});
+
+describe('policy widening and permissive mode', () => {
+  it('options.allow lifts an unusual option and a link-following one', () => {
+    expect(run(`rsync --server --sender -v --only-write-batch=X . /`, { options: { allow: ['--only-write-batch'] } }).verdict).toBe('allow');
+    expect(run(`rsync --server --sender -vL . /data`, { root, options: { allow: ['-L'] } }).verdict).toBe('allow');
+  });
+  it('permissive runs what it would refuse, and says so', () => {
+    const d = run(`${PUSH}/dst/`, { root, enforce: false });
+    expect(d.verdict).toBe('allow');
+    expect(d.verdict === 'allow' && d.waived.map((w) => w.code)).toEqual(['access']);
+  });
+  it('permissive never waives the always-refused list, shell syntax, or escapes from root', () => {
+    expect(run(`rsync --server --sender -v --log-file=/x . /`, { enforce: false }).verdict).toBe('deny');
+    expect(run(`${PULL}/; id`, { enforce: false }).verdict).toBe('deny');
+    expect(run(`${PULL}/outlink/secret`, { root, enforce: false }).verdict).toBe('deny');
+  });
+  it('from accepts an address in a CIDR, v4 and v6', () => {
+    expect(run(`${PULL}/`, { from: ['192.0.2.0/24'] }).verdict).toBe('allow');
+    expect(evaluate(session(`${PULL}/`, '2001:db8::5'), policy({ from: ['2001:db8::/32'] }), facts()).verdict).toBe('allow');
+  });
+});

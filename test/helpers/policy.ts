@@ -1,0 +1,48 @@
+// Temporary policies and trees for tests: root-owned 0700 directories, so
+// the gate's trust chain accepts them when the tests run as root.
+import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PolicySchema, type Policy, type PolicyInput } from '../../src/policy/schema.js';
+
+export function tempDir(prefix = 'gk-test-'): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(d, 0o700);
+  return d;
+}
+
+/** A policy value with defaults applied, as the loader returns it. */
+export function policy(input: PolicyInput = {}): Policy {
+  return PolicySchema.parse(input);
+}
+
+/** Write a policy file (JSON or YAML by extension) and return its path. */
+export function writePolicy(dir: string, input: PolicyInput, name = 'p.json'): string {
+  const file = join(dir, name);
+  const text = name.endsWith('.json')
+    ? JSON.stringify(input)
+    : Object.entries(input)
+        .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
+        .join('\n');
+  writeFileSync(file, `${text}\n`, { mode: 0o600 });
+  return file;
+}
+
+/**
+ * A small server tree: files with awkward names, a symlink that stays inside
+ * and one that points out, and a directory outside root to point at.
+ */
+export function makeTree(base: string): { root: string; outside: string } {
+  const root = join(base, 'root');
+  const outside = join(base, 'outside');
+  for (const d of [root, outside, join(root, 'data'), join(root, 'a b'), join(root, 'x'), join(root, 'dst'), join(root, 'bk')]) mkdirSync(d, { recursive: true });
+  writeFileSync(join(outside, 'secret'), 'outside root\n');
+  writeFileSync(join(root, 'data', 'file.c'), 'int main;\n');
+  writeFileSync(join(root, 'data', 'other.c'), 'int other;\n');
+  writeFileSync(join(root, 'a b', 'f'), 'space\n');
+  writeFileSync(join(root, 'x', '$y;z'), 'dollar\n');
+  writeFileSync(join(root, 'list'), 'data/file.c\n');
+  symlinkSync('data', join(root, 'inlink'));
+  symlinkSync(outside, join(root, 'outlink'));
+  return { root, outside };
+}
