@@ -50,6 +50,10 @@ const cases: Case[] = [
   { name: 'iconv', args: ['-av', '--iconv=utf8,latin1', 'H:/data', 'dst/'], policy: 'ro', expect: 'allow' },
   { name: 'pull with munge policy', args: ['-av', 'H:/data', 'dst/'], policy: 'ro-munge', expect: 'allow' },
   { name: 'connectivity check', command: 'true', policy: 'ro', expect: 'allow' },
+  // What older clients send (rsync 3.0 / 3.1 capability strings).
+  { name: 'older client, capability string e.iLsfx', command: 'rsync --server --sender -vlogDtpre.iLsfx --numeric-ids . /data', policy: 'ro', expect: 'allow' },
+  { name: 'older client, capability string e.iLsfxC', command: 'rsync --server --sender -vlogDtpre.iLsfxC . /data/', policy: 'ro', expect: 'allow' },
+  { name: 'older client push, capability string e.iLsfxC', command: 'rsync --server -vlogDtpre.iLsfxC . /dst/', policy: 'wo', expect: 'allow' },
   { name: 'push', args: ['-av', 'SRC/', 'H:/dst/'], policy: 'wo', expect: 'allow' },
   { name: 'push with --mkpath into a new directory', args: ['-av', '--mkpath', 'SRC/', 'H:/dst/new/deeper/'], policy: 'wo', expect: 'allow' },
   { name: 'push with --temp-dir inside root', args: ['-av', '--temp-dir=/bk', 'SRC/', 'H:/dst/'], policy: 'wo', expect: 'allow' },
