@@ -42,12 +42,13 @@ function editScript(a: string[], b: string[]): Op[] {
         ops.push({ t: ' ', line: am[i] ?? '', a: head + i, b: head + j });
         i++;
         j++;
-      } else if (j < m && (i === n || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) {
-        ops.push({ t: '+', line: bm[j] ?? '', a: head + i, b: head + j });
-        j++;
-      } else {
+      } else if (i < n && (j === m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) {
+        // deletions first, as diff -u prints them
         ops.push({ t: '-', line: am[i] ?? '', a: head + i, b: head + j });
         i++;
+      } else {
+        ops.push({ t: '+', line: bm[j] ?? '', a: head + i, b: head + j });
+        j++;
       }
     }
   }

@@ -320,12 +320,13 @@ export async function install(o: InstallOptions): Promise<number> {
     return 0;
   }
 
+  const configDirMade = ensureDir(o.configDir, 0o755);
   const releaseLock = acquireLock(join(o.configDir, '.install.lock'));
   const report: string[] = [];
   try {
     const fresh = readState(o.configDir);
     const save = () => writeState(o.configDir, fresh);
-    fresh.createdDirs.push(...ensureDir(o.configDir, 0o755));
+    fresh.createdDirs.push(...configDirMade);
     save();
     // 1. Deploy: bundle, then the launcher that runs it.
     const dep = deployBundle(lib, files);
@@ -364,6 +365,7 @@ export async function install(o: InstallOptions): Promise<number> {
     save();
     // 4. sshd_config, validated before (above) and after it is in place.
     if (sshdPlan && sshdChange) {
+      if (sshdPlan.kind === 'dropin') fresh.createdDirs.push(...ensureDir(dirname(sshdPlan.path), 0o755));
       applyChange(sshdChange, fresh, save);
       const t = await sshdTest(o.sshd, o.sshdConfig);
       const eff = await sshdEffective(o.sshd, o.sshdConfig, spec);

@@ -71,7 +71,7 @@ export function keyProblem(key: PublicKey): string | null {
 export function planKeyInstall(text: string, key: PublicKey, spec: GateLineSpec): KeyPlan {
   const line = gateLine(key, spec);
   const lines = parseAuthorizedKeys(text);
-  const matches = lines.map((l, i) => ({ l, i })).filter(({ l }) => l.kind === 'key' && sameKey(l.key, key));
+  const matches = lines.map((l, i) => ({ l, i })).filter(({ l }) => isSameKeyLine(l, key));
   if (matches.length === 0) {
     const out = [...lines];
     // Never glue our line onto a last line that has no newline.
@@ -125,9 +125,18 @@ export function planKeyRemoval(text: string, installedLine: string, replaced: re
   return { text: printAuthorizedKeys(out), changed: true };
 }
 
+/**
+ * A line that authenticates this key as a plain key. A cert-authority line
+ * with the same key is a different thing (sshd uses it only for
+ * certificates the key signed), so it is neither replaced nor removed.
+ */
+function isSameKeyLine(l: AuthorizedKeysLine, key: PublicKey): l is KeyLine {
+  return l.kind === 'key' && sameKey(l.key, key) && getOption(l.options, 'cert-authority') === undefined;
+}
+
 /** Lines with this key (any options). */
 export function findKeyLines(text: string, key: PublicKey): KeyLine[] {
-  return parseAuthorizedKeys(text).filter((l): l is KeyLine => l.kind === 'key' && sameKey(l.key, key));
+  return parseAuthorizedKeys(text).filter((l): l is KeyLine => isSameKeyLine(l, key));
 }
 
 /** Key lines that can log in without a forced command (what forced-commands-only shuts out). */
