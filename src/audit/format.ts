@@ -90,7 +90,14 @@ export function decisionLabel(r: AuditRecord): { text: string; style: 'red' | 'g
 }
 
 export const TABLE_HEADER = ['TIME', 'POLICY', 'CLIENT', 'DECISION', 'COMMAND', 'REASON'] as const;
-const WIDTHS = { time: 19, policy: 12, client: 15, decision: 9, command: 40 } as const;
+const WIDTHS = { time: 19, policy: 12, client: 15, decision: 9 } as const;
+const FIXED = WIDTHS.time + WIDTHS.policy + WIDTHS.client + WIDTHS.decision + 5;
+
+/** The command column: room for a typical pull/push line, narrower on a small terminal so the reason stays visible. */
+export function commandWidth(columns?: number): number {
+  if (columns === undefined) return 48;
+  return Math.max(20, Math.min(48, columns - FIXED - 30));
+}
 
 function cell(text: string, width: number): string {
   return truncate(text, width).padEnd(width);
@@ -110,17 +117,16 @@ export function tableRow(r: AuditRecord, t: number, p: Paint, columns?: number):
     cell(r.policy, WIDTHS.policy),
     cell(r.client?.addr ?? '-', WIDTHS.client),
     p(d.style, cell(d.text, WIDTHS.decision)),
-    cell(command, WIDTHS.command),
+    cell(command, commandWidth(columns)),
   ].join(' ');
-  const used = WIDTHS.time + WIDTHS.policy + WIDTHS.client + WIDTHS.decision + WIDTHS.command + 5;
-  const rest = columns !== undefined ? truncate(reason, Math.max(10, columns - used)) : reason;
+  const rest = columns !== undefined ? truncate(reason, Math.max(10, columns - FIXED - commandWidth(columns))) : reason;
   return `${fixed} ${rest}`.trimEnd();
 }
 
-export function tableHeader(p: Paint): string {
+export function tableHeader(p: Paint, columns?: number): string {
   const [time, policy, client, decision, command, reason] = TABLE_HEADER;
   return p(
     'bold',
-    [cell(time, WIDTHS.time), cell(policy, WIDTHS.policy), cell(client, WIDTHS.client), cell(decision, WIDTHS.decision), cell(command, WIDTHS.command), reason].join(' '),
+    [cell(time, WIDTHS.time), cell(policy, WIDTHS.policy), cell(client, WIDTHS.client), cell(decision, WIDTHS.decision), cell(command, commandWidth(columns)), reason].join(' '),
   );
 }

@@ -18,9 +18,14 @@ export interface LineBatch {
 /** Bytes → bytes, gunzipped when the stream starts with the gzip magic (1f 8b). */
 export async function* decompressed(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   const it = source[Symbol.asyncIterator]();
-  const first = await it.next();
-  if (first.done) return;
-  const head: Buffer = first.value;
+  // The magic needs two bytes; a pipe may deliver one at first.
+  let head = Buffer.alloc(0);
+  while (head.length < 2) {
+    const next = await it.next();
+    if (next.done) break;
+    head = Buffer.concat([head, next.value]);
+  }
+  if (head.length === 0) return;
   const rest: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => it };
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
     const gunzip = createGunzip();

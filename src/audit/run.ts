@@ -184,7 +184,7 @@ async function audit(opts: AuditOptions, io: AuditIo, err: (msg: string) => void
     }
   };
 
-  if (table) out.line(tableHeader(p));
+  if (table) out.line(tableHeader(p, columns));
 
   if (opts.follow) {
     await follow(logs, transferLogs, opts, io, filter.since > Number.NEGATIVE_INFINITY, skips, handle, joiner, emit, out);

@@ -1,0 +1,94 @@
+// Helpers for the audit tests: records built through the real schema, the
+// built CLI run as a process, and the real gate run the way sshd runs it.
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { join } from 'node:path';
+import { LogRecordSchema, RECORD_VERSION, type LogRecord } from '../../src/log/record.js';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+export const CLI = join(ROOT, 'dist', 'gatekeeper.mjs');
+/** Node 24 from devDependencies when run by npm; /usr/bin/node is v20 (the gate's spawn fallback). */
+export const NODE = process.execPath;
+export const NODE20 = '/usr/bin/node';
+
+let counter = 0;
+
+/** A record as the gate writes it; anything not given gets a plausible value. Validated by LogRecordSchema. */
+export function rec(fields: Partial<LogRecord> & { time: string }): LogRecord {
+  counter++;
+  return LogRecordSchema.parse({
+    v: RECORD_VERSION,
+    event: 'allow',
+    policy: 'backup',
+    session: `s${String(counter).padStart(6, '0')}`,
+    pid: 10_000 + counter,
+    user: 'root',
+    client: { addr: '198.51.100.7', port: 50_000 },
+    server: { addr: '192.0.2.1', port: 22 },
+    command: 'rsync --server --sender -vlogDtprxze.iLsfxCIvu --numeric-ids . /',
+    argv: null,
+    reason: 'allowed: pull (the server sends)',
+    ...fields,
+  });
+}
+
+export const line = (fields: Partial<LogRecord> & { time: string }) => JSON.stringify(rec(fields));
+export const lines = (...records: (Partial<LogRecord> & { time: string })[]) => records.map((r) => line(r) + '\n').join('');
+
+export interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `gatekeeper audit ARGS` as a process (the built bundle). */
+export function audit(args: readonly string[], opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv; policyDir?: string } = {}): Run {
+  const policyDir = opts.policyDir ?? '/nonexistent-policy-dir';
+  const r: SpawnSyncReturns<string> = spawnSync(NODE, [CLI, 'audit', '--policy-dir', policyDir, ...args], {
+    input: opts.input ?? '',
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, TZ: 'UTC', ...opts.env },
+    maxBuffer: 1 << 28,
+  });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** JSON lines of stdout, parsed. */
+export const jsonLines = (stdout: string): Record<string, unknown>[] =>
+  stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+export interface GateRun extends Run {
+  pid: number | undefined;
+}
+
+/** The real gate, as sshd runs a forced command. */
+export function runGate(
+  policyDir: string,
+  policy: string,
+  command: string | null,
+  opts: { client?: string; node?: string; input?: string } = {},
+): GateRun {
+  const env: NodeJS.ProcessEnv = {
+    PATH: '/usr/bin:/bin',
+    USER: 'root',
+    SSH_CONNECTION: `${opts.client ?? '198.51.100.7'} 50000 192.0.2.1 22`,
+  };
+  if (command !== null) env.SSH_ORIGINAL_COMMAND = command;
+  const r = spawnSync(opts.node ?? NODE, [CLI, 'gate', '--policy', policy, '--policy-dir', policyDir], {
+    env,
+    input: opts.input ?? '',
+    encoding: 'utf8',
+  });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, pid: r.pid };
+}
+
+/** `gatekeeper check` exit status for a command (0 allowed, 77 refused). */
+export function check(policyFile: string, command: string, client = '198.51.100.7'): Run {
+  const r = spawnSync(NODE, [CLI, 'check', '--policy', policyFile, '--client', client, '--', command], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}

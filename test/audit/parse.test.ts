@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { checkRecord, parseLine, MAX_LINE } from '../../src/audit/parse.js';
+import { LogRecordSchema } from '../../src/log/record.js';
+import { rec } from './helpers.js';
+
+const base = rec({ time: '2026-11-26T13:00:00.000Z', key: 'ED25519 SHA256:abc', code: 'allowed', options: ['--delete'], status: 0, transferLog: '/var/log/t' });
+
+// Values a field might hold in a damaged or foreign log.
+const junk = fc.oneof(
+  fc.constant(undefined),
+  fc.constant(null),
+  fc.string(),
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.array(fc.string(), { maxLength: 3 }),
+  fc.array(fc.integer(), { maxLength: 2 }),
+  fc.record({ addr: fc.oneof(fc.string(), fc.integer()), port: fc.oneof(fc.integer(), fc.string()) }),
+  fc.constantFrom('allow', 'deny', 'error', 'exit', 'execve', 'spawn', 1, 2),
+);
+
+describe('checkRecord agrees with LogRecordSchema', () => {
+  it('on records with any field replaced, removed or added', () => {
+    const keys = [...Object.keys(LogRecordSchema.shape), 'extra'];
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom(...keys), junk), { maxLength: 4 }), (edits) => {
+        const value: Record<string, unknown> = structuredClone(base) as Record<string, unknown>;
+        for (const [k, v] of edits) {
+          if (v === undefined) delete value[k];
+          else value[k] = v;
+        }
+        const fast = checkRecord(value);
+        const schema = LogRecordSchema.safeParse(value).success;
+        expect(typeof fast !== 'string').toBe(schema);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('on arbitrary JSON values', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(typeof checkRecord(value) !== 'string').toBe(LogRecordSchema.safeParse(value).success);
+      }),
+    );
+  });
+});
+
+describe('parseLine', () => {
+  const record = JSON.stringify(base);
+
+  it('reads a record line and its time', () => {
+    const p = parseLine(record);
+    expect(p).toMatchObject({ t: Date.parse('2026-11-26T13:00:00.000Z'), raw: record });
+  });
+
+  it.each([
+    ['an empty object', '{}', 'not-record'],
+    ['a truncated line', record.slice(0, 80), 'not-json'],
+    ['plain text', 'hello world', 'not-json'],
+    ['another schema version', JSON.stringify({ ...base, v: 2 }), 'other-version'],
+    ['a JSON array', '[1,2]', 'not-json'],
+    ['an unparseable time', JSON.stringify({ ...base, time: 'yesterday' }), 'not-record'],
+    ['an unknown event', JSON.stringify({ ...base, event: 'maybe' }), 'not-record'],
+    ['a line too long to keep', `{"x":"${'a'.repeat(MAX_LINE)}"}`, 'too-long'],
+  ])('skips %s', (_what, text, why) => {
+    expect(parseLine(text)).toBe(why);
+  });
+
+  it('reads journald export lines (journalctl -o json), MESSAGE as text or as bytes', () => {
+    const asText = JSON.stringify({ __REALTIME_TIMESTAMP: '1795698000000000', SYSLOG_IDENTIFIER: 'gatekeeper', MESSAGE: record });
+    const asBytes = JSON.stringify({ SYSLOG_IDENTIFIER: 'gatekeeper', MESSAGE: [...Buffer.from(record)] });
+    for (const text of [asText, asBytes]) {
+      const p = parseLine(text);
+      expect(typeof p).toBe('object');
+      expect(p).toMatchObject({ raw: record, record: { session: base.session } });
+    }
+    expect(parseLine(JSON.stringify({ MESSAGE: 'sshd: accepted key' }))).toBe('not-json');
+    expect(parseLine(JSON.stringify({ MESSAGE: 42 }))).toBe('not-record');
+  });
+
+  it('reads classic syslog file lines (rsyslog)', () => {
+    const p = parseLine(`Nov 26 13:00:00 host gatekeeper[4242]: ${record}`);
+    expect(p).toMatchObject({ raw: record });
+    expect(parseLine(`<38>Nov 26 13:00:00 gatekeeper[4242]: ${record}`)).toMatchObject({ raw: record });
+    expect(parseLine(`Nov 26 13:00:00 host sshd[1]: ${record}`)).toBe('not-json');
+  });
+});
