@@ -1,0 +1,307 @@
+// The doctor's checks: each looks at one thing that cost the original
+// setup's author days, and says ok / warn / fail with the fix. They read the
+// machine (files, sshd -T, the shell, rsync --version) and change nothing.
+import { accessSync, constants, existsSync, lstatSync, readFileSync, type Stats } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { basename, dirname } from 'node:path';
+import { loadPolicy } from '../policy/load.js';
+import type { LoadedPolicy } from '../policy/schema.js';
+import { trustProblem } from '../policy/trust.js';
+import { describeKey, getOption, hasOption, isDsaType, parseAuthorizedKeys, type KeyLine } from '../sshd/authorized-keys.js';
+import { canonicalPermitRootLogin } from '../sshd/config.js';
+import type { PasswdEntry } from '../sshd/passwd.js';
+import { effectiveValue, run, type Effective } from '../sshd/run.js';
+
+export type Status = 'ok' | 'warn' | 'fail';
+export interface Check {
+  status: Status;
+  check: string;
+  detail: string;
+  fix?: string;
+}
+
+const ok = (check: string, detail: string): Check => ({ status: 'ok', check, detail });
+const warn = (check: string, detail: string, fix: string): Check => ({ status: 'warn', check, detail, fix });
+const fail = (check: string, detail: string, fix: string): Check => ({ status: 'fail', check, detail, fix });
+
+export function formatCheck(c: Check): string {
+  return `${c.status.padEnd(4)}  ${c.check}: ${c.detail}${c.fix ? ` — fix: ${c.fix}` : ''}`;
+}
+
+// ---------------------------------------------------------------- sshd -T
+
+export function sshdChecks(eff: Effective, user: PasswdEntry, akPath: string, akFiles: string[], hasGateLines: boolean): Check[] {
+  const out: Check[] = [];
+  if (user.uid === 0) {
+    const prl = canonicalPermitRootLogin(effectiveValue(eff, 'permitrootlogin') ?? 'prohibit-password');
+    if (prl === 'forced-commands-only') out.push(ok('PermitRootLogin', 'forced-commands-only: root logs in only with keys that carry command='));
+    else if (prl === 'no') out.push(fail('PermitRootLogin', 'no: root cannot log in at all, so the gate never runs', 'gatekeeper install (sets forced-commands-only)'));
+    else out.push(warn('PermitRootLogin', `${prl}: keys without command= give a root shell`, 'set PermitRootLogin forced-commands-only (gatekeeper install does)'));
+  }
+  const strict = effectiveValue(eff, 'strictmodes');
+  out.push(strict === 'yes' ? ok('StrictModes', 'yes') : warn('StrictModes', `${strict}: sshd accepts authorized_keys others can write`, 'StrictModes yes'));
+  out.push(
+    akFiles.includes(akPath)
+      ? ok('AuthorizedKeysFile', `sshd reads ${akPath} for ${user.name}`)
+      : fail('AuthorizedKeysFile', `sshd reads ${akFiles.join(' ') || 'nothing'} for ${user.name}, not ${akPath}`, `put the gate's line in one of those files, or pass --authorized-keys`),
+  );
+  const force = effectiveValue(eff, 'forcecommand');
+  out.push(
+    !force || force === 'none'
+      ? ok('ForceCommand', 'none (the key\'s command= decides)')
+      : fail('ForceCommand', `${force}: overrides every key's command=, the gate never runs`, 'remove ForceCommand for this user (or its Match block)'),
+  );
+  const expose = effectiveValue(eff, 'exposeauthinfo');
+  out.push(expose === 'yes' ? ok('ExposeAuthInfo', 'yes: the log names the key used') : warn('ExposeAuthInfo', `${expose ?? 'no'}: the gate's log cannot name the key that logged in`, 'ExposeAuthInfo yes'));
+  if (!hasGateLines) out.push(warn('gate lines', `no key in ${akPath} runs the gate`, 'gatekeeper install --policy NAME --key FILE'));
+  return out;
+}
+
+// ---------------------------------------------------------------- authorized_keys
+
+export interface GateLine {
+  line: KeyLine;
+  command: string;
+  launcher: string;
+  policy: string | null;
+  policyDir: string | null;
+}
+
+/** A forced command that runs the gate: `/abs/gatekeeper gate --policy NAME [--policy-dir DIR]` (or node + bundle). */
+export function parseGateCommand(command: string): Omit<GateLine, 'line'> | null {
+  const words = command.trim().split(/\s+/);
+  const g = words.indexOf('gate');
+  if (g < 1 || !/gatekeeper(\.mjs)?$/.test(words[g - 1] ?? '')) return null;
+  const after = (flag: string) => {
+    const i = words.indexOf(flag, g);
+    return i === -1 ? null : (words[i + 1] ?? null);
+  };
+  return { command, launcher: words[0] ?? '', policy: after('--policy'), policyDir: after('--policy-dir') };
+}
+
+export function gateLines(text: string): GateLine[] {
+  const out: GateLine[] = [];
+  for (const l of parseAuthorizedKeys(text)) {
+    if (l.kind !== 'key') continue;
+    const cmd = getOption(l.options, 'command')?.value;
+    const g = cmd ? parseGateCommand(cmd) : null;
+    if (g) out.push({ line: l, ...g });
+  }
+  return out;
+}
+
+const LEGACY = ['no-port-forwarding', 'no-agent-forwarding', 'no-x11-forwarding', 'no-pty', 'no-user-rc'];
+
+export function authorizedKeysChecks(text: string, path: string): Check[] {
+  const out: Check[] = [];
+  const lines = parseAuthorizedKeys(text);
+  for (const [i, l] of lines.entries()) {
+    if (l.kind === 'invalid') out.push(warn('authorized_keys', `${path}:${i + 1} is not a valid line (${l.error}); sshd ignores it`, 'fix or remove the line'));
+    if (l.kind === 'key' && isDsaType(l.key.type)) {
+      out.push(fail('DSA key', `${path}:${i + 1} ${describeKey(l.key)}: DSA is off by default since OpenSSH 7.0 and gone in 10.0`, 'ssh-keygen -t ed25519 on the client, then gatekeeper install --key the new .pub'));
+    }
+  }
+  for (const g of gateLines(text)) {
+    const where = `${path}: ${describeKey(g.line.key)}`;
+    const restricted = hasOption(g.line.options, 'restrict') || LEGACY.every((r) => hasOption(g.line.options, r));
+    const problems: string[] = [];
+    if (!restricted) problems.push('no restrict (forwarding, pty and ~/.ssh/rc stay allowed)');
+    if (!g.launcher.startsWith('/')) problems.push(`${g.launcher} is not an absolute path`);
+    else {
+      try {
+        accessSync(g.launcher, constants.X_OK);
+        const t = trustProblem(g.launcher);
+        if (t) problems.push(t);
+      } catch {
+        problems.push(`${g.launcher} is missing or not executable`);
+      }
+    }
+    if (!g.policy) problems.push('no --policy');
+    if (hasOption(g.line.options, 'environment')) problems.push('environment= on a gate line');
+    out.push(problems.length ? fail('gate line', `${where}: ${problems.join('; ')}`, 'gatekeeper install again for this key') : ok('gate line', `${where} → ${g.command}`));
+  }
+  return out;
+}
+
+/**
+ * sshd's StrictModes walk (secure_filename): the file, and every directory up
+ * to the root, owned by root or the user and not writable by group or others;
+ * ~/.ssh should be 0700 and the file 0600.
+ */
+export function modeChecks(path: string, user: PasswdEntry, stat: (p: string) => Stats | null = safeLstat): Check[] {
+  const bad: string[] = [];
+  let p = path;
+  for (;;) {
+    const st = stat(p);
+    if (!st) {
+      if (p === path) return [fail('authorized_keys modes', `${path} does not exist`, 'gatekeeper install')];
+    } else {
+      if (st.uid !== 0 && st.uid !== user.uid) bad.push(`${p} is owned by uid ${st.uid}`);
+      if (st.mode & 0o022) bad.push(`${p} is writable by group or others (${(st.mode & 0o7777).toString(8)})`);
+    }
+    if (p === '/' || p === dirname(p)) break;
+    p = dirname(p);
+  }
+  const file = stat(path);
+  if (file && file.mode & 0o077) bad.push(`${path} is mode ${(file.mode & 0o777).toString(8)}, want 600`);
+  return bad.length
+    ? [fail('authorized_keys modes', bad.join('; '), `chown ${user.name} and chmod go-w along the path; chmod 700 ${dirname(path)}; chmod 600 ${path}`)]
+    : [ok('authorized_keys modes', `${path} and every directory above it: owned by root or ${user.name}, not writable by others`)];
+}
+
+function safeLstat(p: string): Stats | null {
+  try {
+    return lstatSync(p);
+  } catch {
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------- the shell
+
+/**
+ * Run the login shell as sshd would for a forced command (`SHELL -c COMMAND`,
+ * as the user, in the home directory, with SSH_CLIENT set: bash then reads
+ * ~/.bashrc) and count the bytes on stdout. Any byte there lands in the rsync
+ * protocol stream: "protocol version mismatch -- is your shell clean?".
+ */
+export async function shellCheck(user: PasswdEntry): Promise<Check[]> {
+  const out: Check[] = [];
+  const shell = user.shell || '/bin/sh';
+  if (!shell.startsWith('/') || !existsSync(shell)) return [fail('shell', `${user.name}'s login shell ${shell} does not exist`, 'usermod -s /bin/sh ' + user.name)];
+  const env = {
+    HOME: user.home,
+    USER: user.name,
+    LOGNAME: user.name,
+    SHELL: shell,
+    PATH: '/usr/local/bin:/usr/bin:/bin',
+    SSH_CLIENT: '127.0.0.1 50000 22',
+    SSH_CONNECTION: '127.0.0.1 50000 127.0.0.1 22',
+  };
+  const r = await new Promise<{ code: number | null; stdout: Buffer; stderr: string }>((resolve) => {
+    const child = spawn(shell, ['-c', 'true'], { env, cwd: existsSync(user.home) ? user.home : '/', uid: user.uid, gid: user.gid, stdio: ['pipe', 'pipe', 'pipe'], timeout: 15_000 });
+    const so: Buffer[] = [];
+    let se = '';
+    child.stdout.on('data', (d: Buffer) => so.push(d));
+    child.stderr.on('data', (d: Buffer) => (se += d.toString()));
+    child.stdin.end();
+    child.on('error', (e) => resolve({ code: null, stdout: Buffer.concat(so), stderr: e.message }));
+    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(so), stderr: se }));
+  });
+  if (r.stdout.length === 0 && r.code === 0) out.push(ok('shell is clean', `${shell} -c true as ${user.name} writes 0 bytes to stdout`));
+  else if (r.stdout.length > 0) {
+    const sample = JSON.stringify(r.stdout.subarray(0, 60).toString('utf8'));
+    out.push(fail('shell is clean', `${shell} -c true as ${user.name} writes ${r.stdout.length} byte(s) to stdout (${sample}): rsync reports "protocol version mismatch -- is your shell clean?"`, `make ${user.home}/.bashrc (or the shell's startup files) print nothing when not interactive: e.g. start it with [ -z "$PS1" ] && return`));
+  } else out.push(fail('shell is clean', `${shell} -c true as ${user.name} exits ${r.code}${r.stderr ? `: ${r.stderr.trim().slice(0, 200)}` : ''}`, `fix ${user.name}'s shell startup files`));
+  if (basename(shell) === 'bash') {
+    out.push(warn('shell', `${user.name}'s shell is bash, which reads ~/.bashrc for commands run by sshd (rrsync's "BASH SECURITY ISSUE"): whoever can write that file runs code before the gate`, `keep ${user.home}/.bashrc root-owned and quiet, or give a dedicated backup user /bin/sh`));
+  }
+  for (const rc of ['/etc/ssh/sshrc', `${user.home}/.ssh/rc`]) {
+    if (!existsSync(rc)) continue;
+    const sys = rc === '/etc/ssh/sshrc';
+    out.push(
+      warn(
+        'rc file',
+        `${rc} exists: sshd runs it before the command${sys ? ' (restrict does not stop /etc/ssh/sshrc)' : ' unless the key has restrict/no-user-rc'}, and its stdout goes into the rsync stream`,
+        `make sure it prints nothing, or remove it`,
+      ),
+    );
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- policies, rsync, log
+
+export interface RsyncInfo {
+  version: string;
+  protocol: number;
+}
+
+export function parseRsyncVersion(text: string): RsyncInfo | null {
+  const m = /rsync\s+version\s+v?(\S+)\s+protocol version (\d+)/.exec(text);
+  return m ? { version: m[1] ?? '', protocol: Number(m[2]) } : null;
+}
+
+export async function policyChecks(name: string, policyDir: string | undefined, user: PasswdEntry): Promise<Check[]> {
+  const out: Check[] = [];
+  const label = `policy ${name}`;
+  let loaded: LoadedPolicy;
+  try {
+    loaded = await loadPolicy(name, { policyDir, checkTrust: true });
+  } catch (e) {
+    return [fail(label, (e as Error).message, `fix the policy file, then: gatekeeper check --policy ${name} -- 'rsync --server --sender -vlogDtprze.iLsfxCIvu . /'`)];
+  }
+  const p = loaded.policy;
+  out.push(ok(label, `${loaded.file}: valid, root-owned chain (root ${p.root}, ${p.access})`));
+  try {
+    accessSync(p.rsync, constants.X_OK);
+  } catch {
+    out.push(fail(`${label}: rsync`, `${p.rsync} is missing or not executable`, `install rsync or set rsync: in ${loaded.file}`));
+    return out;
+  }
+  const t = trustProblem(p.rsync);
+  if (t) out.push(fail(`${label}: rsync`, t, `make ${p.rsync} and its directories root-owned and not writable by others`));
+  const v = await run(p.rsync, ['--version']);
+  const info = parseRsyncVersion(v.stdout);
+  if (!info) out.push(fail(`${label}: rsync`, `${p.rsync} --version does not say its version (${(v.error ?? v.stderr ?? '').trim().slice(0, 120)})`, 'point rsync: at a real rsync'));
+  else {
+    out.push(ok(`${label}: rsync`, `${p.rsync} version ${info.version} protocol version ${info.protocol} (compare with the client's rsync --version; --protocol=N pins an older one)`));
+    const help = (await run(p.rsync, ['--help'])).stdout;
+    const confine = help.includes('--confine-root') && help.includes('--drop-D');
+    if (p.root !== '/' && p.confineRoot !== false) {
+      if (confine) out.push(ok(`${label}: confinement`, `${p.rsync} supports --confine-root and --drop-D: the gate adds them for root ${p.root}`));
+      else if (p.confineRoot === true) out.push(fail(`${label}: confinement`, `confineRoot: true but ${p.rsync} has no --confine-root/--drop-D (needs rsync 3.5+)`, 'install rsync 3.5+ or set confineRoot: auto'));
+      else out.push(warn(`${label}: confinement`, `${p.rsync} has no --confine-root: paths are checked by the gate only`, 'install rsync 3.5+ for kernel-side confinement'));
+    }
+  }
+  if (p.daemon) {
+    const d = trustProblem(p.daemon.config);
+    out.push(d ? fail(`${label}: daemon config`, d, `make ${p.daemon.config} root-owned, not writable by others`) : ok(`${label}: daemon config`, `${p.daemon.config} is root-owned`));
+  }
+  for (const log of [p.log, p.transferLog]) {
+    if (log === undefined) continue;
+    if (log === 'syslog') {
+      out.push(ok(`${label}: log`, 'syslog'));
+      continue;
+    }
+    out.push(logDirCheck(label, dirname(log), user));
+  }
+  return out;
+}
+
+export function logDirCheck(label: string, dir: string, user: PasswdEntry): Check {
+  const st = safeLstat(dir);
+  const name = `${label}: log directory`;
+  if (!st || !st.isDirectory()) return fail(name, `${dir} does not exist: the gate cannot log, so it refuses every connection`, `install -d -m 0750 -o ${user.name} ${dir} (gatekeeper install does)`);
+  const problems: string[] = [];
+  if (st.uid !== user.uid) problems.push(`owned by uid ${st.uid}, the gate runs as ${user.name} (${user.uid})`);
+  if (st.mode & 0o022) problems.push(`writable by group or others (${(st.mode & 0o7777).toString(8)})`);
+  if (!(st.mode & 0o200)) problems.push('not writable by its owner');
+  return problems.length ? fail(name, `${dir}: ${problems.join('; ')}`, `chown ${user.name} ${dir}; chmod 0750 ${dir}`) : ok(name, `${dir}: writable by ${user.name} only (${(st.mode & 0o7777).toString(8)})`);
+}
+
+// ---------------------------------------------------------------- node
+
+export async function nodeCheck(launcher: string | null): Promise<Check> {
+  let node = process.execPath;
+  let from = 'the node running doctor';
+  if (launcher && existsSync(launcher)) {
+    const first = readFileSync(launcher, 'utf8').split('\n')[0] ?? '';
+    if (first.startsWith('#!/')) {
+      node = first.slice(2).trim();
+      from = launcher;
+    }
+  }
+  const r = await run(node, ['-e', 'process.stdout.write(JSON.stringify({v:process.version,execve:typeof process.execve==="function"}))']);
+  let info: { v: string; execve: boolean };
+  try {
+    info = JSON.parse(r.stdout) as { v: string; execve: boolean };
+  } catch {
+    return fail('node', `${node} (from ${from}) does not run: ${(r.error ?? r.stderr).trim().slice(0, 200)}`, 'gatekeeper install --node /usr/bin/node');
+  }
+  const major = Number(/^v(\d+)/.exec(info.v)?.[1]);
+  if (major < 20) return fail('node', `${node} is ${info.v}; gatekeeper needs Node 20 or later`, 'install Node 20+ and run gatekeeper install --node PATH');
+  return info.execve
+    ? ok('node', `${node} ${info.v} (from ${from}): process.execve available, rsync replaces the gate (same pid)`)
+    : warn('node', `${node} ${info.v} (from ${from}): no process.execve, the gate spawns rsync and stays as its parent`, 'Node 22.15+/23.11+ has process.execve; gatekeeper install --node PATH');
+}

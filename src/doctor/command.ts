@@ -1,0 +1,33 @@
+// `gatekeeper doctor`: options and help; the checks load when it runs.
+import type { Command } from 'commander';
+import { EX_SOFTWARE } from '../exit.js';
+
+export function register(program: Command): void {
+  program
+    .command('doctor')
+    .summary('diagnose the set-up: sshd settings, authorized_keys, the shell, policies, rsync, log, node')
+    .description(
+      'One line per check: ok / warn / fail, with the fix. Checks the effective sshd settings for the user (sshd -T -C), ' +
+        "the gate's authorized_keys lines and the modes along their path, whether the login shell is clean (zero bytes on " +
+        'stdout for `SHELL -c true`, as sshd runs it), each policy (valid, root-owned, rsync present, its version and protocol, ' +
+        '--confine-root support), the log directory and the node version. Changes nothing. ' +
+        'Exit: 0 when nothing fails, 78 when a check fails, 70 internal error.',
+    )
+    .option('--policy <name|path>', 'check this policy (default: every policy a gate line names)')
+    .option('--policy-dir <dir>', 'policy directory (default /etc/gatekeeper/policies)')
+    .option('--user <name>', 'the account the backup logs in as', 'root')
+    .option('--sshd-config <path>', 'main sshd configuration file', '/etc/ssh/sshd_config')
+    .option('--authorized-keys <path>', "authorized_keys to check (default: ~USER/.ssh/authorized_keys)")
+    .option('--sshd <path>', 'the sshd binary (for sshd -T)', '/usr/sbin/sshd')
+    .option('--json', 'print the checks as JSON')
+    .action(async (opts: { policy?: string; policyDir?: string; user: string; sshdConfig: string; authorizedKeys?: string; sshd: string; json?: boolean }) => {
+      try {
+        const { doctor } = await import('./doctor.js');
+        const { code } = await doctor({ ...opts, json: opts.json ?? false, out: (s) => void process.stdout.write(s) });
+        process.exitCode = code;
+      } catch (e) {
+        process.stderr.write(`gatekeeper: internal error: ${(e as Error).stack ?? String(e)}\n`);
+        process.exitCode = EX_SOFTWARE;
+      }
+    });
+}
