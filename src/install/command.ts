@@ -67,10 +67,10 @@ export function register(program: Command): void {
       .command('install')
       .summary('deploy the gate and make a key run it (authorized_keys, sshd_config), safely')
       .description(
-        'Run as root on the server. Deploys the gate under PREFIX, installs the policy into CONFIG-DIR/policies,\n' +
-          'adds `restrict,command="PREFIX/bin/gatekeeper gate --policy NAME" KEY` to the user\'s authorized_keys and,\n' +
-          "for root, makes sshd's effective PermitRootLogin forced-commands-only (validated with sshd -t and\n" +
-          'sshd -T before anything is replaced). Idempotent; every write is atomic and recorded in\n' +
+        'Run as root on the server. Deploys the gate under PREFIX, installs the policy into CONFIG-DIR/policies, ' +
+          'adds `restrict,command="PREFIX/bin/gatekeeper gate --policy NAME" KEY` to the user\'s authorized_keys and, ' +
+          "for root, makes sshd's effective PermitRootLogin forced-commands-only (validated with sshd -t and " +
+          'sshd -T before anything is replaced), then reloads sshd. Idempotent; every write is atomic and recorded in ' +
           'CONFIG-DIR/install-state.json for `gatekeeper uninstall`.\n' +
           'Exit: 0 done, 64 usage, 77 refused (not root, or keys would be locked out without --yes), 78 configuration problem.',
       )
@@ -94,9 +94,9 @@ export function register(program: Command): void {
       .command('uninstall')
       .summary('remove what install added (the key line, the sshd change, the deployed files)')
       .description(
-        "Removes exactly what `gatekeeper install` recorded in CONFIG-DIR/install-state.json. --key FILE takes that key's\n" +
-          "gate line out of authorized_keys (putting back the line it replaced); --all also reverts the sshd_config change\n" +
-          'and removes the launcher, the bundle, the logrotate rule and unchanged copied policies. A file nothing else\n' +
+        "Removes exactly what `gatekeeper install` recorded in CONFIG-DIR/install-state.json. --key FILE takes that key's " +
+          "gate line out of authorized_keys (putting back the line it replaced); --all also reverts the sshd_config change " +
+          'and removes the launcher, the bundle, the logrotate rule and unchanged copied policies. A file nothing else ' +
           'changed since gets its original bytes back; otherwise only the lines install wrote are touched. Logs are kept.',
       )
       .option('--key <file|->', 'public key whose gate line to remove')

@@ -213,6 +213,7 @@ export async function install(o: InstallOptions): Promise<number> {
   const node = checkNode(o.node);
   const version = await sshdVersion(o.sshd);
   if (!existsSync(o.sshdConfig)) throw config(`${o.sshdConfig} does not exist`);
+  if (o.logrotateDir && !lstatOrNull(o.logrotateDir)?.isDirectory()) throw usage(`--logrotate-dir ${o.logrotateDir} is not a directory`);
 
   const prefix = o.prefix.replace(/\/+$/, '') || '/';
   const lib = join(prefix, 'lib', 'gatekeeper');
