@@ -33,17 +33,24 @@ export function supportsConfineRoot(rsyncPath: string): boolean {
     return false;
   }
   try {
-    const chunk = Buffer.alloc(1 << 20);
-    let carry = Buffer.alloc(0);
-    for (;;) {
-      const n = readSync(fd, chunk, 0, chunk.length, null);
-      if (n <= 0) return false;
-      const window = Buffer.concat([carry, chunk.subarray(0, n)]);
-      if (window.includes(needle)) return true;
-      carry = window.subarray(Math.max(0, window.length - needle.length));
-    }
+    // Unreadable (a directory, EIO ...): "no"; the runner's target check then names the problem.
+    return containsNeedle(fd, needle);
+  } catch {
+    return false;
   } finally {
     closeSync(fd);
+  }
+}
+
+function containsNeedle(fd: number, needle: Buffer): boolean {
+  const chunk = Buffer.alloc(1 << 20);
+  let carry = Buffer.alloc(0);
+  for (;;) {
+    const n = readSync(fd, chunk, 0, chunk.length, null);
+    if (n <= 0) return false;
+    const window = Buffer.concat([carry, chunk.subarray(0, n)]);
+    if (window.includes(needle)) return true;
+    carry = window.subarray(Math.max(0, window.length - needle.length));
   }
 }
 

@@ -69,6 +69,7 @@ export async function gateMain(args: readonly string[]): Promise<void> {
   const sessionId = randomBytes(8).toString('hex');
   let policyName = args[args.indexOf('--policy') + 1] ?? '(none)';
   let log: LogSink | null = null;
+  let logTarget = '(none)';
 
   const record = (fields: Pick<LogRecord, 'event' | 'reason'> & Partial<LogRecord>): LogRecord => ({
     v: RECORD_VERSION,
@@ -85,13 +86,28 @@ export async function gateMain(args: readonly string[]): Promise<void> {
     ...fields,
   });
 
+  // A log that fails once is not tried again: the client gets one line, not two.
+  const writeLog = (r: LogRecord): void => {
+    try {
+      log!.write(r);
+    } catch (e) {
+      log = null;
+      const err = e as NodeJS.ErrnoException;
+      throw new GatekeeperError(`cannot write the log ${logTarget}: ${err.code ?? err.message}; refusing, since every session must be logged`, EX_CONFIG, 'log');
+    }
+  };
+
   const end = (code: number, message: string | null, fields?: Parameters<typeof record>[0]): never => {
     if (fields && log) {
       try {
-        log.write(record({ ...fields, status: code }));
+        writeLog(record({ ...fields, status: code }));
       } catch (e) {
-        say(`cannot write the log: ${(e as Error).message}`);
-        code = code === EX_NOPERM ? code : EX_CONFIG;
+        const why = (e as Error).message;
+        if (code === EX_NOPERM && message) message = `${message} (and ${why})`;
+        else {
+          code = EX_CONFIG;
+          message = `configuration error: ${why}`;
+        }
       }
     }
     if (message) say(message);
@@ -102,10 +118,15 @@ export async function gateMain(args: readonly string[]): Promise<void> {
     const opts = parseGateArgs(args);
     policyName = opts.policy;
     const loaded = await loadPolicy(opts.policy, { policyDir: opts.policyDir });
+    logTarget = loaded.policy.log;
     log = await openLog(loaded);
     const { policy } = loaded;
 
     const decision = evaluate(session, policy, realFacts(policy.rsync, policy.root !== '/' && policy.confineRoot === 'auto'));
+    if (decision.verdict === 'deny' && decision.code === 'config') {
+      // A broken policy (its root is missing), not a refusal of the client: 78, as `check` reports it.
+      return end(EX_CONFIG, `configuration error: ${decision.reason}`, { event: 'error', reason: decision.reason, code: 'config' });
+    }
     if (decision.verdict === 'deny') {
       const fields: Parameters<typeof record>[0] = { event: 'deny', reason: decision.reason, code: decision.code, argv: decision.argv };
       if (decision.options) fields.options = decision.options;
@@ -133,7 +154,7 @@ export async function gateMain(args: readonly string[]): Promise<void> {
     const env = rsyncEnv(session);
     const allow: Parameters<typeof record>[0] = { event: 'allow', reason: decision.reason, code: 'allowed', argv: decision.argv, exec: method, ...waived };
     if (policy.transferLog) allow.transferLog = policy.transferLog;
-    log.write(record(allow));
+    writeLog(record(allow));
     log.close();
     process.chdir(decision.cwd);
     if (method === 'execve') execReplace(decision.argv, env);
