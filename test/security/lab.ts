@@ -50,8 +50,8 @@ export function runGate(opts: RunGateOptions & { defaultPolicy: string }): Promi
     const child = spawn(opts.node ?? process.execPath, args, { env, stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     let err = '';
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
+    child.stdout!.on('data', (b: Buffer) => out.push(b));
+    child.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s));
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout: Buffer.concat(out), stderr: err }));
   });
