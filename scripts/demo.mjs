@@ -74,7 +74,7 @@ function countEntries(dir) {
 async function main() {
   preflight();
   step(1, 'Start a private sshd on 127.0.0.1 (PermitRootLogin forced-commands-only)');
-  const sshd = await startSshd({ prefix: 'gk-demo-' });
+  const sshd = await startSshd({ prefix: 'gk-demo-', keyComment: 'gatekeeper-demo-key' });
   try {
     const dir = sshd.dir;
     console.log(`sshd pid ${sshd.pid} on 127.0.0.1:${sshd.port}; config, keys and authorized_keys in ${dir}`);

@@ -90,7 +90,7 @@ function installExitHook() {
 
 /**
  * Start a private sshd on 127.0.0.1.
- * @param {{ extraConfig?: string[], prefix?: string, logLevel?: string }} [options]
+ * @param {{ extraConfig?: string[], prefix?: string, logLevel?: string, keyComment?: string }} [options]
  */
 export async function startSshd(options = {}) {
   const problems = missingPrerequisites();
@@ -101,7 +101,7 @@ export async function startSshd(options = {}) {
   const hostKey = join(dir, 'ssh_host_ed25519_key');
   const clientKey = join(dir, 'client_ed25519');
   execFileSync(SSH_KEYGEN, ['-q', '-t', 'ed25519', '-N', '', '-C', 'gatekeeper-e2e-host', '-f', hostKey], { stdio: 'ignore' });
-  execFileSync(SSH_KEYGEN, ['-q', '-t', 'ed25519', '-N', '', '-C', 'gatekeeper-e2e-client', '-f', clientKey], { stdio: 'ignore' });
+  execFileSync(SSH_KEYGEN, ['-q', '-t', 'ed25519', '-N', '', '-C', options.keyComment ?? 'gatekeeper-e2e-client', '-f', clientKey], { stdio: 'ignore' });
   const clientPublicKey = readFileSync(`${clientKey}.pub`, 'utf8').trim();
   const authorizedKeys = join(dir, 'authorized_keys');
   writeFileSync(authorizedKeys, '', { mode: 0o600 });

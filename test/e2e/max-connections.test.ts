@@ -2,7 +2,7 @@
 // did for the daemon: a second concurrent pull is refused "busy" at once (no
 // hang), and a session killed with -9 does not keep its slot.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeRun, setupGate, type GateRecord, type GateSetup } from '../helpers/sshd.js';
 import { diffSnapshots, pseudoRandomBytes, snapshot } from '../helpers/tree.js';
@@ -18,6 +18,11 @@ async function waitForRecord(g: GateSetup, pred: (r: GateRecord) => boolean, see
     await sleep(50);
   }
   throw new Error(`no matching log record after 10 s; saw ${JSON.stringify(seen)}`);
+}
+
+async function waitGone(pid: number): Promise<void> {
+  for (let i = 0; i < 200 && existsSync(`/proc/${pid}`); i++) await sleep(50);
+  expect(existsSync(`/proc/${pid}`), `pid ${pid} still in the process table after 10 s`).toBe(false);
 }
 
 describe('scenario 6: maxConnections 1', () => {
@@ -51,17 +56,20 @@ describe('scenario 6: maxConnections 1', () => {
       const second = await g.sshd.rsync(['-av', 'root@127.0.0.1:/', `${dst2}/`], { timeoutMs: 15_000 });
       expect(second.timedOut, describeRun(second)).toBe(false);
       expect(second.code, describeRun(second)).not.toBe(0);
-      expect(second.stderr).toMatch(/^gatekeeper: .*busy/im);
+      expect(second.stderr, describeRun(second)).toMatch(/^gatekeeper: .*busy/im);
       expect(readdirSync(dst2)).toEqual([]);
       const busy = await waitForRecord(g, (r) => r.event === 'deny', seen);
       expect(busy.code).toBe('busy');
       // The first transfer is still going.
-      expect(first.child.exitCode).toBeNull();
+      expect(first.child.exitCode, 'the first transfer ended too early: make the file bigger or the limit lower').toBeNull();
 
       // kill -9 the session that holds the slot (with execve, the gate's pid is rsync's).
       process.kill(admitted.pid, 'SIGKILL');
       const firstResult = await first.done;
       expect(firstResult.code, describeRun(firstResult)).not.toBe(0);
+      // The client can see the connection drop before sshd has reaped the killed process;
+      // "killed" means gone from the process table, so wait (bounded) for that.
+      await waitGone(admitted.pid);
     } finally {
       first.child.kill('SIGKILL');
       await first.done.catch(() => undefined);
@@ -71,6 +79,6 @@ describe('scenario 6: maxConnections 1', () => {
     expect(third.code, describeRun(third)).toBe(0);
     expect(diffSnapshots(snapshot(root), snapshot(dst3))).toEqual([]);
     seen.push(...g.newRecords());
-    expect(seen.map((r) => r.event)).toEqual(['allow', 'deny', 'allow']);
+    expect(seen.map((r) => r.event), JSON.stringify(seen)).toEqual(['allow', 'deny', 'allow']);
   });
 });
