@@ -39,68 +39,111 @@ async function identity(path: string): Promise<{ ino: number; dev: number; size:
   }
 }
 
+/** How long a rotated-away file is still read: a gate that opened it just before the rename may still write to it. */
+const DRAIN_MS = 2_000;
+/** Bytes remembered before the read position, to notice a truncate-and-rewrite that left the file larger than before. */
+const SIGNATURE = 64;
+
+interface Open {
+  fh: FileHandle;
+  ino: number;
+  dev: number;
+  pos: number;
+  splitter: LineSplitter;
+  /** The SIGNATURE bytes before pos, as read. */
+  tail: Buffer;
+}
+
 /**
  * Lines appended to `path` from now on (or from its start), in batches; an
- * empty batch after each quiet poll, so the caller can act on idle time.
- * Ends when the signal aborts.
+ * empty batch after each quiet poll, so the caller can act on idle time (the
+ * first empty batch also means: the file has been looked at). Ends when the
+ * signal aborts.
  */
 export async function* followLines(path: string, opts: FollowOptions): AsyncGenerator<string[]> {
-  let fh: FileHandle | null = null;
-  let id: { ino: number; dev: number } | null = null;
-  let pos = 0;
-  let splitter = new LineSplitter();
+  let cur: Open | null = null;
+  const draining: { file: Open; until: number }[] = [];
   const buf = Buffer.alloc(CHUNK);
   let first = true;
 
-  const readToEnd = async function* (): AsyncGenerator<string[]> {
+  async function* readToEnd(f: Open): AsyncGenerator<string[]> {
     for (;;) {
-      const { bytesRead } = await fh!.read(buf, 0, CHUNK, pos);
+      const { bytesRead } = await f.fh.read(buf, 0, CHUNK, f.pos);
       if (bytesRead === 0) return;
-      pos += bytesRead;
-      const batch = splitter.push(buf.subarray(0, bytesRead));
+      // Checked after the read: if the bytes before pos still are what we read
+      // there, what we just read continues them; if not, the file was truncated
+      // and rewritten (copytruncate) before our read, so start over at 0.
+      if (!(await unchanged(f))) {
+        restart(f);
+        continue;
+      }
+      f.pos += bytesRead;
+      const got = buf.subarray(0, bytesRead);
+      f.tail = Buffer.concat([f.tail, got]).subarray(-SIGNATURE);
+      const batch = f.splitter.push(got);
       if (batch.lines.length) yield batch.lines;
     }
-  };
+  }
+
+  function restart(f: Open): void {
+    f.pos = 0;
+    f.tail = Buffer.alloc(0);
+    f.splitter = new LineSplitter();
+  }
+
+  /** Whether the bytes before pos are still what was read there (false: rewritten in place). */
+  async function unchanged(f: Open): Promise<boolean> {
+    if (f.tail.length === 0) return true;
+    const check = Buffer.alloc(f.tail.length);
+    const { bytesRead } = await f.fh.read(check, 0, check.length, f.pos - f.tail.length);
+    return bytesRead === check.length && check.equals(f.tail);
+  }
 
   try {
     while (!opts.signal.aborted) {
-      if (!fh) {
-        const now = await identity(path);
-        if (now) {
-          try {
-            fh = await open(path, 'r');
-            const s = await fh.stat();
-            id = { ino: s.ino, dev: s.dev };
-            pos = first && opts.fromEnd ? s.size : 0;
-            splitter = new LineSplitter();
-          } catch {
-            fh = null;
+      if (!cur) {
+        try {
+          const fh = await open(path, 'r');
+          const s = await fh.stat();
+          const pos = first && opts.fromEnd ? s.size : 0;
+          cur = { fh, ino: s.ino, dev: s.dev, pos, splitter: new LineSplitter(), tail: Buffer.alloc(0) };
+          if (pos > 0) {
+            const tail = Buffer.alloc(Math.min(SIGNATURE, pos));
+            await fh.read(tail, 0, tail.length, pos - tail.length);
+            cur.tail = tail;
           }
+        } catch {
+          cur = null; // not there (yet): look again next time
         }
         first = false;
       }
-      if (fh) {
-        yield* readToEnd();
-        const now = await identity(path);
-        if (!now || now.ino !== id!.ino || now.dev !== id!.dev) {
-          // Rotated away: what the old file still got before the rename belongs to us too.
-          yield* readToEnd();
-          const rest = splitter.end();
+      for (let i = draining.length - 1; i >= 0; i--) {
+        const d = draining[i]!;
+        yield* readToEnd(d.file);
+        if (Date.now() > d.until || opts.signal.aborted) {
+          const rest = d.file.splitter.end();
           if (rest.lines.length) yield rest.lines;
-          await fh.close();
-          fh = null;
+          await d.file.fh.close();
+          draining.splice(i, 1);
+        }
+      }
+      if (cur) {
+        const now = await identity(path);
+        // Truncated in place (copytruncate) and not yet as long as before: start over at 0.
+        if (now && now.ino === cur.ino && now.dev === cur.dev && now.size < cur.pos) restart(cur);
+        yield* readToEnd(cur);
+        if (!now || now.ino !== cur.ino || now.dev !== cur.dev) {
+          // Rotated away: keep reading the old file a little (late writers), start the new one.
+          draining.push({ file: cur, until: Date.now() + DRAIN_MS });
+          cur = null;
           if (now) continue; // the new file is already there: read it without waiting
-        } else if (now.size < pos) {
-          // Truncated in place (copytruncate): the new content starts at 0.
-          pos = 0;
-          splitter = new LineSplitter();
-          continue;
         }
       }
       yield [];
       await sleep(opts.pollMs, opts.signal);
     }
   } finally {
-    await fh?.close();
+    for (const d of draining) await d.file.fh.close();
+    await cur?.fh.close();
   }
 }

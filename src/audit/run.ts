@@ -79,7 +79,8 @@ class Out {
   }
 }
 
-function resolveNamed(patterns: readonly string[], what: string): string[] {
+/** Named files, globs expanded; a missing one is an error, except that --follow waits for it. */
+function resolveNamed(patterns: readonly string[], what: string, follow: boolean, warn: (msg: string) => void): string[] {
   const files: string[] = [];
   for (const pattern of patterns) {
     for (const file of expandGlob(pattern)) {
@@ -88,7 +89,9 @@ function resolveNamed(patterns: readonly string[], what: string): string[] {
           if (!statSync(file).isFile()) throw new UsageError(`${what} ${file} is not a file`);
         } catch (e) {
           if (e instanceof UsageError) throw e;
-          throw new NoInput(`cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+          const code = (e as NodeJS.ErrnoException).code;
+          if (follow && code === 'ENOENT') warn(`waiting for ${file} to appear`);
+          else throw new NoInput(`cannot read ${what} ${file}: ${code ?? (e as Error).message}`);
         }
       }
       files.push(file);
@@ -138,12 +141,12 @@ async function audit(opts: AuditOptions, io: AuditIo, err: (msg: string) => void
   let logs: Family[];
   let transferLogs: Family[];
   if (opts.log?.length) {
-    logs = groupFamilies(resolveNamed(opts.log, 'log'));
-    transferLogs = groupFamilies(resolveNamed(opts.transferLog ?? [], 'transfer log'));
+    logs = groupFamilies(resolveNamed(opts.log, 'log', opts.follow === true, err));
+    transferLogs = groupFamilies(resolveNamed(opts.transferLog ?? [], 'transfer log', opts.follow === true, err));
   } else {
     const found = defaultSources(policyDir, err);
     logs = found.logs;
-    transferLogs = opts.transferLog?.length ? groupFamilies(resolveNamed(opts.transferLog, 'transfer log')) : found.transferLogs;
+    transferLogs = opts.transferLog?.length ? groupFamilies(resolveNamed(opts.transferLog, 'transfer log', opts.follow === true, err)) : found.transferLogs;
     if (logs.length === 0) {
       throw new NoInput(
         `no log files found for the policies in ${policyDir}; name them with --log FILE (or --log - for stdin, e.g. journalctl -t gatekeeper -o json | gatekeeper audit --log -)`,
@@ -259,14 +262,16 @@ async function follow(
       await out.flush();
     }
   }
-  const followers = [
-    ...logs.map((f) => ({ family: f, kind: 'log' as const })),
-    ...transferLogs.map((f) => ({ family: f, kind: 'transfer' as const })),
-  ].map(async ({ family, kind }) => {
+  const all = [...logs.map((f) => ({ family: f, kind: 'log' as const })), ...transferLogs.map((f) => ({ family: f, kind: 'transfer' as const }))];
+  // Nothing is written until every file has been looked at once: whoever reads
+  // our first output line may append, and expect to see, the next record.
+  const looked = new Set<number>();
+  const followers = all.map(async ({ family, kind }, index) => {
     if (family.base === '-') {
       // A pipe has no "later": read it to its end.
       for await (const batch of (kind === 'log' ? recordItems : transferItems)(family, skips, open)) for (const item of batch) handle(item);
-      await out.flush();
+      looked.add(index);
+      if (looked.size === all.length) await out.flush();
       return;
     }
     const live = family.files[family.files.length - 1] ?? family.base;
@@ -283,8 +288,11 @@ async function follow(
         }
       }
       // Quiet moment: a run whose `sent` line came a while ago has finished.
-      if (lines.length === 0) for (const done of joiner.flush(Date.now())) emit(done, Date.parse(done.time), null);
-      await out.flush();
+      if (lines.length === 0) {
+        looked.add(index);
+        for (const done of joiner.flush(Date.now())) emit(done, Date.parse(done.time), null);
+      }
+      if (looked.size === all.length) await out.flush();
       if (out.closed) ac.abort();
     }
   });
