@@ -35,7 +35,7 @@ export function bundleFiles(assets: Assets): BundleFile[] {
     if (rel === 'gatekeeper.mjs' || rel.startsWith('templates/') || rel.startsWith('policies/')) continue;
     files.push({ rel, data: readFileSync(join(assets.bundleDir, rel)) });
   }
-  for (const t of ['launcher.in', 'logrotate.in']) files.push({ rel: `templates/${t}`, data: readFileSync(join(assets.templatesDir, t)) });
+  for (const t of ['launcher.in', 'logrotate.in', 'rsyncd.conf']) files.push({ rel: `templates/${t}`, data: readFileSync(join(assets.templatesDir, t)) });
   for (const rel of listFiles(assets.policiesDir)) {
     if (/\.(ya?ml|json)$/.test(rel)) files.push({ rel: `policies/${rel}`, data: readFileSync(join(assets.policiesDir, rel)) });
   }

@@ -275,6 +275,11 @@ export async function install(o: InstallOptions): Promise<number> {
   const launcherData = Buffer.from(launcherText(readFileSync(join(assets.templatesDir, 'launcher.in'), 'utf8'), node, lib));
   changes.push({ path: launcher, before: readOrNull(launcher), after: launcherData, mode: 0o755, uid: 0, gid: 0, label: 'launcher' });
   if (pol.source) changes.push({ path: pol.target, before: null, after: readFileSync(pol.source), mode: 0o644, uid: 0, gid: 0, label: `policy ${pol.name}` });
+  // A daemon policy needs its rsyncd.conf: the sample (the original setup's [system] module) when there is none yet.
+  const daemonConf = pol.policy.daemon?.config;
+  if (daemonConf && !existsSync(daemonConf) && existsSync(dirname(daemonConf))) {
+    changes.push({ path: daemonConf, before: null, after: readFileSync(join(assets.templatesDir, 'rsyncd.conf')), mode: 0o644, uid: 0, gid: 0, label: 'sample rsyncd.conf for the daemon policy' });
+  }
   const logs = [pol.policy.log, pol.policy.transferLog].filter((l): l is string => l !== undefined && l !== 'syslog');
   const state = readState(o.configDir);
   const rotateDir = o.logrotateDir ?? (existsSync(DEFAULTS.logrotate) && existsSync(DEFAULTS.logrotateDir) ? DEFAULTS.logrotateDir : null);

@@ -103,6 +103,7 @@ describe('where the change goes', () => {
     expect(r.stderr).toMatch(/Match block overrides PermitRootLogin for root .*sshd_config:8/);
     expect(r.stderr).toContain('Nothing was changed');
     expect(tree(s.base)).toEqual(before);
+    rmSync(confDir, { recursive: true });
   });
 });
 
@@ -189,5 +190,23 @@ describe('uninstall --key', () => {
     const s = server('no-include');
     expect(cli(installArgs(s, ED, ['--from', '192.0.2.10,198.51.100.0/24'])).status).toBe(0);
     expect(readFileSync(s.authorizedKeys, 'utf8')).toContain('/policies",from="192.0.2.10,198.51.100.0/24" ssh-ed25519');
+  });
+});
+
+describe('a daemon policy', () => {
+  it('gets the sample rsyncd.conf when it has none, and uninstall --all removes it again', () => {
+    const confDir = mkdtempSync(join(tmpdir(), 'gk-rsyncd-'));
+    const conf = join(confDir, 'rsyncd.conf');
+    const s = server(SHAPES[0]!, { authorizedKeys: EXISTING, policy: { daemon: { config: conf } } });
+    const before = tree(s.base);
+    const r = cli(installArgs(s, ED));
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('::MODULE/');
+    expect(readFileSync(conf, 'utf8')).toMatch(/^\[system\]$/m);
+    const u = cli(['uninstall', '--all', ...s.args, '--no-reload']);
+    expect(u.status, u.stderr).toBe(0);
+    expect(existsSync(conf)).toBe(false);
+    expect(tree(s.base)).toEqual(before);
+    rmSync(confDir, { recursive: true });
   });
 });
