@@ -1,12 +1,17 @@
 // Production build: one ESM entry plus lazily loaded chunks, so the gate's
 // path (main -> gate) never loads commander, audit, install or doctor.
+//
+// Usage: node scripts/build.mjs [--outdir DIR]   (default: dist/)
+// The bench builds into its own directory so a concurrent `npm run build`
+// cannot swap files under a running measurement.
 import { build } from 'esbuild';
 import { rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const out = join(root, 'dist');
+const at = process.argv.indexOf('--outdir');
+const out = at > 0 && process.argv[at + 1] ? resolve(process.argv[at + 1]) : join(root, 'dist');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 

@@ -1,0 +1,151 @@
+// `npm run bench`: what the gate costs on every backup connection, side by
+// side with bare node, rrsync and the original setup's fixed forced command,
+// all in one run on this machine. Prints a table and writes
+// bench-results/bench.json (compare it between commits).
+//
+//   node scripts/bench.mjs [--quick] [--no-e2e] [--out FILE]
+//
+// Must run as root (the end-to-end part starts a private sshd that logs in
+// as root with a forced command, as the product is deployed).
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { makePrivateDir, missingPrerequisites, startSshd, REPO } from './lib/sshd.mjs';
+import { measureLatency, peakRssKiB } from './bench/latency.mjs';
+import { noopResync, fullPull, fixedLine, gateLine, SERVER_COMMAND } from './bench/e2e.mjs';
+import { buildLarge, buildManySmall } from './bench/trees.mjs';
+import { buildBundle, nodeVersion, rrsyncToTrue, sshdLikeEnv, writePolicies } from './bench/setup.mjs';
+import { printReport, judgeAims } from './bench/report.mjs';
+import { ratio } from './bench/stats.mjs';
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const e2e = !argv.includes('--no-e2e');
+const outAt = argv.indexOf('--out');
+const outFile = outAt >= 0 ? argv[outAt + 1] : join(REPO, 'bench-results', quick ? 'bench-quick.json' : 'bench.json');
+
+const PLAN = quick
+  ? { latencyRounds: 15, rssReps: 3, smallFiles: 2000, noopReps: 4, largeMiB: 48, fullReps: 1 }
+  : { latencyRounds: 60, rssReps: 7, smallFiles: 2000, noopReps: 12, largeMiB: 304, fullReps: 3 };
+
+const NODE24 = process.execPath; // npm scripts put the devDependency node (24) first on PATH
+const NODE20 = '/usr/bin/node';
+const log = (msg) => process.stderr.write(`${msg}\n`);
+
+const problems = missingPrerequisites();
+if (problems) {
+  log(`bench: ${problems.join('; ')}`);
+  process.exit(1);
+}
+
+const started = Date.now();
+const work = makePrivateDir('gk-bench-');
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => process.exit(130));
+
+const gatekeeper = buildBundle(join(work, 'dist'));
+const logFile = join(work, 'log', 'gatekeeper.log');
+const stateDir = join(work, 'state');
+mkdirSync(join(work, 'log'), { mode: 0o700 });
+mkdirSync(stateDir, { mode: 0o700 });
+
+const nodes = [{ id: 'node24', bin: NODE24 }, { id: 'node20', bin: NODE20 }]
+  .map((n) => ({ ...n, ...nodeVersion(n.bin) }))
+  .filter((n, i, all) => n.version && all.findIndex((m) => m.version === n.version) === i);
+const rrsync = rrsyncToTrue(work);
+const policies = writePolicies(join(work, 'policies'), 'system-backup', { rsync: '/bin/true', root: '/', log: logFile, stateDir });
+
+// ---- 1, 2: start-up latency of the allow and the refusal path -------------
+const PULL_COMMAND = `${SERVER_COMMAND} /`;
+const PUSH_COMMAND = 'rsync --server -vlogDtprxze.iLsfxCIvu --numeric-ids . /'; // refused: the policy is read-only
+const allowEnv = sshdLikeEnv(PULL_COMMAND);
+const refuseEnv = sshdLikeEnv(PUSH_COMMAND);
+const ok = (s) => s === 0;
+const cases = [{ id: 'true', label: '/bin/true (spawn floor)', argv: ['/bin/true'], env: allowEnv, expect: ok }];
+for (const n of nodes) {
+  const gate = (policy) => [n.bin, gatekeeper, 'gate', '--policy', policy];
+  cases.push(
+    { id: `${n.id}.bare`, label: `${n.id} bare node -e 0`, argv: [n.bin, '-e', '0'], env: allowEnv, expect: ok },
+    { id: `${n.id}.gate`, label: `${n.id} gate allow (${n.exec}, yaml)`, argv: gate(policies.yaml), env: allowEnv, expect: ok },
+    { id: `${n.id}.gate-json`, label: `${n.id} gate allow (${n.exec}, json)`, argv: gate(policies.json), env: allowEnv, expect: ok },
+    { id: `${n.id}.refuse`, label: `${n.id} gate refuse (yaml)`, argv: gate(policies.yaml), env: refuseEnv, expect: (s) => s === 77 },
+  );
+}
+if (rrsync) {
+  cases.push(
+    { id: 'rrsync', label: 'rrsync -ro allow', argv: [rrsync, '-ro', '/'], env: allowEnv, expect: ok },
+    { id: 'rrsync.refuse', label: 'rrsync -ro refuse', argv: [rrsync, '-ro', '/'], env: refuseEnv, expect: (s) => s !== 0 },
+  );
+}
+log(`bench: latency, ${PLAN.latencyRounds} rounds of ${cases.length} cases...`);
+const latency = measureLatency(cases, { rounds: PLAN.latencyRounds, onRound: (r) => r % 10 === 0 && log(`  round ${r}`) });
+
+// ---- 4a: peak resident set of the gate path --------------------------------
+log('bench: peak RSS...');
+const peakRss = {};
+for (const c of cases) if (c.id !== 'true') peakRss[c.id] = { label: c.label, ...peakRssKiB(c, PLAN.rssReps) };
+
+// ---- 3, 4b: end to end through a private sshd ------------------------------
+let endToEnd = null;
+if (e2e) {
+  log('bench: end to end: building trees...');
+  const small = join(work, 'trees', 'small');
+  const large = join(work, 'trees', 'large');
+  buildManySmall(small, PLAN.smallFiles);
+  const largeBytes = buildLarge(large, PLAN.largeMiB);
+  const largeFiles = Math.max(1, Math.round(PLAN.largeMiB / 8));
+  const sshd = await startSshd({ prefix: 'gk-bench-sshd-', logLevel: 'ERROR' });
+  try {
+    const pol = (name, root) => writePolicies(join(work, 'policies'), name, { rsync: '/usr/bin/rsync', root, log: logFile, stateDir }).yaml;
+    const e2eCases = (tree, policy) => [
+      { id: 'fixed', label: 'fixed command (original setup)', keyLine: fixedLine(sshd.clientPublicKey, tree) },
+      ...nodes.map((n) => ({ id: `gate-${n.id}`, label: `gate ${n.id} (${n.exec})`, keyLine: gateLine(sshd.clientPublicKey, { node: n.bin, gatekeeper, policy }) })),
+    ];
+    log(`bench: no-op resync of ${PLAN.smallFiles} unchanged files, ${PLAN.noopReps} rounds...`);
+    const noop = await noopResync(sshd, e2eCases(small, pol('small', small)), { dir: work, reps: PLAN.noopReps, onRep: (r) => log(`  round ${r}`) });
+    log(`bench: full pull of ${PLAN.largeMiB} MiB, ${PLAN.fullReps} round(s)...`);
+    const full = await fullPull(sshd, e2eCases(large, pol('large', large)), { dir: work, reps: PLAN.fullReps, bytes: largeBytes, files: largeFiles, onRep: (r) => log(`  round ${r}`) });
+    endToEnd = { smallFiles: PLAN.smallFiles, largeBytes, noop, full };
+  } finally {
+    await sshd.stop();
+  }
+}
+
+// ---- report --------------------------------------------------------------
+const results = {
+  when: new Date().toISOString(),
+  quick,
+  machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '?', memMiB: Math.round(totalmem() / 1048576) },
+  nodes: nodes.map(({ id, bin, version, exec }) => ({ id, bin, version, exec })),
+  plan: PLAN,
+  latency,
+  peakRssKiB: peakRss,
+  endToEnd,
+  seconds: Math.round((Date.now() - started) / 1000),
+};
+results.ratios = ratiosOf(results);
+results.aims = judgeAims(results);
+printReport(results);
+mkdirSync(join(outFile, '..'), { recursive: true });
+writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
+log(`bench: wrote ${outFile} (${results.seconds} s)`);
+
+function ratiosOf(r) {
+  const med = (id) => r.latency[id]?.median;
+  const out = {};
+  for (const n of r.nodes) {
+    out[`${n.id}.gate/bare`] = ratio(med(`${n.id}.gate`), med(`${n.id}.bare`));
+    out[`${n.id}.gate-json/bare`] = ratio(med(`${n.id}.gate-json`), med(`${n.id}.bare`));
+    out[`${n.id}.refuse/bare`] = ratio(med(`${n.id}.refuse`), med(`${n.id}.bare`));
+    if (med('rrsync')) {
+      out[`${n.id}.gate/rrsync`] = ratio(med(`${n.id}.gate`), med('rrsync'));
+      out[`${n.id}.refuse/rrsync.refuse`] = ratio(med(`${n.id}.refuse`), med('rrsync.refuse'));
+    }
+    if (r.endToEnd) {
+      const e = r.endToEnd;
+      out[`${n.id}.noop/fixed`] = ratio(e.noop[`gate-${n.id}`].median, e.noop.fixed.median);
+      out[`${n.id}.full-throughput/fixed`] = ratio(e.full[`gate-${n.id}`].mibPerSec.median, e.full.fixed.mibPerSec.median);
+    }
+  }
+  return out;
+}
