@@ -7,7 +7,7 @@
 // fake it). With execve rsync keeps the gate's pid, so the slot stays held
 // exactly as long as the transfer runs, and a session killed with -9 frees
 // its slot by dying: nothing stale to clean up by hand.
-import { linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 
 export interface SlotHolder {
@@ -31,11 +31,15 @@ export function processStart(pid: number): string | null {
 
 const alive = (h: SlotHolder | null) => h !== null && processStart(h.pid) === h.start;
 
+function parseHolder(text: string): SlotHolder | null {
+  const [pid, start] = text.trim().split(' ');
+  const n = Number(pid);
+  return Number.isInteger(n) && n > 0 && start ? { pid: n, start } : null;
+}
+
 function readHolder(path: string): SlotHolder | null {
   try {
-    const [pid, start] = readFileSync(path, 'utf8').trim().split(' ');
-    const n = Number(pid);
-    return Number.isInteger(n) && n > 0 && start ? { pid: n, start } : null;
+    return parseHolder(readFileSync(path, 'utf8'));
   } catch {
     return null;
   }
@@ -78,14 +82,26 @@ export function claimSlot(dir: string, max: number, pid: number): number | null 
  * our read and the rename), it is put back.
  */
 function clearIfDead(slot: string, dir: string): boolean {
-  const holder = readHolder(slot);
-  if (alive(holder)) return false;
+  // Holder and inode through one descriptor: the inode compared after the
+  // rename must be the one whose holder was judged dead. (Read separately, a
+  // second gate clearing the same dead slot took the inode of the first
+  // gate's fresh claim, moved that claim away as "dead" and deleted it: two
+  // sessions in one slot, seen as N+1 running under load.)
   let ino: number;
+  let holder: SlotHolder | null;
+  let fd: number;
   try {
-    ino = statSync(slot).ino;
+    fd = openSync(slot, 'r');
   } catch {
     return true; // already gone: try to claim it
   }
+  try {
+    ino = fstatSync(fd).ino;
+    holder = parseHolder(readFileSync(fd, 'utf8'));
+  } finally {
+    closeSync(fd);
+  }
+  if (alive(holder)) return false;
   const grave = `${dir}/.dead-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     renameSync(slot, grave);
