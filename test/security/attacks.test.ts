@@ -96,6 +96,16 @@ describe('payloads the environment can carry', () => {
   });
 });
 
+describe('the client\'s program word is never run', () => {
+  it.each(['/tmp/gk-evil/rsync', '/bin/../tmp/rsync', 'rsync'])('%s: argv[0] is the policy\'s rsync, and "--" precedes "."', (program) => {
+    const r = spawnSync(process.execPath, [GATEKEEPER, 'check', '--json', '--policy', lab.policy, '--', `${program} --server --sender -vlogDtpre.iLsf . data/`], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { argv: string[] };
+    expect(out.argv[0]).toBe(lab.recorder);
+    expect(out.argv.slice(-3)).toEqual(['--', '.', 'data/']);
+  });
+});
+
 describe('the log after the whole corpus', () => {
   it('holds only deny records, every line a complete record', () => {
     const lines = readFileSync(lab.log, 'utf8').split('\n').filter((l) => l !== '');

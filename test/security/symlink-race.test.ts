@@ -194,3 +194,29 @@ describe('the race won every time: the swap happens right between the check and 
     expect(existsSync(join(dst, 'secret.txt'))).toBe(false);
   });
 });
+
+// What --confine-root adds even without a race: a --files-from list comes
+// over the protocol (--files-from=-), so the gate never sees its names. A name
+// through a symlink inside root that points out is refused by rsync 3.5 with
+// --confine-root; without it (an older rsync, or confineRoot: false) the file
+// outside root is sent. SECURITY.md, "Older rsync builds".
+describe('a --files-from list naming a path through a symlink that points out', () => {
+  function pullWithList(policyName: string, confineRoot: boolean | 'auto'): string | null {
+    const policy = lab.writePolicy(policyName, { rsync: RSYNC, access: 'read-only', root: lab.root, confineRoot });
+    const list = join(lab.dir, `${policyName}.list`);
+    writeFileSync(list, 'link-out/secret.txt\n');
+    const dst = join(lab.dir, `dst-${policyName}`);
+    mkdirSync(dst);
+    rsyncClient(policy, ['-a', `--files-from=${list}`, 'h:.', `${dst}/`]);
+    const got = join(dst, 'link-out', 'secret.txt');
+    return existsSync(got) ? readFileSync(got, 'utf8') : null;
+  }
+
+  it('rsync 3.5 with the --confine-root the gate adds: the file outside root never arrives', () => {
+    expect(pullWithList('list-confined', 'auto')).toBeNull();
+  });
+
+  it('WITHOUT --confine-root (as with an older rsync): the file outside root is sent', () => {
+    expect(pullWithList('list-unconfined', false)).toBe(SECRET);
+  });
+});
