@@ -1,7 +1,16 @@
 // Entry of the bundle. The gate runs on every SSH connection, so it is
 // dispatched before anything else is loaded: no commander, no admin commands.
+import * as nodeModule from 'node:module';
+import { trustedCacheDir } from './gate/cache.js';
+
 const args = process.argv.slice(2);
 if (args[0] === 'gate' && !args.includes('--help') && !args.includes('-h')) {
+  // Node's compile cache (22.8+): the gate's code is compiled once, not on
+  // every connection. Enabled before the gate's modules load, and only in
+  // root's own cache directory: V8 runs what it finds there.
+  const cache = trustedCacheDir();
+  const enable = (nodeModule as { enableCompileCache?: (dir: string) => unknown }).enableCompileCache;
+  if (cache && enable) enable(`${cache}/v8`);
   const { gateMain } = await import('./gate/main.js');
   await gateMain(args.slice(1));
 } else {

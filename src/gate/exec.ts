@@ -2,7 +2,7 @@
 // the gate: same pid, nothing of Node stays resident. Older Node spawns rsync
 // with the same stdio, forwards the signals sshd sends, and exits with
 // rsync's status.
-import { spawn } from 'node:child_process';
+import * as nodeModule from 'node:module';
 
 export type ExecMethod = 'execve' | 'spawn';
 
@@ -19,6 +19,8 @@ export function execReplace(argv: readonly string[], env: Record<string, string>
   // tick that never comes, but make sure nothing can reach stderr (the
   // client's terminal) or, worse, stdout.
   process.removeAllListeners('warning');
+  // The compile cache is written at exit, which execve skips: write it now.
+  (nodeModule as { flushCompileCache?: () => void }).flushCompileCache?.();
   return execve(argv[0]!, [...argv], env);
 }
 
@@ -28,7 +30,10 @@ export interface ChildOutcome {
 }
 
 /** Run argv as a child with inherited stdio; resolves when it ends. */
-export function runChild(argv: readonly string[], env: Record<string, string>): Promise<ChildOutcome> {
+export async function runChild(argv: readonly string[], env: Record<string, string>): Promise<ChildOutcome> {
+  // Loaded here, not at the top: child_process (with net, dgram, streams) is
+  // only needed by the fallback, and costs the execve path ~3 ms.
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', env, argv0: argv[0]! });
     const forward = (sig: NodeJS.Signals) => () => {

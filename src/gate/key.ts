@@ -1,9 +1,9 @@
 // The authenticating key from SSH_USER_AUTH (sshd's ExposeAuthInfo): its
 // type and SHA256 fingerprint, as ssh-keygen -l prints them.
 import { readFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 
-export function keyFingerprint(userAuthFile: string | null): string | null {
+/** Async: node:crypto is loaded only when sshd exposes the key (ExposeAuthInfo). */
+export async function keyFingerprint(userAuthFile: string | null): Promise<string | null> {
   if (!userAuthFile) return null;
   let text: string;
   try {
@@ -15,6 +15,7 @@ export function keyFingerprint(userAuthFile: string | null): string | null {
   if (!line) return null;
   const [, type, blob] = line.split(' ');
   if (!type || !blob) return null;
+  const { createHash } = await import('node:crypto');
   const digest = createHash('sha256').update(Buffer.from(blob, 'base64')).digest('base64').replace(/=+$/, '');
   return `${type} SHA256:${digest}`;
 }

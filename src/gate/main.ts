@@ -6,19 +6,22 @@
 // stdout is the rsync protocol channel: nothing here writes to it. Every
 // message goes to stderr prefixed "gatekeeper:", which the rsync client shows.
 import { writeSync, accessSync, constants, statSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { readSession, type Session } from '../session.js';
-import { loadPolicy, DEFAULT_POLICY_DIR } from '../policy/load.js';
+import { DEFAULT_POLICY_DIR } from '../policy/locate.js';
 import type { LoadedPolicy } from '../policy/schema.js';
 import { trustProblem } from '../policy/trust.js';
 import { evaluate } from '../evaluate.js';
 import { realFacts } from '../facts.js';
 import { EX_CONFIG, EX_NOPERM, EX_OK, EX_SOFTWARE, EX_USAGE, GatekeeperError } from '../exit.js';
-import { RECORD_VERSION, type LogRecord } from '../log/record.js';
+import type { LogRecord } from '../log/record.js';
+import { RECORD_VERSION } from '../log/version.js';
 import { openFileLog, sinkFor, type LogSink } from '../log/writer.js';
 import { claimSlot, releaseSlot } from './slots.js';
 import { execMethod, execReplace, runChild } from './exec.js';
 import { keyFingerprint } from './key.js';
+import { loadGatePolicy } from './policy.js';
+import { randomHex } from './random.js';
+import { trustedCacheDir } from './cache.js';
 
 const say = (msg: string) => {
   try {
@@ -66,7 +69,8 @@ export function rsyncEnv(session: Session): Record<string, string> {
 export async function gateMain(args: readonly string[]): Promise<void> {
   const session = readSession(process.env);
   const pid = process.pid;
-  const sessionId = randomBytes(8).toString('hex');
+  const sessionId = randomHex(8);
+  const key = await keyFingerprint(session.userAuthFile);
   let policyName = args[args.indexOf('--policy') + 1] ?? '(none)';
   let log: LogSink | null = null;
   let logTarget = '(none)';
@@ -80,7 +84,7 @@ export async function gateMain(args: readonly string[]): Promise<void> {
     user: session.user,
     client: session.client,
     server: session.server,
-    key: keyFingerprint(session.userAuthFile),
+    key,
     command: session.originalCommand,
     argv: null,
     ...fields,
@@ -117,7 +121,7 @@ export async function gateMain(args: readonly string[]): Promise<void> {
   try {
     const opts = parseGateArgs(args);
     policyName = opts.policy;
-    const loaded = await loadPolicy(opts.policy, { policyDir: opts.policyDir });
+    const loaded = await loadGatePolicy(opts.policy, { policyDir: opts.policyDir, cacheDir: trustedCacheDir() });
     logTarget = loaded.policy.log;
     log = await openLog(loaded);
     const { policy } = loaded;

@@ -3,7 +3,9 @@
 // schema version when a field changes meaning.
 import * as z from 'zod/mini';
 
-export const RECORD_VERSION = 1;
+import { RECORD_VERSION } from './version.js';
+
+export { RECORD_VERSION };
 
 export const EVENTS = ['allow', 'deny', 'error', 'exit'] as const;
 export type GateEvent = (typeof EVENTS)[number];

@@ -1,65 +1,18 @@
 // Finding, reading and validating a policy file. JSON needs nothing extra;
 // YAML loads its parser only when a .yaml/.yml policy is used.
-import { readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
 import { configError } from '../exit.js';
 import { PolicySchema, type LoadedPolicy, type Policy } from './schema.js';
-import { trustProblem } from './trust.js';
 import { knownOption } from '../rsync/options.js';
+import { readPolicyFile, type ReadOptions } from './locate.js';
 
-export const DEFAULT_POLICY_DIR = '/etc/gatekeeper/policies';
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const EXTENSIONS = ['.yaml', '.yml', '.json'] as const;
+// Finding and reading live in locate.ts (the gate's fast path needs them
+// without the parser and schema); re-exported for the existing callers.
+export { DEFAULT_POLICY_DIR, locatePolicy } from './locate.js';
 
-export interface LoadOptions {
-  policyDir?: string;
-  /** Check owner and mode along the path (default: when running as root). */
-  checkTrust?: boolean;
-}
-
-/** Where a policy name or path points; throws a configuration error when it is not found. */
-export function locatePolicy(nameOrPath: string, policyDir = DEFAULT_POLICY_DIR): string {
-  if (nameOrPath.startsWith('/')) {
-    try {
-      statSync(nameOrPath);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw configError(`policy ${nameOrPath} ${code === 'ENOENT' ? 'not found' : `cannot be read (${code})`}`, 'policy-missing');
-    }
-    return nameOrPath;
-  }
-  if (!NAME.test(nameOrPath) || nameOrPath.includes('..')) {
-    throw configError(`policy name "${nameOrPath}" is not valid: use letters, digits, ".", "_" and "-", or an absolute path`);
-  }
-  if (!isAbsolute(policyDir)) throw configError(`--policy-dir must be an absolute path, not "${policyDir}"`);
-  const found: string[] = [];
-  for (const ext of EXTENSIONS) {
-    const candidate = join(policyDir, nameOrPath + ext);
-    try {
-      statSync(candidate);
-      found.push(candidate);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') found.push(candidate);
-    }
-  }
-  if (found.length === 0) throw configError(`policy "${nameOrPath}" not found: looked for ${EXTENSIONS.map((x) => nameOrPath + x).join(', ')} in ${policyDir}`, 'policy-missing');
-  if (found.length > 1) throw configError(`policy "${nameOrPath}" is ambiguous: ${found.join(' and ')} both exist; keep one`);
-  return found[0]!;
-}
+export type LoadOptions = ReadOptions;
 
 export async function loadPolicy(nameOrPath: string, opts: LoadOptions = {}): Promise<LoadedPolicy> {
-  const file = locatePolicy(nameOrPath, opts.policyDir);
-  const checkTrust = opts.checkTrust ?? process.getuid?.() === 0;
-  if (checkTrust) {
-    const problem = trustProblem(file);
-    if (problem) throw configError(`untrusted policy: ${problem}`, 'untrusted');
-  }
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw configError(`cannot read policy ${file}: ${(e as Error).message}`, 'policy-missing');
-  }
+  const { file, text } = readPolicyFile(nameOrPath, opts);
   const data = await parsePolicyText(text, file);
   return { name: nameOrPath, file, policy: validatePolicy(data, file) };
 }

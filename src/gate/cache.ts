@@ -1,0 +1,34 @@
+// The gate's cache: Node's compiled code and validated policies, kept in a
+// directory only root can enter. Only root, because what is in it is used as
+// found: V8 runs cached code, and the gate takes a cached policy as already
+// validated. A cache that is not exactly root's (another owner, group or
+// world access, an untrusted parent) is not used, and the gate simply does
+// the full work.
+import { lstatSync, mkdirSync } from 'node:fs';
+import { trustProblem } from '../policy/trust.js';
+
+export const CACHE_DIR = '/var/cache/gatekeeper';
+
+let checked: string | null | undefined;
+
+/** The cache directory when this process may use it, created on first use; null otherwise. */
+export function trustedCacheDir(): string | null {
+  if (checked === undefined) checked = process.getuid?.() === 0 && usableCacheDir(CACHE_DIR) ? CACHE_DIR : null;
+  return checked;
+}
+
+/** Create dir (0700) when missing; true when it is a directory only root can enter, on a root-only chain. */
+export function usableCacheDir(dir: string): boolean {
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return false;
+  }
+  try {
+    const st = lstatSync(dir);
+    if (!st.isDirectory() || st.uid !== 0 || (st.mode & 0o077) !== 0) return false;
+  } catch {
+    return false;
+  }
+  return trustProblem(dir) === null;
+}
