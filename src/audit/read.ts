@@ -42,7 +42,7 @@ export class SkipCounter {
 export type Opener = (file: string) => AsyncIterable<Buffer>;
 
 export const openFile: Opener = (file) =>
-  file === '-' ? (process.stdin as Readable as AsyncIterable<Buffer>) : createReadStream(file, { highWaterMark: 1 << 20 });
+  file === '-' ? (process.stdin as Readable as AsyncIterable<Buffer>) : createReadStream(file, { highWaterMark: 1 << 16 });
 
 /** The gate's records from one family of files, in batches. */
 export async function* recordItems(family: Family, skips: SkipCounter, open: Opener = openFile): AsyncGenerator<Item[]> {

@@ -1,0 +1,193 @@
+// npm run bench:audit — `gatekeeper audit` on a 1,000,000-record log against
+// jq doing the same work, side by side in one run.
+//
+//   node scripts/bench-audit.mjs [--records N] [--runs N] [--keep]
+//
+// Writes a table to stdout and the figures to bench-results/audit.json.
+// jq: `apt-get install -y jq` (Debian/Ubuntu); without it the jq column is skipped.
+// Peak RSS comes from GNU time (/usr/bin/time, package "time"); without it RSS is not measured.
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const cli = join(root, 'dist', 'gatekeeper.mjs');
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i === -1 ? dflt : Number(args[i + 1]);
+};
+const RECORDS = opt('--records', 1_000_000);
+const RUNS = opt('--runs', 3);
+const keep = args.includes('--keep');
+
+if (!existsSync(cli)) {
+  console.error('dist/gatekeeper.mjs is missing: run npm run build first');
+  process.exit(1);
+}
+const which = (p) => (existsSync(p) ? p : null);
+const JQ = which('/usr/bin/jq') ?? which('/usr/local/bin/jq');
+const TIME = which('/usr/bin/time');
+if (!JQ) console.error('jq not found: install it with `apt-get install -y jq` to compare; skipping the jq column');
+if (!TIME) console.error('GNU time not found (/usr/bin/time, `apt-get install -y time`): peak RSS not measured');
+
+const work = mkdtempSync(join(tmpdir(), 'gk-bench-audit-'));
+const log = join(work, 'gatekeeper.log');
+
+// A plausible fleet: 40 policies × 250 clients, mostly allowed pulls with
+// their exit records, some refusals (a few persistent offenders), rare errors.
+async function generate() {
+  const out = createWriteStream(log, { highWaterMark: 1 << 20 });
+  let seed = 12345;
+  // xorshift32: deterministic, so every run times the same log.
+  const rand = () => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) / 2 ** 32;
+  };
+  const t0 = Date.parse('2026-10-01T00:00:00Z');
+  const step = (60 * 86400e3) / RECORDS;
+  const reasons = [
+    ['always-refused', 'option --log-file is always refused: a client must not choose where the server writes', ['--log-file']],
+    ['access', 'this policy is read-only: the client may pull (rsync HOST:PATH DEST), not push files to the server', undefined],
+    ['delete-refused', 'option --delete is refused: it deletes files on the receiving server; set `delete: true` in the policy to allow deletions', ['--delete']],
+    ['path-outside-root', '".." is refused in paths ("/../etc"): name the path from the policy root', undefined],
+  ];
+  let buf = '';
+  for (let i = 0; i < RECORDS; i++) {
+    const time = new Date(t0 + i * step).toISOString();
+    const policy = `policy-${Math.floor(rand() * 40)}`;
+    const c = Math.floor(rand() * 250);
+    const client = { addr: `198.51.${100 + (c >> 8)}.${c & 255}`, port: 40000 + Math.floor(rand() * 20000) };
+    const x = rand();
+    const base = {
+      v: 1,
+      time,
+      policy,
+      session: Math.floor(rand() * 2 ** 52).toString(16).padStart(16, '0'),
+      pid: 1000 + Math.floor(rand() * 4_000_000),
+      user: 'root',
+      client,
+      server: { addr: '192.0.2.1', port: 22 },
+      key: 'ED25519 SHA256:4mJ7xbdBMp8kWcT2vzJ3vN1ftH0Kpf0vQw3mXbYVb9o',
+      command: 'rsync --server --sender -vlogDtprxze.iLsfxCIvu --numeric-ids . /',
+    };
+    let rec;
+    if (x < 0.8) {
+      rec = { ...base, argv: ['/usr/bin/rsync', '--server', '--sender', '-vlogDtprxze.iLsfxCIvu', '--numeric-ids', '--', '.', '/'], event: x < 0.42 ? 'allow' : 'exit', reason: x < 0.42 ? 'allowed: pull (the server sends)' : 'rsync exited with status 0', code: x < 0.42 ? 'allowed' : undefined, exec: 'spawn', status: x < 0.42 ? undefined : x < 0.79 ? 0 : 23, signal: x < 0.42 ? undefined : null };
+    } else if (x < 0.98) {
+      const [code, reason, options] = reasons[Math.floor(rand() * reasons.length)];
+      rec = { ...base, argv: null, event: 'deny', reason, code, options, status: 77 };
+    } else {
+      rec = { ...base, argv: null, event: 'error', reason: 'cannot open the log /var/log/gatekeeper/gatekeeper.log: EACCES', code: 'log', status: 78 };
+    }
+    buf += JSON.stringify(rec) + '\n';
+    if (buf.length > 1 << 20) {
+      if (!out.write(buf)) await new Promise((r) => out.once('drain', r));
+      buf = '';
+    }
+  }
+  out.write(buf);
+  await new Promise((r) => out.end(r));
+}
+
+// jq doing the same work as audit --summary. jq 1.6's `reduce` over a map of
+// thousands of groups copies the map on every update (minutes for 200k
+// records), so this is the fastest jq form: slurp, then group_by. Its memory
+// grows with the log; audit's does not.
+const JQ_SUMMARY = `group_by(.policy + " " + (.client.addr // "-"))[]
+| { group: (.[0].policy + " " + (.[0].client.addr // "-")),
+    allowed: map(select(.event == "allow")) | length,
+    refused: map(select(.event == "deny")) | length,
+    failed: map(select(.event == "error" or (.event == "exit" and .status != 0 and .status != 24))) | length,
+    first: (map(.time) | min), last: (map(.time) | max),
+    lastAllowed: (map(select(.event == "allow") | .time) | max),
+    lastSuccess: (map(select(.event == "exit" and (.status == 0 or .status == 24)) | .time) | max),
+    reasons: (map(select(.event == "deny") | (.code // .reason) + " " + ((.options // []) | join(" "))) | group_by(.) | map({key: .[0], value: length}) | sort_by(-.value) | .[:3]) }`;
+
+const tasks = [
+  {
+    name: 'summary',
+    audit: [process.execPath, cli, 'audit', '--policy-dir', '/nonexistent', '--log', log, '--summary'],
+    jq: JQ ? [JQ, '-s', '-c', JQ_SUMMARY, log] : null,
+  },
+  {
+    name: 'json --decision deny',
+    audit: [process.execPath, cli, 'audit', '--policy-dir', '/nonexistent', '--log', log, '--json', '--decision', 'deny'],
+    jq: JQ ? [JQ, '-c', 'select(.event == "deny")', log] : null,
+  },
+];
+
+function measure(argv, outFile) {
+  const fd = openSync(outFile, 'w');
+  const timeFile = join(work, 'time.txt');
+  const cmd = TIME ? [TIME, '-f', '%e %M', '-o', timeFile, ...argv] : argv;
+  const start = process.hrtime.bigint();
+  const r = spawnSync(cmd[0], cmd.slice(1), { stdio: ['ignore', fd, 'pipe'], env: { PATH: process.env.PATH, TZ: 'UTC' } });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  closeSync(fd);
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
+  let rssMB = null;
+  if (TIME) {
+    const [, kb] = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ');
+    rssMB = Math.round(Number(kb) / 1024);
+  }
+  return { seconds, rssMB };
+}
+
+function best(argv, outFile) {
+  const runs = [];
+  for (let i = 0; i < RUNS; i++) runs.push(measure(argv, outFile));
+  return {
+    seconds: Math.min(...runs.map((r) => r.seconds)),
+    rssMB: runs.some((r) => r.rssMB === null) ? null : Math.max(...runs.map((r) => r.rssMB)),
+    runs: runs.map((r) => Number(r.seconds.toFixed(3))),
+  };
+}
+
+const lineCount = (file) => {
+  const text = readFileSync(file);
+  let n = 0;
+  for (const b of text) if (b === 10) n++;
+  return n;
+};
+
+try {
+  process.stderr.write(`generating ${RECORDS.toLocaleString('en')} records… `);
+  await generate();
+  const size = statSync(log).size;
+  process.stderr.write(`${(size / 2 ** 20).toFixed(0)} MiB\n`);
+  const results = [];
+  for (const t of tasks) {
+    process.stderr.write(`timing ${t.name}…\n`);
+    const a = best(t.audit, join(work, 'audit.out'));
+    const aLines = lineCount(join(work, 'audit.out'));
+    const j = t.jq ? best(t.jq, join(work, 'jq.out')) : null;
+    const jLines = t.jq ? lineCount(join(work, 'jq.out')) : null;
+    results.push({ task: t.name, audit: a, jq: j, auditLines: aLines, jqLines: jLines });
+  }
+  const nodeVersion = spawnSync(process.execPath, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  const jqVersion = JQ ? spawnSync(JQ, ['--version'], { encoding: 'utf8' }).stdout.trim() : null;
+  const fmt = (x) => (x === null ? '-' : x.toFixed(2) + ' s');
+  const mb = (x) => (x === null ? '-' : `${x} MB`);
+  const rows = [['task', 'audit time', 'audit peak RSS', 'jq time', 'jq peak RSS', 'audit/jq']];
+  for (const r of results) {
+    rows.push([r.task, fmt(r.audit.seconds), mb(r.audit.rssMB), r.jq ? fmt(r.jq.seconds) : '-', r.jq ? mb(r.jq.rssMB) : '-', r.jq ? `${(r.audit.seconds / r.jq.seconds).toFixed(2)}×` : '-']);
+  }
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  console.log(`\ngatekeeper audit vs jq — ${RECORDS.toLocaleString('en')} records, ${(size / 2 ** 20).toFixed(0)} MiB, best of ${RUNS}; node ${nodeVersion}${jqVersion ? `, ${jqVersion}` : ''}, ${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}\n`);
+  for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));
+  for (const r of results) {
+    if (r.task.startsWith('json') && r.jqLines !== null && r.jqLines !== r.auditLines) console.log(`warning: ${r.task}: audit printed ${r.auditLines} lines, jq ${r.jqLines}`);
+  }
+  mkdirSync(join(root, 'bench-results'), { recursive: true });
+  const report = { date: new Date().toISOString(), records: RECORDS, bytes: size, runs: RUNS, node: nodeVersion, jq: jqVersion, cpu: cpus()[0]?.model ?? null, cpus: cpus().length, results };
+  writeFileSync(join(root, 'bench-results', 'audit.json'), JSON.stringify(report, null, 2) + '\n');
+  console.log('\nwritten: bench-results/audit.json');
+} finally {
+  if (!keep) rmSync(work, { recursive: true, force: true });
+  else console.error(`kept ${work}`);
+}
