@@ -47,14 +47,17 @@ describe.skipIf(!hasSystemNode)('signals in the spawn fallback reach rsync, and 
     });
     let stderr = '';
     gate.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    gate.stdout.resume();
+    // rsync sets its signal handlers before it speaks: its first protocol bytes on stdout mean it is ready.
+    let spoke = false;
+    gate.stdout.on('data', () => (spoke = true));
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => gate.on('close', (code, sig) => resolve({ code, signal: sig })));
 
     let rsyncPids: number[] = [];
-    for (let i = 0; i < 200 && rsyncPids.length === 0; i++) {
+    for (let i = 0; i < 400 && (rsyncPids.length === 0 || !spoke); i++) {
       await sleep(25);
       rsyncPids = childrenOf(gate.pid!, 'rsync');
     }
+    expect(spoke, `rsync never spoke; stderr: ${stderr}`).toBe(true);
     expect(rsyncPids, `no rsync child appeared; stderr: ${stderr}`).toHaveLength(1);
     const rsyncPid = rsyncPids[0]!;
 
