@@ -8,7 +8,7 @@
 // exactly as long as the transfer runs, and a session killed with -9 frees
 // its slot by dying: nothing stale to clean up by hand.
 import { closeSync, fstatSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './random.js';
 
 export interface SlotHolder {
   pid: number;
@@ -53,7 +53,7 @@ export function claimSlot(dir: string, max: number, pid: number): number | null 
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const start = processStart(pid);
   if (start === null) throw new Error(`cannot read /proc/${pid}/stat: maxConnections needs /proc`);
-  const mine = `${dir}/.claim-${pid}-${randomBytes(4).toString('hex')}`;
+  const mine = `${dir}/.claim-${pid}-${randomHex(4)}`;
   writeFileSync(mine, `${pid} ${start}\n`, { mode: 0o600 });
   try {
     for (let i = 0; i < max; i++) {
@@ -102,7 +102,7 @@ function clearIfDead(slot: string, dir: string): boolean {
     closeSync(fd);
   }
   if (alive(holder)) return false;
-  const grave = `${dir}/.dead-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const grave = `${dir}/.dead-${process.pid}-${randomHex(4)}`;
   try {
     renameSync(slot, grave);
   } catch {
