@@ -1,7 +1,7 @@
 // Entry of the bundle. The gate runs on every SSH connection, so it is
 // dispatched before anything else is loaded: no commander, no admin commands.
 import * as nodeModule from 'node:module';
-import { trustedCacheDir } from './gate/cache.js';
+import { compiledCodeDir, trustedCacheDir } from './gate/cache.js';
 
 const args = process.argv.slice(2);
 if (args[0] === 'gate' && !args.includes('--help') && !args.includes('-h')) {
@@ -10,7 +10,7 @@ if (args[0] === 'gate' && !args.includes('--help') && !args.includes('-h')) {
   // root's own cache directory: V8 runs what it finds there.
   const cache = trustedCacheDir();
   const enable = (nodeModule as { enableCompileCache?: (dir: string) => unknown }).enableCompileCache;
-  if (cache && enable) enable(`${cache}/v8`);
+  if (cache && enable) enable(compiledCodeDir(cache));
   const { gateMain } = await import('./gate/main.js');
   await gateMain(args.slice(1));
 } else {

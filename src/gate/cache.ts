@@ -4,10 +4,13 @@
 // validated. A cache that is not exactly root's (another owner, group or
 // world access, an untrusted parent) is not used, and the gate simply does
 // the full work.
-import { lstatSync, mkdirSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { trustProblem } from '../policy/trust.js';
 
 export const CACHE_DIR = '/var/cache/gatekeeper';
+
+/** Node's compile cache, inside the cache directory. */
+export const compiledCodeDir = (cacheDir: string) => `${cacheDir}/v8`;
 
 let checked: string | null | undefined;
 
@@ -31,4 +34,35 @@ export function usableCacheDir(dir: string): boolean {
     return false;
   }
   return trustProblem(dir) === null;
+}
+
+/**
+ * Node keys compiled code by the bundle's path and never removes any. An
+ * installation has one path, but every copy of the bundle elsewhere (tests,
+ * a new Node version) adds files: keep the newest `keep` when there are more
+ * than twice that. Called when a new policy file is first validated, which
+ * is rare where nothing changes.
+ */
+export function pruneCompiledCode(cacheDir: string, keep = 128): void {
+  const files: { path: string; mtime: number }[] = [];
+  const root = compiledCodeDir(cacheDir);
+  try {
+    for (const sub of readdirSync(root)) {
+      for (const name of readdirSync(`${root}/${sub}`)) {
+        const path = `${root}/${sub}/${name}`;
+        files.push({ path, mtime: statSync(path).mtimeMs });
+      }
+    }
+  } catch {
+    return; // no compile cache (yet), or a file gone meanwhile: next time
+  }
+  if (files.length <= 2 * keep) return;
+  files.sort((a, b) => b.mtime - a.mtime);
+  for (const f of files.slice(keep)) {
+    try {
+      unlinkSync(f.path);
+    } catch {
+      /* gone already */
+    }
+  }
 }

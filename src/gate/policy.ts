@@ -9,6 +9,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { readPolicyFile, type ReadOptions } from '../policy/locate.js';
 import type { LoadedPolicy, Policy } from '../policy/schema.js';
+import { pruneCompiledCode } from './cache.js';
 
 // Set by scripts/build.mjs: a hash of the sources and the lock file. Unset
 // (tests run from source), the cache is not used.
@@ -42,7 +43,10 @@ export async function loadGatePolicy(nameOrPath: string, opts: GatePolicyOptions
 
   const { parsePolicyText, validatePolicy } = await import('../policy/load.js');
   const policy = validatePolicy(await parsePolicyText(text, file), file);
-  if (dir && entryPath && entryPath.length - dir.length < 230) writeEntry(dir, entryPath, { build: build!, file, source: text, policy });
+  if (dir && entryPath && entryPath.length - dir.length < 230) {
+    writeEntry(dir, entryPath, { build: build!, file, source: text, policy });
+    pruneCompiledCode(opts.cacheDir!);
+  }
   return { name: nameOrPath, file, policy };
 }
 

@@ -2,10 +2,10 @@
 // text and the same build, never when the file changed; and kept only in a
 // directory that is root's alone.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadGatePolicy } from '../../src/gate/policy.js';
-import { usableCacheDir } from '../../src/gate/cache.js';
+import { pruneCompiledCode, usableCacheDir } from '../../src/gate/cache.js';
 import { GatekeeperError } from '../../src/exit.js';
 import { runGate, writeRecorder } from '../helpers/gate.js';
 import { tempDir, writePolicy } from '../helpers/policy.js';
@@ -91,6 +91,35 @@ describe('loadGatePolicy', () => {
     await load('build-1', null);
     await load(null, cache);
     expect(existsSync(join(cache, 'policies'))).toBe(false);
+  });
+});
+
+describe('pruneCompiledCode', () => {
+  const fill = (n: number) => {
+    const sub = join(cache, 'v8', 'v24-x64-0');
+    mkdirSync(sub, { recursive: true });
+    for (let i = 0; i < n; i++) {
+      const f = join(sub, `f${i}`);
+      writeFileSync(f, '');
+      utimesSync(f, 1_000_000 + i, 1_000_000 + i);
+    }
+    return sub;
+  };
+
+  it('leaves up to twice `keep` files alone', () => {
+    const sub = fill(20);
+    pruneCompiledCode(cache, 10);
+    expect(readdirSync(sub)).toHaveLength(20);
+  });
+
+  it('beyond that keeps the newest `keep`', () => {
+    const sub = fill(25);
+    pruneCompiledCode(cache, 10);
+    expect(readdirSync(sub).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `f${15 + i}`).sort());
+  });
+
+  it('does nothing without a compile cache', () => {
+    expect(() => pruneCompiledCode(join(dir, 'none'))).not.toThrow();
   });
 });
 
