@@ -7,7 +7,7 @@
 // fake it). With execve rsync keeps the gate's pid, so the slot stays held
 // exactly as long as the transfer runs, and a session killed with -9 frees
 // its slot by dying: nothing stale to clean up by hand.
-import { closeSync, fstatSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomHex } from './random.js';
 
 export interface SlotHolder {
@@ -77,38 +77,22 @@ export function claimSlot(dir: string, max: number, pid: number): number | null 
 
 /**
  * Remove a slot whose holder is dead. The slot is first renamed to a private
- * name, so two gates clearing the same slot cannot both succeed; if what was
- * moved turns out to be a fresh live claim (it replaced the dead one between
- * our read and the rename), it is put back.
+ * name, so two gates clearing the same slot cannot both succeed. What was
+ * moved is the dead holder, or a live claim that replaced it between our read
+ * and the rename (another gate cleared it first); only liveness tells them
+ * apart: an inode number cannot, since a freed number is reused at once. A
+ * live claim moved by mistake is put back. (Comparing inodes let a second
+ * gate move and delete a fresh live claim: N+1 sessions under load.)
  */
 function clearIfDead(slot: string, dir: string): boolean {
-  // Holder and inode through one descriptor: the inode compared after the
-  // rename must be the one whose holder was judged dead. (Read separately, a
-  // second gate clearing the same dead slot took the inode of the first
-  // gate's fresh claim, moved that claim away as "dead" and deleted it: two
-  // sessions in one slot, seen as N+1 running under load.)
-  let ino: number;
-  let holder: SlotHolder | null;
-  let fd: number;
-  try {
-    fd = openSync(slot, 'r');
-  } catch {
-    return true; // already gone: try to claim it
-  }
-  try {
-    ino = fstatSync(fd).ino;
-    holder = parseHolder(readFileSync(fd, 'utf8'));
-  } finally {
-    closeSync(fd);
-  }
-  if (alive(holder)) return false;
+  if (alive(readHolder(slot))) return false;
   const grave = `${dir}/.dead-${process.pid}-${randomHex(4)}`;
   try {
     renameSync(slot, grave);
   } catch {
     return true; // someone else moved it first
   }
-  if (statSync(grave).ino !== ino && alive(readHolder(grave))) {
+  if (alive(readHolder(grave))) {
     try {
       linkSync(grave, slot);
     } catch {
