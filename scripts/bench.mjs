@@ -8,7 +8,7 @@
 // Must run as root (the end-to-end part starts a private sshd that logs in
 // as root with a forced command, as the product is deployed).
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { makePrivateDir, missingPrerequisites, startSshd, REPO } from './lib/sshd.mjs';
 import { measureLatency, peakRssKiB } from './bench/latency.mjs';
@@ -39,6 +39,7 @@ if (problems) {
 }
 
 const started = Date.now();
+const loadAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
 const work = makePrivateDir('gk-bench-');
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => process.exit(130));
@@ -116,6 +117,8 @@ const results = {
   when: new Date().toISOString(),
   quick,
   machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '?', memMiB: Math.round(totalmem() / 1048576) },
+  // Other work on the machine widens the spread (p90); the ratios compare cases measured side by side.
+  loadavg: { start: loadAtStart, end: loadavg().map((x) => Math.round(x * 100) / 100) },
   nodes: nodes.map(({ id, bin, version, exec }) => ({ id, bin, version, exec })),
   plan: PLAN,
   latency,

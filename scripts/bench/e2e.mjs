@@ -76,7 +76,7 @@ export async function fullPull(sshd, cases, { dir, reps, bytes, files, onRep = (
       mkdirSync(dst);
       // Settle the previous pull's writes so they do not land on this one.
       spawnSync('/usr/bin/sync');
-      const sampler = sampleTree(sshd.pid, 250);
+      const sampler = sampleTree(sshd.pid, 100);
       const ms = await pull(sshd, c.keyLine, dst);
       const seen = sampler.stop();
       const got = treeStats(dst);

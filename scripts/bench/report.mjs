@@ -28,6 +28,7 @@ export function judgeAims(r) {
 export function printReport(r) {
   out();
   out(`gatekeeper bench — ${r.machine.cpus} CPU (${r.machine.model}), ${r.machine.memMiB} MiB; ${r.nodes.map((n) => `${n.id}=${n.version} (${n.exec})`).join(', ')}${r.quick ? '; QUICK' : ''}`);
+  out(`load average (1 min) at start ${r.loadavg.start[0]}, at end ${r.loadavg.end[0]}; ${r.seconds} s`);
   out();
   out(`Start-up latency, ms (${r.plan.latencyRounds} interleaved rounds; wall time from spawn to exit, target /bin/true)`);
   out(`${pad('case', 40)}  median      p90      min  peak RSS KiB`);
