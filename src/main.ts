@@ -10,7 +10,11 @@ if (args[0] === 'gate' && !args.includes('--help') && !args.includes('-h')) {
   // root's own cache directory: V8 runs what it finds there.
   const cache = trustedCacheDir();
   const enable = (nodeModule as { enableCompileCache?: (dir: string) => unknown }).enableCompileCache;
-  if (cache && enable) enable(compiledCodeDir(cache));
+  try {
+    if (cache && enable) enable(compiledCodeDir(cache));
+  } catch {
+    /* no cache: the gate only compiles its code again */
+  }
   const { gateMain } = await import('./gate/main.js');
   await gateMain(args.slice(1));
 } else {

@@ -20,7 +20,12 @@ export function execReplace(argv: readonly string[], env: Record<string, string>
   // client's terminal) or, worse, stdout.
   process.removeAllListeners('warning');
   // The compile cache is written at exit, which execve skips: write it now.
-  (nodeModule as { flushCompileCache?: () => void }).flushCompileCache?.();
+  // Best effort: a cache that cannot be written must not stop the transfer.
+  try {
+    (nodeModule as { flushCompileCache?: () => void }).flushCompileCache?.();
+  } catch {
+    /* next connection compiles again */
+  }
   return execve(argv[0]!, [...argv], env);
 }
 
