@@ -5,7 +5,7 @@
 import type { Session } from './session.js';
 import type { Policy } from './policy/schema.js';
 import type { ParsedCommand, ParsedOption } from './rsync/grammar.js';
-import { knownOption, namesOf, type Risk, type RsyncOption } from './rsync/options.js';
+import { knownOption, longOption, namesOf, type Risk, type RsyncOption } from './rsync/options.js';
 import { addressInList } from './net.js';
 
 export interface FsView {
@@ -122,13 +122,40 @@ export function decide(session: Session, command: ParsedCommand, policy: Policy,
     }
   }
 
-  const paths: string[] = [];
+  let paths: string[] = [];
   for (const p of command.paths) {
     const mapped = mapPath(p, root, realRoot, facts, command.sender);
     if (typeof mapped !== 'string') return deny(mapped.code, mapped.reason, null);
     paths.push(mapped);
   }
   if (paths.length === 0) paths.push('.');
+
+  // A pull's source paths are opened by rsync after this check, and rsync
+  // follows a directory swapped for a symlink meanwhile (--confine-root does
+  // not cover a sender's sources). Starting rsync *inside* the directories
+  // checked here pins them: the working directory is an inode, not a name,
+  // and the runner verifies where it landed before exec.
+  let cwd = realRoot;
+  const relative = command.options.some((o) => o.spec.name === '-R');
+  if (command.sender && subRoot && !relative) {
+    const pinned = pinSources(paths, realRoot, facts.fs);
+    if (pinned && 'escaped' in pinned) {
+      // It resolved inside a moment ago: something is swapping it right now.
+      return deny('path-outside-root', `"${pinned.escaped}" now resolves outside the policy root ${realRoot} (it changed during the check: a symlink race?)`, null);
+    }
+    if (pinned) {
+      cwd = pinned.cwd;
+      paths = pinned.paths;
+      // Relative option paths (a remote --files-from) were relative to root.
+      for (let k = 0; k < rebuiltOptions.length; k++) {
+        const o = rebuiltOptions[k]!;
+        const eq = o.indexOf('=');
+        const spec = eq > 0 ? longOption(o.slice(2, eq)) : undefined;
+        const value = o.slice(eq + 1);
+        if (spec && (spec.arg === 'path' || spec.arg === 'files-from') && value !== '-' && !value.startsWith('/')) rebuiltOptions[k] = `${o.slice(0, eq)}=${realRoot}/${value}`;
+      }
+    }
+  }
 
   // Forced options: what the policy imposes whatever the client asked.
   const forced: string[] = [];
@@ -153,7 +180,7 @@ export function decide(session: Session, command: ParsedCommand, policy: Policy,
     '.',
     ...paths,
   ];
-  return finish(soft, policy, argv, realRoot, command.sender ? 'pull (the server sends)' : 'push (the server receives)');
+  return finish(soft, policy, argv, cwd, command.sender ? 'pull (the server sends)' : 'push (the server receives)');
 }
 
 function finish(soft: Refusal[], policy: Policy, argv: string[], cwd: string, what: string): Decision {
@@ -350,3 +377,43 @@ function globToRegExp(pattern: string): RegExp {
 }
 
 const escapeRe = (c: string) => c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+/**
+ * The directory to start a sending rsync in, and the source paths relative
+ * to it: each source's directory (the source itself when it ends in "/",
+ * whose contents are sent; its parent otherwise, whose leaf is sent by name)
+ * resolved now, and their deepest common ancestor as the working directory.
+ * Only names below that ancestor remain for rsync to resolve. Without -R the
+ * directory part of a source is not transmitted, so the transfer is the same.
+ * null when a source cannot be pinned (a wildcard in a directory part, a
+ * missing directory): rsync then starts in root as before. `escaped` when a
+ * directory resolves outside root now although it was inside when checked.
+ */
+function pinSources(paths: readonly string[], realRoot: string, fs: FsView): { cwd: string; paths: string[] } | { escaped: string } | null {
+  const entries: { dir: string; leaf: string | null; dotted: boolean }[] = [];
+  for (const p of paths) {
+    const dotted = p === '.' || p.endsWith('/.');
+    const contents = dotted || p === './' || p.endsWith('/');
+    const clean = p.replace(/\/\.$/, '').replace(/\/+$/, '').replace(/^\.$/, '');
+    const slash = clean.lastIndexOf('/');
+    const dirRel = contents ? clean : slash < 0 ? '' : clean.slice(0, slash);
+    const leaf = contents ? null : clean.slice(slash + 1);
+    if (/[*?[]/.test(dirRel) || leaf === '') return null;
+    const dir = fs.realpath(dirRel ? `${realRoot}/${dirRel}` : realRoot);
+    if (dir === null) return null;
+    if (!inside(dir, realRoot)) return { escaped: p };
+    entries.push({ dir, leaf, dotted });
+  }
+  let cwd = entries[0]!.dir;
+  for (const e of entries) {
+    while (!(e.dir === cwd || e.dir.startsWith(cwd === '/' ? '/' : `${cwd}/`))) cwd = cwd.slice(0, cwd.lastIndexOf('/')) || '/';
+  }
+  const out = entries.map(({ dir, leaf, dotted }) => {
+    const rel = dir === cwd ? '' : dir.slice(cwd === '/' ? 1 : cwd.length + 1);
+    if (leaf === null) return rel ? `${rel}/${dotted ? '.' : ''}` : dotted ? '.' : './';
+    const named = rel ? `${rel}/${leaf}` : leaf;
+    // A leaf starting with "-" stays a path for rsync (after "--" it is anyway).
+    return named.startsWith('-') ? `./${named}` : named;
+  });
+  return { cwd, paths: out };
+}

@@ -5,7 +5,7 @@
 //
 // stdout is the rsync protocol channel: nothing here writes to it. Every
 // message goes to stderr prefixed "gatekeeper:", which the rsync client shows.
-import { writeSync, accessSync, constants, statSync } from 'node:fs';
+import { writeSync, accessSync, constants, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { readSession, type Session } from '../session.js';
 import { DEFAULT_POLICY_DIR } from '../policy/locate.js';
 import type { LoadedPolicy } from '../policy/schema.js';
@@ -144,6 +144,15 @@ export async function gateMain(args: readonly string[]): Promise<void> {
     const targetProblem = checkTarget(policy.rsync, policy.daemon?.config);
     if (targetProblem) return end(EX_CONFIG, `configuration error: ${targetProblem}`, { event: 'error', reason: targetProblem, code: 'target', argv: decision.argv });
 
+    // Enter the checked directory and make sure it is the one that was
+    // checked: from here on rsync resolves sources from this inode, so a
+    // component swapped for a symlink after the check no longer matters.
+    const landed = enterDirectory(decision.cwd);
+    if (landed !== decision.cwd) {
+      const reason = `the directory ${decision.cwd} changed between the check and its use (now ${landed ?? 'gone'}); refusing (a symlink race?)`;
+      return end(EX_NOPERM, `refused: ${reason}`, { event: 'deny', reason, code: 'path-changed', argv: decision.argv });
+    }
+
     let slot: number | null = null;
     const slotDir = `${policy.stateDir}/${slotKey(loaded)}`;
     if (policy.maxConnections > 0) {
@@ -160,7 +169,6 @@ export async function gateMain(args: readonly string[]): Promise<void> {
     if (policy.transferLog) allow.transferLog = policy.transferLog;
     writeLog(record(allow));
     log.close();
-    process.chdir(decision.cwd);
     if (method === 'execve') execReplace(decision.argv, env);
 
     const outcome = await runChild(decision.argv, env);
@@ -222,4 +230,18 @@ function slotKey(loaded: LoadedPolicy): string {
 function signalNumber(signal: NodeJS.Signals | null): number {
   const table: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGPIPE: 13, SIGTERM: 15 };
   return signal ? (table[signal] ?? 0) : 0;
+}
+
+/** chdir, then where the kernel says we are (null when the directory is gone). */
+function enterDirectory(dir: string): string | null {
+  try {
+    process.chdir(dir);
+  } catch {
+    return null;
+  }
+  try {
+    return readlinkSync('/proc/self/cwd');
+  } catch {
+    return realpathSync('.'); // no /proc: the C library asks the kernel the same question
+  }
 }

@@ -36,7 +36,25 @@ describe('the rebuilt argv', () => {
   });
   it('an absolute path already inside root is accepted as itself', () => {
     const d = run(`${PULL}${root}/data/`, { root });
-    expect(d.verdict === 'allow' && d.argv.at(-1)).toBe('data/');
+    expect(d).toMatchObject({ verdict: 'allow', cwd: `${root}/data` });
+    expect(d.verdict === 'allow' && d.argv.at(-1)).toBe('./');
+  });
+  it('a pull starts rsync inside the checked source directories (pinned), naming only what is below', () => {
+    const file = run(`${PULL}/inlink/file.c`, { root });
+    expect(file).toMatchObject({ verdict: 'allow', cwd: `${root}/data` });
+    expect(file.verdict === 'allow' && file.argv.slice(-3)).toEqual(['--', '.', 'file.c']);
+    const two = run(`${PULL}/data/file.c /data/other.c`, { root });
+    expect(two).toMatchObject({ cwd: `${root}/data`, argv: expect.arrayContaining(['file.c', 'other.c']) });
+    const glob = run(`${PULL}/data/*.c`, { root });
+    expect(glob).toMatchObject({ cwd: `${root}/data` });
+    expect(glob.verdict === 'allow' && glob.argv.at(-1)).toBe('*.c');
+    // -R transmits the directory part: no pinning, names stay as given.
+    const rel = run('rsync --server --sender -vlogDtprRe.iLsfxCIvu . /data/./file.c', { root });
+    expect(rel).toMatchObject({ cwd: root });
+    expect(rel.verdict === 'allow' && rel.argv.at(-1)).toBe('data/./file.c');
+    // A remote --files-from list stays relative to root.
+    const ff = run('rsync --server --sender -vlogDtpre.iLsfxCIvu --files-from=list . /data/', { root });
+    expect(ff.verdict === 'allow' && ff.argv).toContain(`--files-from=${root}/list`);
   });
   it('a push gets --drop-D under a restricted root, and no --drop-D without rsync support', () => {
     const d = run(`${PUSH}/dst/`, { root, access: 'write-only' });

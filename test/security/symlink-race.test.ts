@@ -117,10 +117,44 @@ describe('a destination component flipped in a loop during 30 real pushes', () =
       await flipper.stop();
     }
     expect(listing(lab.outside)).toEqual(outsideBefore);
-    // Not vacuous: transfers did run, and the link did flip meanwhile.
-    expect(outcomes.ok, JSON.stringify(outcomes)).toBeGreaterThan(0);
+    // Not vacuous: the link did flip meanwhile, and the same push works once
+    // it holds still (under load the race may refuse every one of the 30).
     expect(flipper.flips()).toBeGreaterThan(1000);
+    swapLink(link, 'real-incoming', 0);
+    const control = rsyncClient(policy, ['-a', join(lab.dir, 'payload.txt'), 'h:incoming/control.txt']);
+    expect(control.code, control.stderr).toBe(0);
+    expect(readFileSync(join(lab.root, 'real-incoming', 'control.txt'), 'utf8')).toBe(PAYLOAD);
     console.info(`push race: ${outcomes.ok} pushes succeeded, ${outcomes.failed} refused/failed, ${flipper.flips()}+ flips`);
+  });
+});
+
+describe('a source directory flipped in a loop during 30 real pulls', () => {
+  it('never sends a byte from outside root (the gate pins what it checked, or refuses what points out)', async () => {
+    const policy = lab.writePolicy('pull-loop', { rsync: RSYNC, access: 'read-only', root: lab.root });
+    const link = join(lab.root, 'flipsrc');
+    swapLink(link, 'real-data', 0);
+    const flipper = startFlipper(link, 'real-data', lab.outside);
+    const outcomes = { ok: 0, failed: 0 };
+    try {
+      for (let i = 0; i < 30; i++) {
+        const dst = join(lab.dir, `dst-loop-${i}`);
+        mkdirSync(dst);
+        const r = rsyncClient(policy, ['-a', i % 2 === 0 ? 'h:flipsrc/secret.txt' : 'h:flipsrc/', `${dst}/`]);
+        if (r.code === 0) outcomes.ok++;
+        else outcomes.failed++;
+        const got = existsSync(join(dst, 'secret.txt')) ? readFileSync(join(dst, 'secret.txt'), 'utf8') : null;
+        expect(got === null || got === 'inside\n', `pull ${i}: ${got} ${r.stderr}`).toBe(true);
+      }
+    } finally {
+      await flipper.stop();
+    }
+    expect(flipper.flips()).toBeGreaterThan(1000);
+    swapLink(link, 'real-data', 0);
+    const dst = join(lab.dir, 'dst-loop-control');
+    mkdirSync(dst);
+    const control = rsyncClient(policy, ['-a', 'h:flipsrc/secret.txt', `${dst}/`]);
+    expect(control.code, `${JSON.stringify(outcomes)} ${control.stderr}`).toBe(0);
+    expect(readFileSync(join(dst, 'secret.txt'), 'utf8')).toBe('inside\n');
   });
 });
 
@@ -163,23 +197,27 @@ describe('the race won every time: the swap happens right between the check and 
     expect(listing(lab.outside), r.stderr).toEqual(before);
   });
 
-  // KNOWN GAP, documented in SECURITY.md ("Symlink races"): rsync 3.5
-  // confines option paths and the destination, but a pull's explicit source
-  // paths "remain operator-selected transfer roots" (rsync(1), --confine-root):
-  // the sender follows a symlink swapped into a source path after the gate's
-  // check. This test pins that behaviour; if it starts failing, rsync or the
-  // gate closed the gap and SECURITY.md must say so.
-  it('KNOWN GAP: pull of a source path swapped after the check: the sender follows it even with --confine-root', () => {
+  // rsync 3.5 confines option paths and the destination, but a pull's
+  // explicit source paths "remain operator-selected transfer roots" (rsync(1),
+  // --confine-root): the sender follows a symlink swapped into a source path
+  // after the gate's check. The gate closes that by starting rsync inside the
+  // checked source directory (an inode, verified after chdir), so the swapped
+  // name is never resolved again. Before that change this pull delivered the
+  // outside file every time.
+  it('pull of a source path swapped after the check: rsync starts in the checked directory and sends what was checked', () => {
     const link = join(lab.root, 'pulled');
     swapLink(link, 'real-data', 0);
     const target = swappingTarget('pull', link, lab.outside);
     const policy = lab.writePolicy('swap-pull', { rsync: target, access: 'read-only', root: lab.root, confineRoot: true });
-    const dst = join(lab.dir, 'dst-gap');
-    mkdirSync(dst);
-    const r = rsyncClient(policy, ['-a', 'h:pulled/secret.txt', `${dst}/`]);
-    const got = existsSync(join(dst, 'secret.txt')) ? readFileSync(join(dst, 'secret.txt'), 'utf8') : null;
-    expect(r.code, r.stderr).toBe(0);
-    expect(got).toBe(SECRET);
+    for (const [i, source] of ['h:pulled/secret.txt', 'h:pulled/'].entries()) {
+      swapLink(link, 'real-data', 0);
+      const dst = join(lab.dir, `dst-pinned-${i}`);
+      mkdirSync(dst);
+      const r = rsyncClient(policy, ['-a', source, `${dst}/`]);
+      const got = existsSync(join(dst, 'secret.txt')) ? readFileSync(join(dst, 'secret.txt'), 'utf8') : null;
+      expect(r.code, r.stderr).toBe(0);
+      expect(got, source).toBe('inside\n');
+    }
   });
 
   it('the same pull is refused at check time when the symlink is already there', () => {
