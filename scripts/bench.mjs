@@ -7,7 +7,7 @@
 //
 // Must run as root (the end-to-end part starts a private sshd that logs in
 // as root with a forced command, as the product is deployed).
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { makePrivateDir, missingPrerequisites, startSshd, REPO } from './lib/sshd.mjs';
@@ -26,7 +26,7 @@ const outFile = outAt >= 0 ? argv[outAt + 1] : join(REPO, 'bench-results', quick
 
 const PLAN = quick
   ? { latencyRounds: 15, rssReps: 3, smallFiles: 2000, noopReps: 4, largeMiB: 48, fullReps: 1 }
-  : { latencyRounds: 60, rssReps: 7, smallFiles: 2000, noopReps: 12, largeMiB: 304, fullReps: 3 };
+  : { latencyRounds: 100, rssReps: 7, smallFiles: 2000, noopReps: 20, largeMiB: 304, fullReps: 5 };
 
 const NODE24 = process.execPath; // npm scripts put the devDependency node (24) first on PATH
 const NODE20 = '/usr/bin/node';
@@ -105,7 +105,11 @@ if (e2e) {
     log(`bench: no-op resync of ${PLAN.smallFiles} unchanged files, ${PLAN.noopReps} rounds...`);
     const noop = await noopResync(sshd, e2eCases(small, pol('small', small)), { dir: work, reps: PLAN.noopReps, onRep: (r) => log(`  round ${r}`) });
     log(`bench: full pull of ${PLAN.largeMiB} MiB, ${PLAN.fullReps} round(s)...`);
-    const full = await fullPull(sshd, e2eCases(large, pol('large', large)), { dir: work, reps: PLAN.fullReps, bytes: largeBytes, files: largeFiles, onRep: (r) => log(`  round ${r}`) });
+    // Destinations on tmpfs when there is one (see fullPull).
+    const destDir = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/gk-bench-') : work;
+    chmodSync(destDir, 0o700);
+    process.on('exit', () => rmSync(destDir, { recursive: true, force: true }));
+    const full = await fullPull(sshd, e2eCases(large, pol('large', large)), { dir: work, destDir, reps: PLAN.fullReps, bytes: largeBytes, files: largeFiles, onRep: (r) => log(`  round ${r}`) });
     endToEnd = { smallFiles: PLAN.smallFiles, largeBytes, noop, full };
   } finally {
     await sshd.stop();

@@ -61,17 +61,20 @@ export async function noopResync(sshd, cases, { dir, reps, onRep = () => {} }) {
 
 /**
  * A full pull into an empty destination, `reps` times per case (rotating
- * order). Throughput is the tree's bytes over the client's wall time. While
+ * order). Throughput is the tree's bytes over the client's wall time. The
+ * destination may be on tmpfs (`destDir`): the disk's write-back of one pull
+ * then cannot slow the next, which only adds noise to a comparison of what
+ * runs on the server. While
  * each pull runs, the processes below sshd are sampled: what stays resident
  * during a transfer.
  */
-export async function fullPull(sshd, cases, { dir, reps, bytes, files, onRep = () => {} }) {
+export async function fullPull(sshd, cases, { dir, destDir = dir, reps, bytes, files, onRep = () => {} }) {
   const samples = new Map(cases.map((c) => [c.id, []]));
   const resident = new Map(cases.map((c) => [c.id, null]));
   for (let i = 0; i < reps; i++) {
     for (let k = 0; k < cases.length; k++) {
       const c = cases[(k + i) % cases.length];
-      const dst = join(dir, `full-${c.id}`);
+      const dst = join(destDir, `full-${c.id}`);
       rmSync(dst, { recursive: true, force: true });
       mkdirSync(dst);
       // Settle the previous pull's writes so they do not land on this one.
@@ -86,7 +89,7 @@ export async function fullPull(sshd, cases, { dir, reps, bytes, files, onRep = (
     }
     onRep(i + 1);
   }
-  for (const c of cases) rmSync(join(dir, `full-${c.id}`), { recursive: true, force: true });
+  for (const c of cases) rmSync(join(destDir, `full-${c.id}`), { recursive: true, force: true });
   return Object.fromEntries(cases.map((c) => [c.id, { label: c.label, mibPerSec: summarize(samples.get(c.id)), resident: resident.get(c.id) }]));
 }
 
