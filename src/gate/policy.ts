@@ -5,7 +5,8 @@
 // it came from, and reused only when the file's text is byte-for-byte the
 // same and the build (schema, option table, validation code) is the one that
 // validated it. A different text, another build, a damaged entry or no
-// cache: the full parse and validation, as every other command does.
+// cache: the full parse and validation, as every other command does. The
+// entry is JSON: a validated policy is plain data (a test keeps it so).
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { readPolicyFile, type ReadOptions } from '../policy/locate.js';
 import type { LoadedPolicy, Policy } from '../policy/schema.js';

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadGatePolicy } from '../../src/gate/policy.js';
+import { parsePolicyText, validatePolicy } from '../../src/policy/load.js';
 import { pruneCompiledCode, usableCacheDir } from '../../src/gate/cache.js';
 import { GatekeeperError } from '../../src/exit.js';
 import { runGate, writeRecorder } from '../helpers/gate.js';
@@ -91,6 +92,15 @@ describe('loadGatePolicy', () => {
     await load('build-1', null);
     await load(null, cache);
     expect(existsSync(join(cache, 'policies'))).toBe(false);
+  });
+});
+
+describe('a validated policy is plain JSON data (what the cache stores)', () => {
+  const shipped = join(import.meta.dirname, '..', '..', 'policies');
+  it.each(readdirSync(shipped).filter((f) => f.endsWith('.yaml')))('%s survives a JSON round trip unchanged', async (name) => {
+    const f = join(shipped, name);
+    const p = validatePolicy(await parsePolicyText(readFileSync(f, 'utf8'), f), f);
+    expect(JSON.parse(JSON.stringify(p))).toStrictEqual(p);
   });
 });
 
