@@ -102,7 +102,8 @@ describe('the client\'s program word is never run', () => {
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { argv: string[] };
     expect(out.argv[0]).toBe(lab.recorder);
-    expect(out.argv.slice(-3)).toEqual(['--', '.', 'data/']);
+    // The pull is pinned: rsync starts inside ROOT/data and sends "./".
+    expect(out.argv.slice(-3)).toEqual(['--', '.', './']);
   });
 });
 
