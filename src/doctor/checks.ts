@@ -3,6 +3,7 @@
 // machine (files, sshd -T, the shell, rsync --version) and change nothing.
 import { accessSync, constants, existsSync, lstatSync, readFileSync, type Stats } from 'node:fs';
 import { spawn } from 'node:child_process';
+import { CACHE_DIR } from '../paths.js';
 import { basename, dirname } from 'node:path';
 import { loadPolicy } from '../policy/load.js';
 import type { LoadedPolicy } from '../policy/schema.js';
@@ -304,4 +305,19 @@ export async function nodeCheck(launcher: string | null): Promise<Check> {
   return info.execve
     ? ok('node', `${node} ${info.v} (from ${from}): process.execve available, rsync replaces the gate (same pid)`)
     : warn('node', `${node} ${info.v} (from ${from}): no process.execve, the gate spawns rsync and stays as its parent`, 'Node 22.15+/23.11+ has process.execve; gatekeeper install --node PATH');
+}
+
+/**
+ * The gate's cache: used only when it is root's alone (owner root, mode 0700,
+ * a root-only chain above it); otherwise every session pays the full parse
+ * and validation. Missing is fine: the gate creates it.
+ */
+export function cacheCheck(dir: string = CACHE_DIR): Check {
+  const st = safeLstat(dir);
+  if (!st) return ok('cache', `${dir} does not exist yet: the gate creates it (0700) on its first session`);
+  if (!st.isDirectory()) return warn('cache', `${dir} is not a directory: the gate runs without its cache (slower start-up)`, `rm ${dir}`);
+  if (st.uid !== 0 || (st.mode & 0o077) !== 0) {
+    return warn('cache', `${dir} is owned by uid ${st.uid}, mode ${(st.mode & 0o777).toString(8)}: the gate ignores it (slower start-up)`, `chown root:root ${dir} && chmod 700 ${dir}`);
+  }
+  return ok('cache', `${dir}: root's alone, used for validated policies and compiled code`);
 }

@@ -6,7 +6,7 @@ import { EX_CONFIG } from '../exit.js';
 import { authorizedKeysFiles } from '../sshd/config.js';
 import { lookupUser } from '../sshd/passwd.js';
 import { sshdEffective, effectiveValue } from '../sshd/run.js';
-import { authorizedKeysChecks, formatCheck, gateLines, modeChecks, nodeCheck, policyChecks, shellCheck, sshdChecks, type Check } from './checks.js';
+import { authorizedKeysChecks, cacheCheck, formatCheck, gateLines, modeChecks, nodeCheck, policyChecks, shellCheck, sshdChecks, type Check } from './checks.js';
 
 export interface DoctorOptions {
   policy?: string;
@@ -54,6 +54,7 @@ export async function doctor(o: DoctorOptions): Promise<{ checks: Check[]; code:
   }
   for (const [name, dir] of wanted) checks.push(...(await policyChecks(name, dir, user)));
   checks.push(await nodeCheck(gates[0]?.launcher ?? null));
+  checks.push(cacheCheck());
   return finish(o, checks);
 }
 

@@ -7,7 +7,9 @@
 import { lstatSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { trustProblem } from '../policy/trust.js';
 
-export const CACHE_DIR = '/var/cache/gatekeeper';
+import { CACHE_DIR } from '../paths.js';
+
+export { CACHE_DIR };
 
 /** Node's compile cache, inside the cache directory. */
 export const compiledCodeDir = (cacheDir: string) => `${cacheDir}/v8`;

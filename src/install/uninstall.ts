@@ -12,7 +12,8 @@ import { effectiveValue, sshdEffective, sshdTest } from '../sshd/run.js';
 import { applyChange, describeChange, forgetFile, isNoop, type Change } from './changes.js';
 import { removeBundle } from './deploy.js';
 import { acquireLock, readOrNull } from './fsutil.js';
-import { checkAbsolute, type CommonOptions } from './install.js';
+import { CACHE_DIR } from '../paths.js';
+import { checkAbsolute, DEFAULTS, type CommonOptions } from './install.js';
 import { planKeyRemoval } from './keys.js';
 import { planSshdRevert } from './sshd-plan.js';
 import { readState, sha256, statePath, writeState, type InstallState } from './state.js';
@@ -157,6 +158,12 @@ export async function uninstall(o: UninstallOptions): Promise<number> {
         report.push(`removed the bundle under ${lib}`);
       }
       state.deployed = [];
+      // The gate's own cache (compiled code, validated policies) belongs to
+      // the system's installation: removed with it, never for a scratch one.
+      if (o.configDir === DEFAULTS.configDir && existsSync(CACHE_DIR)) {
+        rmSync(CACHE_DIR, { recursive: true, force: true });
+        report.push(`removed the gate's cache ${CACHE_DIR}`);
+      }
       // Directories install created, deepest first, when they are empty (the log directory keeps its logs).
       for (const d of [...new Set(state.createdDirs)].sort((a, b) => b.length - a.length)) {
         if (d === o.configDir) continue;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   authorizedKeysChecks,
+  cacheCheck,
   logDirCheck,
   modeChecks,
   nodeCheck,
@@ -180,5 +181,18 @@ describe('gatekeeper doctor (CLI)', () => {
     } finally {
       rmSync(s.base, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the gate cache check', () => {
+  it('missing is fine, root-only is used, anything else is flagged with the fix', () => {
+    const base = mkdtempSync(join(tmpdir(), 'gk-cache-'));
+    const dir = join(base, 'cache');
+    expect(cacheCheck(dir)).toMatchObject({ status: 'ok', detail: expect.stringContaining('creates it') });
+    mkdirSync(dir, { mode: 0o700 });
+    expect(cacheCheck(dir)).toMatchObject({ status: 'ok', detail: expect.stringContaining("root's alone") });
+    chmodSync(dir, 0o755);
+    expect(cacheCheck(dir)).toMatchObject({ status: 'warn', fix: `chown root:root ${dir} && chmod 700 ${dir}` });
+    rmSync(base, { recursive: true });
   });
 });
