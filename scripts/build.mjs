@@ -6,6 +6,7 @@
 // cannot swap files under a running measurement.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
+import { builtinModules } from 'node:module';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
@@ -59,6 +60,46 @@ const pinoStubs = {
   },
 };
 
+/**
+ * Node built-ins without their ESM namespaces. `import { readFileSync } from
+ * 'node:fs'` makes Node build the module's namespace, which reads every
+ * export, lazy getters included: fs alone then loads fs/promises, streams,
+ * readline and more (~36 internal modules) that the gate never uses. Each
+ * built-in the sources import becomes a small module that takes the plain
+ * object from process.getBuiltinModule (Node >= 20.16) and re-exports its
+ * plain properties. Lazy getters (fs.promises,
+ * fs.ReadStream, net.BlockList ...) are left out: they load their machinery
+ * when read; code that needs one reads it from the default export
+ * (`import net from 'node:net'; net.BlockList`), only when it runs.
+ */
+const builtinNames = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+const builtins = {
+  name: 'builtins-without-namespaces',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (a) => {
+      if (!builtinNames.has(a.path) || a.kind === 'require-call') return undefined;
+      return { path: a.path.replace(/^node:/, ''), namespace: 'builtin' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, async (a) => {
+      const real = await import(`node:${a.path}`);
+      const obj = real.default ?? real;
+      const names = Object.keys(obj).filter((k) => {
+        const d = Object.getOwnPropertyDescriptor(obj, k);
+        return k !== 'default' && /^[A-Za-z_$][\w$]*$/.test(k) && d !== undefined && !d.get && !d.set;
+      });
+      const id = JSON.stringify(`node:${a.path}`);
+      return {
+        contents: [
+          `const m = process.getBuiltinModule(${id});`,
+          'export default m;',
+          ...names.map((k) => `export const ${k} = m.${k};`),
+        ].join('\n'),
+        loader: 'js',
+      };
+    });
+  },
+};
+
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
@@ -76,10 +117,17 @@ await build({
   sourcemap: false,
   legalComments: 'none',
   chunkNames: 'chunks/[name]-[hash]',
-  plugins: [pinoStubs],
+  plugins: [pinoStubs, builtins],
   define: { __GATEKEEPER_BUILD__: JSON.stringify(buildId()) },
   // Some CommonJS dependencies call require() on Node built-ins.
-  banner: { js: "import{createRequire as __gkCreateRequire}from'node:module';const require=__gkCreateRequire(import.meta.url);" },
+  // Bundled CommonJS dependencies (pino, shell-quote) call require() only for
+  // Node built-ins. process.getBuiltinModule (Node >= 20.16, the engines
+  // floor) answers that without node:module, whose loading sets up the whole
+  // CommonJS loader (~3 ms of the gate's start-up). No top-level await here:
+  // it would make every chunk an async module.
+  banner: {
+    js: "if(typeof process.getBuiltinModule!=='function'){process.stderr.write('gatekeeper: configuration error: Node '+process.version+' is too old, gatekeeper needs Node >= 20.16\\n');process.exit(78)}const require=(m)=>{const b=process.getBuiltinModule(m);if(b===undefined)throw new Error('gatekeeper bundle: not a built-in module: '+m);return b};",
+  },
   logLevel: 'warning',
 });
 writeFileSync(join(out, 'package.json'), '{"type":"module"}\n');

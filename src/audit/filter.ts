@@ -1,5 +1,5 @@
 // The record filters of `gatekeeper audit`, parsed once into a predicate.
-import { BlockList, isIP } from 'node:net';
+import { addressInList, parseIp, validAddressEntry } from '../net.js';
 import type { AuditRecord } from './transfer.js';
 
 export const DECISIONS = ['allow', 'deny', 'error', 'exit'] as const;
@@ -64,24 +64,16 @@ export function parseTimePoint(text: string, now: number): number {
 /** Matches a client address: exact, or inside a CIDR (`198.51.100.0/24`, `2001:db8::/32`). */
 export function clientMatcher(specs: readonly string[]): (addr: string | undefined) => boolean {
   const exact = new Set<string>();
-  const blocks = new BlockList();
-  let anyBlock = false;
+  const blocks: string[] = [];
   for (const spec of specs) {
-    const m = /^(.+)\/(\d{1,3})$/.exec(spec);
-    const family = m ? isIP(m[1]!) : 0;
-    if (m && family !== 0) {
-      const prefix = Number(m[2]);
-      if (prefix > (family === 4 ? 32 : 128)) throw new Error(`bad prefix length in ${spec}`);
-      blocks.addSubnet(m[1]!, prefix, family === 4 ? 'ipv4' : 'ipv6');
-      anyBlock = true;
-    } else exact.add(spec);
+    if (spec.includes('/') && validAddressEntry(spec)) blocks.push(spec);
+    else if (spec.includes('/') && parseIp(spec.slice(0, spec.lastIndexOf('/')))) throw new Error(`bad prefix length in ${spec}`);
+    else exact.add(spec);
   }
   return (addr) => {
     if (addr === undefined) return exact.has('-');
     if (exact.has(addr)) return true;
-    if (!anyBlock) return false;
-    const family = isIP(addr);
-    return family !== 0 && blocks.check(addr, family === 4 ? 'ipv4' : 'ipv6');
+    return blocks.length > 0 && addressInList(addr, blocks);
   };
 }
 

@@ -3,7 +3,7 @@
 // `gatekeeper install` (which edits that sshd_config, SIGHUPs the sshd via its
 // PidFile, writes the launcher and the gate line), then a real rsync pull of a
 // temp tree through ssh; then uninstall, after which the same pull is refused.
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lutimesSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
@@ -49,6 +49,12 @@ describe('install into a running sshd, then a real backup', () => {
     writeFileSync(join(src, 'etc', 'hosts'), '127.0.0.1 localhost\n');
     writeFileSync(join(src, 'etc', 'sub', 'with space.txt'), 'x'.repeat(10_000));
     symlinkSync('hosts', join(src, 'etc', 'link'));
+    // Times in the past: rsync 3.5 judges a directory's mtime to the whole
+    // second, so a tree made in the same second as the pull may keep the
+    // copy's creation time (a flake under load, not a gate matter).
+    const past = new Date('2024-01-02T03:04:05Z');
+    for (const p of ['etc/link']) lutimesSync(join(src, p), past, past);
+    for (const p of ['etc/hosts', 'etc/sub/with space.txt', 'etc/sub', 'etc', '.']) utimesSync(join(src, p), past, past);
     const log = join(dir, 'log', 'gatekeeper.log');
     const policy = writePolicy(join(dir, 'policy-src'), 'e2e', { root: src, log, access: 'read-only' });
     const configBefore = readFileSync(sshd.config, 'utf8');
