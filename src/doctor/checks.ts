@@ -293,15 +293,16 @@ export async function nodeCheck(launcher: string | null): Promise<Check> {
       from = launcher;
     }
   }
-  const r = await run(node, ['-e', 'process.stdout.write(JSON.stringify({v:process.version,execve:typeof process.execve==="function"}))']);
-  let info: { v: string; execve: boolean };
+  const r = await run(node, ['-e', 'process.stdout.write(JSON.stringify({v:process.version,execve:typeof process.execve==="function",builtin:typeof process.getBuiltinModule==="function"}))']);
+  let info: { v: string; execve: boolean; builtin: boolean };
   try {
-    info = JSON.parse(r.stdout) as { v: string; execve: boolean };
+    info = JSON.parse(r.stdout) as { v: string; execve: boolean; builtin: boolean };
   } catch {
     return fail('node', `${node} (from ${from}) does not run: ${(r.error ?? r.stderr).trim().slice(0, 200)}`, 'gatekeeper install --node /usr/bin/node');
   }
   const major = Number(/^v(\d+)/.exec(info.v)?.[1]);
-  if (major < 20) return fail('node', `${node} is ${info.v}; gatekeeper needs Node 20 or later`, 'install Node 20+ and run gatekeeper install --node PATH');
+  // The bundle takes Node's built-ins from process.getBuiltinModule (20.16+).
+  if (major < 20 || !info.builtin) return fail('node', `${node} is ${info.v}; gatekeeper needs Node 20.16 or later`, 'install Node 20.16+ (22 or 24 LTS for execve) and run gatekeeper install --node PATH');
   return info.execve
     ? ok('node', `${node} ${info.v} (from ${from}): process.execve available, rsync replaces the gate (same pid)`)
     : warn('node', `${node} ${info.v} (from ${from}): no process.execve, the gate spawns rsync and stays as its parent`, 'Node 22.15+/23.11+ has process.execve; gatekeeper install --node PATH');
