@@ -99,7 +99,8 @@ async function main() {
     ].join('\n');
     writeFileSync(policy, policyText, { mode: 0o600 });
     console.log(`${policy}:\n${policyText.replace(/^/gm, '  ').trimEnd()}`);
-    const line = authorizedKeysLine(gateCommand({ policy }), sshd.clientPublicKey);
+    // By name, as an installed gate is called: the log and audit say "demo".
+    const line = authorizedKeysLine(gateCommand({ policy: 'demo', extra: ['--policy-dir', join(dir, 'policies')] }), sshd.clientPublicKey);
     sshd.setAuthorizedKeys([line]);
     console.log(`${sshd.authorizedKeys}:\n  ${line}`);
 
