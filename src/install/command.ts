@@ -2,14 +2,9 @@
 // implementations load when a command runs.
 import type { Command } from 'commander';
 import { EX_SOFTWARE, GatekeeperError } from '../exit.js';
+import { DEFAULTS as DEF } from './defaults.js';
+import type { CommonOptions } from './install.js';
 
-const DEF = {
-  user: 'root',
-  sshdConfig: '/etc/ssh/sshd_config',
-  prefix: '/usr/local',
-  configDir: '/etc/gatekeeper',
-  sshd: '/usr/sbin/sshd',
-};
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
@@ -38,16 +33,8 @@ async function guarded(fn: () => Promise<number>): Promise<void> {
   }
 }
 
-interface PathOpts {
-  user: string;
-  sshdConfig: string;
-  authorizedKeys?: string;
-  prefix: string;
-  configDir: string;
-  sshd: string;
-  dryRun?: boolean;
-  reload: boolean;
-}
+/** What the path options parse into (dryRun is absent unless given). */
+type PathOpts = Omit<CommonOptions, 'out' | 'err' | 'dryRun'> & { dryRun?: boolean };
 
 function pathOptions(cmd: Command): Command {
   return cmd

@@ -21,16 +21,9 @@ import { acquireLock, ensureDir, lstatOrNull, readOrNull } from './fsutil.js';
 import { keyProblem, keysWithoutCommand, findKeyLines, planKeyInstall } from './keys.js';
 import { matchOverrides, planSshdChange, WANTED, type SshdPlan } from './sshd-plan.js';
 import { readState, writeState } from './state.js';
+import { DEFAULTS } from './defaults.js';
 
-export const DEFAULTS = {
-  user: 'root',
-  sshdConfig: '/etc/ssh/sshd_config',
-  prefix: '/usr/local',
-  configDir: '/etc/gatekeeper',
-  sshd: '/usr/sbin/sshd',
-  logrotateDir: '/etc/logrotate.d',
-  logrotate: '/usr/sbin/logrotate',
-};
+export { DEFAULTS };
 
 export interface CommonOptions {
   user: string;
