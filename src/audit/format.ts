@@ -14,6 +14,23 @@ export const paint = (on: boolean): Paint => (on ? (style, text) => `\x1b[${CODE
 
 const pad2 = (n: number) => String(n).padStart(2, '0');
 
+// Control characters (C0, DEL, C1: terminal escape sequences among them),
+// line separators and invisible or bidi formatting characters.
+const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff]/g;
+
+/**
+ * Text from the log made safe for a person's terminal. Commands, reasons and
+ * names in the log come from clients (a refused command is logged verbatim):
+ * printed raw, an ESC sequence in one could rewrite the admin's screen or
+ * hide a line. Each such character is shown as an escape instead (\x1b).
+ */
+export function visible(text: string): string {
+  return text.replace(INVISIBLE, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
+  });
+}
+
 /** `2026-11-26 13:00:05` in the local time zone (TZ). */
 export function localTime(t: number): string {
   const d = new Date(t);
@@ -53,7 +70,11 @@ export function bytes(n: number | null | undefined): string {
  */
 export function shortCommand(r: AuditRecord): string {
   if (r.command === null) return '(shell)';
-  const words = r.command.split(/\s+/).filter(Boolean);
+  return visible(shorten(r.command));
+}
+
+function shorten(command: string): string {
+  const words = command.split(/\s+/).filter(Boolean);
   if (words.length >= 2 && /(^|\/)rsync$/.test(words[0]!) && words[1] === '--server') {
     const rest = words.slice(2);
     const sender = rest[0] === '--sender';
@@ -65,7 +86,7 @@ export function shortCommand(r: AuditRecord): string {
     const dir = daemon ? 'daemon' : sender ? 'pull' : 'push';
     return [dir, ...paths, ...opts].join(' ');
   }
-  return r.command;
+  return command;
 }
 
 export function truncate(text: string, width: number): string {
@@ -107,15 +128,15 @@ function cell(text: string, width: number): string {
 export function tableRow(r: AuditRecord, t: number, p: Paint, columns?: number): string {
   const d = decisionLabel(r);
   let command = shortCommand(r);
-  let reason = r.event === 'allow' ? (r.wouldDeny !== undefined ? `would deny: ${r.wouldDeny}` : '') : r.reason;
+  let reason = visible(r.event === 'allow' ? (r.wouldDeny !== undefined ? `would deny: ${r.wouldDeny}` : '') : r.reason);
   if (r.event === 'exit' && r.transfer) {
     command = `sent ${bytes(r.transfer.sent)}, received ${bytes(r.transfer.received)}`;
-    reason = r.status === 0 ? '' : r.reason;
+    reason = r.status === 0 ? '' : visible(r.reason);
   }
   const fixed = [
     cell(localTime(t), WIDTHS.time),
-    cell(r.policy, WIDTHS.policy),
-    cell(r.client?.addr ?? '-', WIDTHS.client),
+    cell(visible(r.policy), WIDTHS.policy),
+    cell(visible(r.client?.addr ?? '-'), WIDTHS.client),
     p(d.style, cell(d.text, WIDTHS.decision)),
     cell(command, commandWidth(columns)),
   ].join(' ');

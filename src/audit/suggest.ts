@@ -19,7 +19,7 @@ import type { Policy } from '../policy/schema.js';
 import { knownOption, namesOf, ALWAYS_REFUSED } from '../rsync/options.js';
 import type { Session } from '../session.js';
 import { readFileSync } from 'node:fs';
-import { localTime, shortCommand } from './format.js';
+import { localTime, shortCommand, visible } from './format.js';
 import type { AuditRecord } from './transfer.js';
 
 /** One distinct refused command (per policy, command and client address). */
@@ -271,7 +271,7 @@ function needsComment(needs: Candidate[]): string {
 export function renderSuggestions(list: PolicySuggestion[]): string {
   const docs: string[] = [];
   for (const s of list) {
-    const header = [` gatekeeper audit --suggest: policy "${s.policy}"${s.file ? ` (${s.file})` : ''}`];
+    const header = [visible(` gatekeeper audit --suggest: policy "${s.policy}"${s.file ? ` (${s.file})` : ''}`)];
     const value: Record<string, unknown> = {};
     const comments = new Map<string, string>();
     const p = s.suggested;
@@ -321,8 +321,11 @@ export function renderSuggestions(list: PolicySuggestion[]): string {
   return docs.join('---\n');
 }
 
-/** Comments are single lines: a newline in a logged command must not become YAML. */
-const oneLine = (s: string) => s.replace(/[\r\n]+/g, ' ');
+/**
+ * Comments are single lines: a newline in a logged command must not become
+ * YAML, and a control character must not reach the admin's terminal.
+ */
+const oneLine = (s: string) => visible(s);
 
 function attachComments(doc: Document, comments: Map<string, string>): void {
   for (const [path, text] of comments) {

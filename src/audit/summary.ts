@@ -1,7 +1,7 @@
 // `audit --summary`: per policy and client, are backups happening and who is
 // knocking on the wrong door. Memory grows with the number of (policy,
 // client) pairs, not with the log.
-import { age, localTime, type Paint, truncate } from './format.js';
+import { age, localTime, type Paint, truncate, visible } from './format.js';
 import { isSuccessStatus, type AuditRecord } from './transfer.js';
 
 export interface GroupSummary {
@@ -140,9 +140,9 @@ export function renderSummary(groups: GroupSummary[], view: SummaryView): string
     else last = `${localTime(good.t).slice(0, 16)} (${age(view.now - good.t)} ago)${good.finished ? '' : '*'}`;
     const refusals = g.reasons
       .slice(0, 2)
-      .map((r) => `${truncate(r.reason, 40)} ×${r.count}`)
+      .map((r) => `${truncate(visible(r.reason), 40)} ×${r.count}`)
       .join('; ');
-    return [g.policy, g.client, String(g.allowed), String(g.refused), String(g.failed), localTime(g.first).slice(0, 16), localTime(g.last).slice(0, 16), last, refusals];
+    return [visible(g.policy), visible(g.client), String(g.allowed), String(g.refused), String(g.failed), localTime(g.first).slice(0, 16), localTime(g.last).slice(0, 16), last, refusals];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>
@@ -165,7 +165,7 @@ export function attentionLines(groups: GroupSummary[], view: SummaryView): strin
   const out: string[] = [];
   for (const g of groups) {
     const good = lastGood(g);
-    const who = `${g.client} (policy ${g.policy})`;
+    const who = visible(`${g.client} (policy ${g.policy})`);
     if (g.allowed > 0 || g.outcomeKnown) {
       if (good.t === null) {
         out.push(p('red', `${who}: no successful session in the log`));
@@ -178,7 +178,7 @@ export function attentionLines(groups: GroupSummary[], view: SummaryView): strin
     }
     const top = g.reasons[0];
     if (top && g.refused + g.wouldDeny >= 3 && top.count >= 3) {
-      out.push(p('yellow', `${who}: keeps being refused: ${top.reason} ×${top.count}`));
+      out.push(p('yellow', `${who}: keeps being refused: ${visible(top.reason)} ×${top.count}`));
     }
     if (g.wouldDeny > 0) out.push(p('yellow', `${who}: ${g.wouldDeny} session(s) only allowed because the policy is permissive (enforce: false); see --suggest`));
   }

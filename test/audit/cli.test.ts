@@ -236,3 +236,31 @@ describe('--summary', () => {
     expect(audit(['--log', f, '--summary', '--stale', '4d']).stdout).not.toContain('no successful session for');
   });
 });
+
+describe('client text never reaches the terminal raw', () => {
+  // A refused command is logged verbatim, and a client chooses it: an ESC
+  // sequence in it must not be replayed on the admin's terminal.
+  const evil = {
+    time: day('2026-11-26T11:00:00.000Z'),
+    event: 'deny' as const,
+    session: 'eeee',
+    client: { addr: '203.0.113.66', port: 40000 },
+    command: 'rsync --server . /\u001b[2J\u001b]0;pwned\u0007 \u202eevil',
+    reason: 'control characters (newline, CR, tab, NUL, ESC ...) are refused',
+    code: 'shell-syntax',
+  };
+  const log = join(dir, 'evil.log');
+  beforeAll(() => writeFileSync(log, lines(evil, { ...evil, session: 'ffff' }, { ...evil, session: 'gggg' })));
+
+  it.each([[[]], [['--summary']], [['--suggest']]])('audit %j shows escapes, not the characters', (extra) => {
+    const r = audit(['--log', log, ...extra]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
+    if (extra.length === 0) expect(r.stdout).toContain('\\x1b[2J\\x1b]0;pwned\\x07 \\u{202e}evil');
+  });
+
+  it('--json keeps the record exactly as logged', () => {
+    const r = audit(['--log', log, '--json']);
+    expect(JSON.parse(r.stdout.split('\n')[0]!).command).toBe(evil.command);
+  });
+});
