@@ -1,21 +1,17 @@
 // What decide() builds: the argv that runs, and the reason for every refusal.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
-import { realpathSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluate } from '../../src/evaluate.js';
 import { realFs } from '../../src/facts.js';
 import type { Facts } from '../../src/decide.js';
 import type { PolicyInput } from '../../src/policy/schema.js';
 import type { Session } from '../../src/session.js';
-import { makeTree, policy, tempDir } from '../helpers/policy.js';
+import { policy, useTree } from '../helpers/policy.js';
 
-let base: string;
+const tree = useTree();
 let root: string;
 beforeAll(() => {
-  base = tempDir();
-  root = realpathSync(makeTree(base).root);
+  root = tree.root();
 });
-afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 const session = (cmd: string | null, addr = '192.0.2.10'): Session => ({ originalCommand: cmd, client: { addr, port: 40000 }, server: null, user: 'root', userAuthFile: null });
 const facts = (confine = true): Facts => ({ fs: realFs, confineRootSupported: confine });

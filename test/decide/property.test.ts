@@ -1,24 +1,22 @@
 // Properties over generated inputs: nothing crashes the decision, and every
 // allowed argv holds only allowlisted options, puts "--" before ".", and
 // keeps every path inside the policy root.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { realpathSync, rmSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluate } from '../../src/evaluate.js';
 import { realFs } from '../../src/facts.js';
 import { LONG_OPTIONS, SHORT_OPTIONS, longOption, shortOption } from '../../src/rsync/options.js';
 import type { Policy } from '../../src/policy/schema.js';
 import { quoteWords } from '../../src/shell/tokenize.js';
-import { makeTree, policy, tempDir } from '../helpers/policy.js';
+import { policy, useTree } from '../helpers/policy.js';
 
-let base: string;
+const tree = useTree();
 let root: string;
 beforeAll(() => {
-  base = tempDir();
-  root = realpathSync(makeTree(base).root);
+  root = tree.root();
 });
-afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 const session = (cmd: string) => ({ originalCommand: cmd, client: { addr: '127.0.0.1', port: 1 }, server: null, user: 'root', userAuthFile: null });
 const facts = { fs: realFs, confineRootSupported: true };

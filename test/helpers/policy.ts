@@ -1,6 +1,7 @@
 // Temporary policies and trees for tests: root-owned 0700 directories, so
 // the gate's trust chain accepts them when the tests run as root.
-import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
+import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PolicySchema, type Policy, type PolicyInput } from '../../src/policy/schema.js';
@@ -45,4 +46,16 @@ export function makeTree(base: string): { root: string; outside: string } {
   symlinkSync('data', join(root, 'inlink'));
   symlinkSync(outside, join(root, 'outlink'));
   return { root, outside };
+}
+
+/** makeTree in a temporary directory for the whole test file; `root()` is its real path. */
+export function useTree(): { root: () => string } {
+  let base = '';
+  let root = '';
+  beforeAll(() => {
+    base = tempDir();
+    root = realpathSync(makeTree(base).root);
+  });
+  afterAll(() => rmSync(base, { recursive: true, force: true }));
+  return { root: () => root };
 }

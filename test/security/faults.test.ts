@@ -160,7 +160,7 @@ const FAULTS: Fault[] = [
   {
     name: 'policy directory group-writable',
     setup: (lab) => {
-      const file = policyFile(lab, 'dirgw', yaml(lab, {}));
+      policyFile(lab, 'dirgw', yaml(lab, {}));
       chmodSync(join(lab.dir, 'p-dirgw'), 0o770);
       return { policy: 'dirgw', policyDir: join(lab.dir, 'p-dirgw') };
     },
