@@ -103,9 +103,19 @@ const builtins = {
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
-await build({
+/**
+ * The gate's entry is imported by the CLI entry (src/main.ts) as a file of
+ * its own, built below: the CLI build must not pull the gate into its chunks.
+ */
+const gateApart = {
+  name: 'gate-apart',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/gate\/entry\.js$/ }, (a) => (/[\\/]src[\\/]main\.ts$/.test(a.importer) ? { path: './gate.mjs', external: true } : undefined));
+  },
+};
+
+const common = {
   absWorkingDir: root,
-  entryPoints: { gatekeeper: 'src/main.ts' },
   outdir: out,
   outExtension: { '.js': '.mjs' },
   bundle: true,
@@ -116,10 +126,7 @@ await build({
   minify: true,
   sourcemap: false,
   legalComments: 'none',
-  chunkNames: 'chunks/[name]-[hash]',
-  plugins: [pinoStubs, builtins],
   define: { __GATEKEEPER_BUILD__: JSON.stringify(buildId()) },
-  // Some CommonJS dependencies call require() on Node built-ins.
   // Bundled CommonJS dependencies (pino, shell-quote) call require() only for
   // Node built-ins. process.getBuiltinModule (Node >= 20.16, the engines
   // floor) answers that without node:module, whose loading sets up the whole
@@ -129,5 +136,15 @@ await build({
     js: "if(typeof process.getBuiltinModule!=='function'){process.stderr.write('gatekeeper: configuration error: Node '+process.version+' is too old, gatekeeper needs Node >= 20.16\\n');process.exit(78)}const require=(m)=>{const b=process.getBuiltinModule(m);if(b===undefined)throw new Error('gatekeeper bundle: not a built-in module: '+m);return b};",
   },
   logLevel: 'warning',
-});
+};
+
+// The CLI: the entry, commander and one lazily loaded chunk set per command.
+await build({ ...common, entryPoints: { gatekeeper: 'src/main.ts' }, chunkNames: 'chunks/[name]-[hash]', plugins: [pinoStubs, builtins, gateApart] });
+
+// The gate, built apart: its whole start-up path lands in one file (gate.mjs)
+// instead of a dozen chunks shared with the admin commands, each of which
+// Node would resolve, read and compile on every connection (~1.5 ms). What it
+// loads only sometimes (the YAML parser and schema, syslog, the spawn
+// fallback) stays in chunks of its own.
+await build({ ...common, entryPoints: { gate: 'src/gate/entry.ts' }, chunkNames: 'chunks/gate-[name]-[hash]', plugins: [pinoStubs, builtins] });
 writeFileSync(join(out, 'package.json'), '{"type":"module"}\n');
