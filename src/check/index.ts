@@ -1,7 +1,8 @@
 // `gatekeeper check`: the gate's decision for a command, printed, never run.
 import { evaluate } from '../evaluate.js';
 import { realFacts } from '../facts.js';
-import { loadPolicy } from '../policy/load.js';
+import { adminPolicyArg, loadPolicy } from '../policy/load.js';
+import { targetProblem } from '../policy/target.js';
 import { EX_CONFIG, EX_NOPERM, EX_OK, GatekeeperError } from '../exit.js';
 import { quoteWords } from '../shell/tokenize.js';
 import type { Session } from '../session.js';
@@ -10,7 +11,7 @@ import type { CheckOptions } from './command.js';
 export async function runCheck(command: string, opts: CheckOptions): Promise<number> {
   let loaded;
   try {
-    loaded = await loadPolicy(opts.policy, { policyDir: opts.policyDir });
+    loaded = await loadPolicy(adminPolicyArg(opts.policy), { policyDir: opts.policyDir });
   } catch (e) {
     if (!(e instanceof GatekeeperError)) throw e;
     if (opts.json) process.stdout.write(`${JSON.stringify({ decision: 'error', reason: e.message, argv: null, policy: opts.policy })}\n`);
@@ -26,6 +27,14 @@ export async function runCheck(command: string, opts: CheckOptions): Promise<num
   };
   const { policy } = loaded;
   const d = evaluate(session, policy, realFacts(policy.rsync, policy.root !== '/' && policy.confineRoot === 'auto'));
+  // An allowed command whose rsync the gate could not start is the gate's
+  // configuration error (78), not an allow.
+  const target = d.verdict === 'allow' && d.argv.length > 0 ? targetProblem(policy.rsync, policy.daemon?.config) : null;
+  if (target) {
+    if (opts.json) process.stdout.write(`${JSON.stringify({ decision: 'error', reason: target, argv: d.argv, policy: loaded.file })}\n`);
+    else process.stderr.write(`gatekeeper: configuration error: ${target} (the command itself would be allowed: ${d.reason})\n`);
+    return EX_CONFIG;
+  }
   const decision = d.verdict === 'allow' ? 'allow' : 'deny';
   if (opts.json) {
     const out: Record<string, unknown> = { decision, reason: d.reason, argv: d.argv, policy: loaded.file };

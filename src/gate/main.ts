@@ -5,11 +5,11 @@
 //
 // stdout is the rsync protocol channel: nothing here writes to it. Every
 // message goes to stderr prefixed "gatekeeper:", which the rsync client shows.
-import { writeSync, accessSync, constants, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { writeSync, readlinkSync, realpathSync } from 'node:fs';
 import { readSession, type Session } from '../session.js';
 import { DEFAULT_POLICY_DIR } from '../policy/locate.js';
 import type { LoadedPolicy } from '../policy/schema.js';
-import { trustProblem } from '../policy/trust.js';
+import { targetProblem } from '../policy/target.js';
 import { evaluate } from '../evaluate.js';
 import { realFacts } from '../facts.js';
 import { EX_CONFIG, EX_NOPERM, EX_OK, EX_SOFTWARE, EX_USAGE, GatekeeperError } from '../exit.js';
@@ -141,8 +141,8 @@ export async function gateMain(args: readonly string[]): Promise<void> {
       : {};
     if (decision.argv.length === 0) return end(EX_OK, null, { event: 'allow', reason: decision.reason, code: 'true', ...waived });
 
-    const targetProblem = checkTarget(policy.rsync, policy.daemon?.config);
-    if (targetProblem) return end(EX_CONFIG, `configuration error: ${targetProblem}`, { event: 'error', reason: targetProblem, code: 'target', argv: decision.argv });
+    const problem = targetProblem(policy.rsync, policy.daemon?.config);
+    if (problem) return end(EX_CONFIG, `configuration error: ${problem}`, { event: 'error', reason: problem, code: 'target', argv: decision.argv });
 
     // Enter the checked directory and make sure it is the one that was
     // checked: from here on rsync resolves sources from this inode, so a
@@ -205,22 +205,6 @@ async function openLog(loaded: LoadedPolicy): Promise<LogSink> {
     const hint = err.code === 'ENOENT' ? ` (create the directory ${target.slice(0, target.lastIndexOf('/'))}, or run gatekeeper install)` : '';
     throw new GatekeeperError(`cannot open the log ${target}: ${err.code ?? err.message}${hint}; refusing, since every session must be logged`, EX_CONFIG, 'log');
   }
-}
-
-/** Why the rsync target (or the daemon config) cannot be used, or null. */
-function checkTarget(rsync: string, daemonConfig: string | undefined): string | null {
-  try {
-    if (!statSync(rsync).isFile()) return `the policy's rsync ${rsync} is not a regular file`;
-    accessSync(rsync, constants.X_OK);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return `the policy's rsync ${rsync} ${code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not executable' : `cannot be used (${code})`}`;
-  }
-  if (process.getuid?.() === 0) {
-    const problem = trustProblem(rsync) ?? (daemonConfig ? trustProblem(daemonConfig) : null);
-    if (problem) return `untrusted: ${problem}`;
-  }
-  return null;
 }
 
 function slotKey(loaded: LoadedPolicy): string {

@@ -2,7 +2,7 @@
 import { readdirSync } from 'node:fs';
 import { toJSONSchema } from 'zod/v4/core';
 import { GatekeeperError, EX_CONFIG, EX_OK } from '../exit.js';
-import { loadPolicy } from './load.js';
+import { adminPolicyArg, loadPolicy } from './load.js';
 import { PolicySchema } from './schema.js';
 import { LONG_OPTIONS, SHORT_OPTIONS } from '../rsync/options.js';
 
@@ -25,7 +25,7 @@ export async function validateCommand(names: string[], opts: { policyDir: string
   let status = EX_OK;
   for (const name of targets) {
     try {
-      const loaded = await loadPolicy(name, { policyDir: opts.policyDir, checkTrust: opts.trust && process.getuid?.() === 0 });
+      const loaded = await loadPolicy(adminPolicyArg(name), { policyDir: opts.policyDir, checkTrust: opts.trust && process.getuid?.() === 0 });
       const p = loaded.policy;
       process.stdout.write(`ok    ${loaded.file}: ${p.daemon ? `daemon (${p.daemon.config})` : `${p.access}, root ${p.root}`}, rsync ${p.rsync}${p.enforce ? '' : ', PERMISSIVE'}\n`);
     } catch (e) {

@@ -1,5 +1,6 @@
 // Finding, reading and validating a policy file. JSON needs nothing extra;
 // YAML loads its parser only when a .yaml/.yml policy is used.
+import { resolve } from 'node:path';
 import { configError } from '../exit.js';
 import { PolicySchema, type LoadedPolicy, type Policy } from './schema.js';
 import { knownOption } from '../rsync/options.js';
@@ -53,4 +54,13 @@ export function validatePolicy(data: unknown, file: string): Policy {
   }
   if (problems.length) throw configError(`policy ${file} is invalid: ${problems.join('; ')}`, 'policy-invalid');
   return policy;
+}
+
+/**
+ * For the admin commands (check, policy validate), a policy argument that
+ * looks like a file (has a "/" or a policy extension) is a path relative to
+ * the working directory. The gate itself takes only names and absolute paths.
+ */
+export function adminPolicyArg(arg: string): string {
+  return !arg.startsWith('/') && (arg.includes('/') || /\.(ya?ml|json)$/.test(arg)) ? resolve(arg) : arg;
 }

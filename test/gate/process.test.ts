@@ -3,7 +3,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { recorded, readLog, runCli, runGate, SYSTEM_NODE, writeRecorder } from '../helpers/gate.js';
+import { spawnSync } from 'node:child_process';
+import { NODE, REPO, recorded, readLog, runCli, runGate, SYSTEM_NODE, writeRecorder } from '../helpers/gate.js';
 import { tempDir, writePolicy } from '../helpers/policy.js';
 
 const PULL = 'rsync --server --sender -vlogDtprxze.iLsfxCIvu --numeric-ids . /';
@@ -136,5 +137,17 @@ describe('policy', () => {
     const schema = JSON.parse(runCli(['policy', 'schema']).stdout.toString());
     expect(schema.properties.access.enum).toEqual(['read-only', 'write-only', 'read-write']);
     expect(runCli(['policy', 'options']).stdout.toString()).toMatch(/--log-file\s+path\s+refused/);
+  });
+});
+
+describe('check as an admin runs it', () => {
+  it('takes a policy path relative to the working directory, and reports a missing rsync as the gate would (78)', () => {
+    const rel = spawnSync(NODE, [join(REPO, 'dist', 'gatekeeper.mjs'), 'check', '--policy', 'p.yaml', '--', PULL], { cwd: dir, encoding: 'utf8' });
+    expect(rel.status, rel.stderr).toBe(0);
+    const missing = writePolicy(dir, { rsync: join(dir, 'no-such-rsync'), log }, 'missing.yaml');
+    const r = runCli(['check', '--policy', missing, '--', PULL]);
+    expect(r.status).toBe(78);
+    expect(r.stderr).toMatch(/configuration error: the policy's rsync .*no-such-rsync does not exist \(the command itself would be allowed/);
+    expect(JSON.parse(runCli(['check', '--json', '--policy', missing, '--', PULL]).stdout.toString())).toMatchObject({ decision: 'error' });
   });
 });
