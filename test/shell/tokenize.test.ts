@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { quoteWords, tokenize } from '../../src/shell/tokenize.js';
+import { parse as shellQuoteParse } from 'shell-quote';
+import { quoteWords, tokenize, tokenizeQuoted } from '../../src/shell/tokenize.js';
 
 describe('tokenize: accepted strings give the words sh would give', () => {
   const cases: [string, string[]][] = [
@@ -48,6 +50,7 @@ describe('tokenize: refused strings name the reason', () => {
     ['rsync --server . /\ufffd', /U\+FFFD/],
     ['rsync --server . (x)', /operator/],
     ['', /empty/],
+    [`rsync --server . /${'a'.repeat(70000)}`, /64 KiB/],
     // sh reads a mid-word "#" literally, shell-quote as a comment: the two
     // readings disagree, so it is refused (a real client escapes it).
     ['rsync --server . a#b', /ambiguous/],
@@ -66,4 +69,50 @@ describe('quoteWords', () => {
   it.each([[['a b', "c'd", '$x', '', 'plain/path-1']], [['--opt=va lue', '*']]])('round-trips %j', (words) => {
     expect(tokenize(quoteWords(words))).toEqual({ ok: true, words });
   });
+});
+
+describe('the plain-words fast path', () => {
+  // tokenize() splits a command of plain words on " " without running the
+  // scanner and shell-quote; that is only sound if both would read it so.
+  const PLAIN = [...'abcXYZ019_@%+=:,./-'];
+  const plainWord = fc.string({ unit: fc.constantFrom(...PLAIN), minLength: 1, maxLength: 12 });
+  const wordsOf = (r: ReturnType<typeof tokenize>) => (r.ok ? r.words : null);
+  const plainCommand = fc.array(plainWord, { minLength: 1, maxLength: 8 }).map((ws) => ws.join(' '));
+
+  it('gives what the scanner and shell-quote give, for generated plain commands', () => {
+    fc.assert(
+      fc.property(plainCommand, (cmd) => {
+        const fast = tokenize(cmd);
+        expect(fast).toEqual({ ok: true, words: cmd.split(' ') });
+        expect(tokenizeQuoted(cmd)).toEqual(fast);
+        expect(shellQuoteParse(cmd)).toEqual(cmd.split(' '));
+      }),
+      { numRuns: 2000, seed: 2026 },
+    );
+  });
+
+  it('never differs from the full path, for strings over plain and shell characters', () => {
+    const ANY = [...PLAIN, ...' #~*?[]{}!$`\'"\\;&|<>()\t\n'];
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom(...ANY), minLength: 1, maxLength: 30 }), (cmd) => {
+        expect(wordsOf(tokenize(cmd))).toEqual(wordsOf(tokenizeQuoted(cmd)));
+      }),
+      { numRuns: 5000, seed: 7 },
+    );
+  });
+
+  it.each([
+    ['rsync --server --sender -vlogDtprxze.iLsfxCIvu --numeric-ids . /'],
+    ['rsync --server -vlogDtprxze.iLsfxCIvu --delete-after --numeric-ids --partial-dir=.rsync-partial . /srv/backup/host-1/'],
+    ['rsync --server --sender -e.LsfxCIvu --files-from=- --from0 . /'],
+  ])('agrees with the full path on a real client command: %s', (cmd) => {
+    expect(tokenize(cmd)).toEqual(tokenizeQuoted(cmd));
+  });
+
+  it.each([[' rsync --server . /'], ['rsync  --server . /'], ['rsync --server . / '], ['rsync --server . a#b'], ['rsync --server . ~x']])(
+    'leaves the rest to the full path: %j',
+    (cmd) => {
+      expect(tokenize(cmd)).toEqual(tokenizeQuoted(cmd));
+    },
+  );
 });
