@@ -1,8 +1,13 @@
-// The log writer: one JSON line per record through pino, written
-// synchronously with a single write() on an O_APPEND descriptor, so records
-// from concurrent sessions never interleave and each is on disk before exec.
+// The log writer: one JSON line per record, written synchronously with a
+// single write() on an O_APPEND descriptor, so records from concurrent
+// sessions never interleave and each is on disk before exec.
+//
+// The line is what pino wrote here before (a "level" label, then the record),
+// but pino itself is not used: on every connection it cost about 4 ms of
+// the gate's start-up (loading, building a logger, formatting one line), more
+// than half of what the gate may add to a bare `node` start (issue #5,
+// README "Performance"). One fixed-shape record needs none of its machinery.
 import { closeSync, constants, mkdirSync, openSync, writeSync } from 'node:fs';
-import pino from 'pino';
 import type { LogRecord } from './record.js';
 
 export interface LogSink {
@@ -24,19 +29,17 @@ export function openFileLog(path: string, opts: { createDir?: boolean } = {}): L
   }, () => closeSync(fd));
 }
 
+/** The level lets journald/rsyslog filter: refusals are warnings, failures errors. */
+export function levelOf(event: LogRecord['event']): 'error' | 'warn' | 'info' {
+  return event === 'error' ? 'error' : event === 'deny' ? 'warn' : 'info';
+}
+
+/** One record as its log line: JSON, "level" first, newline-terminated. */
+export function formatRecord(record: LogRecord): string {
+  return `${JSON.stringify({ level: levelOf(record.event), ...record })}\n`;
+}
+
 /** A sink that hands each line to a function (syslog, tests). */
 export function sinkFor(writeLine: (line: string) => void, close: () => void = () => {}): LogSink {
-  const logger = pino(
-    { base: undefined, timestamp: false, formatters: { level: (label) => ({ level: label }) } },
-    { write: writeLine },
-  );
-  return {
-    write(record) {
-      // The level lets journald/rsyslog filter: refusals are warnings, failures errors.
-      if (record.event === 'error') logger.error(record);
-      else if (record.event === 'deny') logger.warn(record);
-      else logger.info(record);
-    },
-    close,
-  };
+  return { write: (record) => writeLine(formatRecord(record)), close };
 }
