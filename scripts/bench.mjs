@@ -14,7 +14,7 @@ import { makePrivateDir, missingPrerequisites, startSshd, REPO } from './lib/ssh
 import { measureLatency, peakRssKiB } from './bench/latency.mjs';
 import { noopResync, fullPull, fixedLine, gateLine, SERVER_COMMAND } from './bench/e2e.mjs';
 import { buildLarge, buildManySmall } from './bench/trees.mjs';
-import { buildBundle, nodeVersion, rrsyncToTrue, sshdLikeEnv, writePolicies } from './bench/setup.mjs';
+import { buildBundle, nodeVersion, rrsyncToTrue, sshdLikeEnv, writeLauncher, writePolicies } from './bench/setup.mjs';
 import { printReport, judgeAims } from './bench/report.mjs';
 import { ratio } from './bench/stats.mjs';
 
@@ -44,7 +44,7 @@ const work = makePrivateDir('gk-bench-');
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => process.exit(130));
 
-const gatekeeper = buildBundle(join(work, 'dist'));
+const lib = buildBundle(join(work, 'dist'));
 const logFile = join(work, 'log', 'gatekeeper.log');
 const stateDir = join(work, 'state');
 mkdirSync(join(work, 'log'), { mode: 0o700 });
@@ -52,7 +52,9 @@ mkdirSync(stateDir, { mode: 0o700 });
 
 const nodes = [{ id: 'node24', bin: NODE24 }, { id: 'node20', bin: NODE20 }]
   .map((n) => ({ ...n, ...nodeVersion(n.bin) }))
-  .filter((n, i, all) => n.version && all.findIndex((m) => m.version === n.version) === i);
+  .filter((n, i, all) => n.version && all.findIndex((m) => m.version === n.version) === i)
+  // What install deploys and sshd runs: the launcher, one per node.
+  .map((n) => ({ ...n, launcher: writeLauncher(join(work, `gatekeeper-${n.id}`), n.bin, lib) }));
 const rrsync = rrsyncToTrue(work);
 const policies = writePolicies(join(work, 'policies'), 'system-backup', { rsync: '/bin/true', root: '/', log: logFile, stateDir });
 
@@ -64,12 +66,12 @@ const refuseEnv = sshdLikeEnv(PUSH_COMMAND);
 const ok = (s) => s === 0;
 const cases = [{ id: 'true', label: '/bin/true (spawn floor)', argv: ['/bin/true'], env: allowEnv, expect: ok }];
 for (const n of nodes) {
-  const gate = (policy) => [n.bin, gatekeeper, 'gate', '--policy', policy];
+  const gate = (policy) => [n.launcher, 'gate', '--policy', policy];
   cases.push(
     { id: `${n.id}.bare`, label: `${n.id} bare node -e 0`, argv: [n.bin, '-e', '0'], env: allowEnv, expect: ok },
-    { id: `${n.id}.gate`, label: `${n.id} gate allow (${n.exec}, yaml)`, argv: gate(policies.yaml), env: allowEnv, expect: ok },
-    { id: `${n.id}.gate-json`, label: `${n.id} gate allow (${n.exec}, json)`, argv: gate(policies.json), env: allowEnv, expect: ok },
-    { id: `${n.id}.refuse`, label: `${n.id} gate refuse (yaml)`, argv: gate(policies.yaml), env: refuseEnv, expect: (s) => s === 77 },
+    { id: `${n.id}.gate`, label: `${n.id} gate allow (launcher, ${n.exec}, yaml)`, argv: gate(policies.yaml), env: allowEnv, expect: ok },
+    { id: `${n.id}.gate-json`, label: `${n.id} gate allow (launcher, ${n.exec}, json)`, argv: gate(policies.json), env: allowEnv, expect: ok },
+    { id: `${n.id}.refuse`, label: `${n.id} gate refuse (launcher, yaml)`, argv: gate(policies.yaml), env: refuseEnv, expect: (s) => s === 77 },
   );
 }
 if (rrsync) {
@@ -100,7 +102,7 @@ if (e2e) {
     const pol = (name, root) => writePolicies(join(work, 'policies'), name, { rsync: '/usr/bin/rsync', root, log: logFile, stateDir }).yaml;
     const e2eCases = (tree, policy) => [
       { id: 'fixed', label: 'fixed command (original setup)', keyLine: fixedLine(sshd.clientPublicKey, tree) },
-      ...nodes.map((n) => ({ id: `gate-${n.id}`, label: `gate ${n.id} (${n.exec})`, keyLine: gateLine(sshd.clientPublicKey, { node: n.bin, gatekeeper, policy }) })),
+      ...nodes.map((n) => ({ id: `gate-${n.id}`, label: `gate ${n.id} (${n.exec})`, keyLine: gateLine(sshd.clientPublicKey, { launcher: n.launcher, policy }) })),
     ];
     log(`bench: no-op resync of ${PLAN.smallFiles} unchanged files, ${PLAN.noopReps} rounds...`);
     const noop = await noopResync(sshd, e2eCases(small, pol('small', small)), { dir: work, reps: PLAN.noopReps, onRep: (r) => log(`  round ${r}`) });

@@ -1,5 +1,9 @@
-// Production build: one ESM entry plus lazily loaded chunks, so the gate's
-// path (main -> gate) never loads commander, audit, install or doctor.
+// Production build. Two parts:
+// - the CLI: an ES module entry (gatekeeper.mjs) plus lazily loaded chunks,
+//   one set per command;
+// - the gate, built apart as CommonJS: gate.cjs, its main chunk, and a chunk
+//   with the policy parser and schema that only a new or edited policy loads.
+// The gate never loads commander, audit, install or doctor.
 //
 // Usage: node scripts/build.mjs [--outdir DIR]   (default: dist/)
 // The bench builds into its own directory so a concurrent `npm run build`
@@ -33,32 +37,6 @@ function buildId() {
   hash.update(readFileSync(join(root, 'package-lock.json')));
   return hash.digest('hex').slice(0, 16);
 }
-
-/**
- * pino is the log writer, configured with our own synchronous write function
- * (src/log/writer.ts: one write() per record on an O_APPEND descriptor). Its
- * other destinations are never used, yet pino loads them at start-up:
- * transports (thread-stream, a worker thread) and SonicBoom (with assert),
- * together about as much start-up as all the rest of the gate. They are
- * replaced by stubs that throw if anything ever calls them. pino's own
- * "am I the main thread?" check is answered true: the bundle never runs
- * pino in a worker thread.
- */
-const PINO_STUBS = {
-  transport: "module.exports = function transport () { throw new Error('pino transports are not part of the gatekeeper build (scripts/build.mjs)') }",
-  'sonic-boom': "module.exports = class SonicBoom { constructor () { throw new Error('pino.destination is not part of the gatekeeper build (scripts/build.mjs)') } }",
-  worker_threads: 'module.exports = { isMainThread: true }',
-};
-const pinoStubs = {
-  name: 'pino-stubs',
-  setup(b) {
-    const fromPino = (importer) => /[\\/]node_modules[\\/]pino[\\/]/.test(importer);
-    b.onResolve({ filter: /^\.\/(lib\/)?transport$/ }, (a) => (fromPino(a.importer) ? { path: 'transport', namespace: 'pino-stub' } : undefined));
-    b.onResolve({ filter: /^sonic-boom$/ }, (a) => (fromPino(a.importer) ? { path: 'sonic-boom', namespace: 'pino-stub' } : undefined));
-    b.onResolve({ filter: /^(node:)?worker_threads$/ }, (a) => (fromPino(a.importer) ? { path: 'worker_threads', namespace: 'pino-stub' } : undefined));
-    b.onLoad({ filter: /.*/, namespace: 'pino-stub' }, (a) => ({ contents: PINO_STUBS[a.path], loader: 'js' }));
-  },
-};
 
 /**
  * Node built-ins without their ESM namespaces. `import { readFileSync } from
@@ -103,17 +81,6 @@ const builtins = {
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
-/**
- * The gate's entry is imported by the CLI entry (src/main.ts) as a file of
- * its own, built below: the CLI build must not pull the gate into its chunks.
- */
-const gateApart = {
-  name: 'gate-apart',
-  setup(b) {
-    b.onResolve({ filter: /^\.\/gate\/entry\.js$/ }, (a) => (/[\\/]src[\\/]main\.ts$/.test(a.importer) ? { path: './gate.mjs', external: true } : undefined));
-  },
-};
-
 const common = {
   absWorkingDir: root,
   outdir: out,
@@ -127,11 +94,10 @@ const common = {
   sourcemap: false,
   legalComments: 'none',
   define: { __GATEKEEPER_BUILD__: JSON.stringify(buildId()) },
-  // Bundled CommonJS dependencies (pino, shell-quote) call require() only for
+  // Bundled CommonJS dependencies (shell-quote, yaml) call require() only for
   // Node built-ins. process.getBuiltinModule (Node >= 20.16, the engines
-  // floor) answers that without node:module, whose loading sets up the whole
-  // CommonJS loader (~3 ms of the gate's start-up). No top-level await here:
-  // it would make every chunk an async module.
+  // floor) answers that without node:module. No top-level await here: it
+  // would make every chunk an async module.
   banner: {
     js: "if(typeof process.getBuiltinModule!=='function'){process.stderr.write('gatekeeper: configuration error: Node '+process.version+' is too old, gatekeeper needs Node >= 20.16\\n');process.exit(78)}const require=(m)=>{const b=process.getBuiltinModule(m);if(b===undefined)throw new Error('gatekeeper bundle: not a built-in module: '+m);return b};",
   },
@@ -139,12 +105,41 @@ const common = {
 };
 
 // The CLI: the entry, commander and one lazily loaded chunk set per command.
-await build({ ...common, entryPoints: { gatekeeper: 'src/main.ts' }, chunkNames: 'chunks/[name]-[hash]', plugins: [pinoStubs, builtins, gateApart] });
+await build({ ...common, entryPoints: { gatekeeper: 'src/main.ts' }, chunkNames: 'chunks/[name]-[hash]', plugins: [builtins] });
 
-// The gate, built apart: its whole start-up path lands in one file (gate.mjs)
-// instead of a dozen chunks shared with the admin commands, each of which
-// Node would resolve, read and compile on every connection (~1.5 ms). What it
-// loads only sometimes (the YAML parser and schema, syslog, the spawn
-// fallback) stays in chunks of its own.
-await build({ ...common, entryPoints: { gate: 'src/gate/entry.ts' }, chunkNames: 'chunks/gate-[name]-[hash]', plugins: [pinoStubs, builtins] });
+// The gate, built apart as CommonJS (see src/gate/entry.ts). Three builds,
+// each one file, cold end first so that the warmer ones can name it: the
+// policy parser and schema (yaml, zod), the gate's main chunk, the entry.
+// Chunk names carry a content hash: install swaps in the entry last, so a
+// gate starting during an install loads a complete old or new set.
+// Dynamic import() becomes require(): a real import() would start the ES
+// module loader, which the gate avoids.
+const gateCommon = {
+  absWorkingDir: root,
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+  legalComments: 'none',
+  supported: { 'dynamic-import': false },
+  define: common.define,
+  logLevel: 'warning',
+  metafile: true,
+};
+/** Build one gate file; returns its path relative to `out`. */
+async function gateFile(entry, name, plugins = []) {
+  const r = await build({ ...gateCommon, entryPoints: { [name]: entry }, outdir: out, outExtension: { '.js': '.cjs' }, entryNames: name === 'gate' ? '[name]' : 'chunks/[name]-[hash]', plugins });
+  return Object.keys(r.metafile.outputs)[0].replace(/^.*?(chunks\/[^/]+|gate\.cjs)$/, '$1');
+}
+/** Resolve an import of `spec` from `importer` (a regex on its path) to another gate file, kept external. */
+const externalTo = (spec, importer, target) => ({
+  name: `external-${target}`,
+  setup(b) {
+    b.onResolve({ filter: spec }, (a) => (importer.test(a.importer) ? { path: target, external: true } : undefined));
+  },
+});
+const policyChunk = await gateFile('src/policy/load.ts', 'gate-policy');
+const mainChunk = await gateFile('src/gate/main.ts', 'gate-main', [externalTo(/^\.\.\/policy\/load\.js$/, /[\\/]src[\\/]gate[\\/]policy\.ts$/, `./${policyChunk.slice('chunks/'.length)}`)]);
+await gateFile('src/gate/entry.ts', 'gate', [externalTo(/^\.\/main\.js$/, /[\\/]src[\\/]gate[\\/]entry\.ts$/, `./${mainChunk}`)]);
 writeFileSync(join(out, 'package.json'), '{"type":"module"}\n');

@@ -6,8 +6,19 @@ export const EX_SOFTWARE = 70; // internal error
 export const EX_NOPERM = 77; // refused
 export const EX_CONFIG = 78; // configuration error
 
+// The gate's cold code (the YAML parser and schema) is a bundle of its own
+// with its own copy of this class (scripts/build.mjs); errors are recognised
+// by a registered symbol, not by which copy of the class made them.
+const BRAND = Symbol.for('gatekeeper.error');
+
 /** An error that carries the exit code and an admin-readable message. */
 export class GatekeeperError extends Error {
+  readonly [BRAND] = true;
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
+
   constructor(
     message: string,
     readonly exitCode: number,

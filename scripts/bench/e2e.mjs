@@ -22,9 +22,9 @@ export function fixedLine(publicKey, tree) {
   return `command="${SERVER_COMMAND} ${tree}/",no-port-forwarding,no-agent-forwarding,no-X11-forwarding,no-pty ${publicKey}`;
 }
 
-/** The gate's line as `gatekeeper install` writes it, run by `node`. */
-export function gateLine(publicKey, { node, gatekeeper, policy }) {
-  return authorizedKeysLine(gateCommand({ policy, node, gatekeeper }), publicKey);
+/** The gate's line as `gatekeeper install` writes it: the launcher, run as an executable. */
+export function gateLine(publicKey, { launcher, policy }) {
+  return authorizedKeysLine(gateCommand({ policy, node: null, gatekeeper: launcher }), publicKey);
 }
 
 async function pull(sshd, keyLine, dst) {

@@ -4,16 +4,35 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { REPO } from '../lib/sshd.mjs';
 
 export const RRSYNC = '/usr/bin/rrsync';
 export const SHIPPED_POLICY = join(REPO, 'policies', 'system-backup.yaml');
 
-/** Build the bundle into `dir` (not dist/, which others may rebuild meanwhile); returns its entry. */
+/** Build the bundle into `dir` (not dist/, which others may rebuild meanwhile); returns the directory. */
 export function buildBundle(dir) {
   const r = spawnSync(process.execPath, [join(REPO, 'scripts', 'build.mjs'), '--outdir', dir], { stdio: 'inherit' });
   if (r.status !== 0) throw new Error('build failed');
-  return join(dir, 'gatekeeper.mjs');
+  return dir;
+}
+
+/**
+ * The launcher `gatekeeper install` writes (install/launcher.in, filled as
+ * src/install/deploy.ts launcherText fills it), running the bundle in `lib`
+ * with `node`. sshd's forced command runs it as an executable: the kernel
+ * reads its #! line. Returns its path.
+ */
+export function writeLauncher(file, node, lib) {
+  const url = (p) => JSON.stringify(pathToFileURL(p).href);
+  const values = { NODE: node, GATE_PATH: JSON.stringify(join(lib, 'gate.cjs')), GATE_URL: url(join(lib, 'gate.cjs')), BUNDLE_URL: url(join(lib, 'gatekeeper.mjs')) };
+  const text = readFileSync(join(REPO, 'install', 'launcher.in'), 'utf8').replace(/@([A-Z_]+)@/g, (whole, name) => {
+    if (!(name in values)) throw new Error(`launcher.in: unknown placeholder ${whole}`);
+    return values[name];
+  });
+  writeFileSync(file, text, { mode: 0o755 });
+  chmodSync(file, 0o755);
+  return file;
 }
 
 /**

@@ -252,7 +252,8 @@ function makeHandle({ dir, port, child, clientKey, clientPublicKey, authorizedKe
  * @param {{ policy: string, node?: string, gatekeeper?: string, extra?: string[] }} o
  */
 export function gateCommand({ policy, node = process.execPath, gatekeeper = GATEKEEPER, extra = [] }) {
-  const words = [node, gatekeeper, 'gate', '--policy', policy, ...extra];
+  // node null: `gatekeeper` is an executable (the installed launcher).
+  const words = [...(node === null ? [] : [node]), gatekeeper, 'gate', '--policy', policy, ...extra];
   for (const w of words) {
     // sshd hands the command to the user's shell (bash -c); refuse anything that would need quoting.
     if (!SAFE_WORD.test(w)) throw new Error(`forced command word needs quoting, refusing: ${JSON.stringify(w)}`);

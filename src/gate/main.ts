@@ -66,7 +66,7 @@ export function rsyncEnv(session: Session): Record<string, string> {
   return env;
 }
 
-export async function gateMain(args: readonly string[]): Promise<void> {
+export async function gateMain(args: readonly string[], cacheDir: string | null = trustedCacheDir()): Promise<void> {
   const session = readSession(process.env);
   const pid = process.pid;
   const sessionId = randomHex(8);
@@ -121,7 +121,7 @@ export async function gateMain(args: readonly string[]): Promise<void> {
   try {
     const opts = parseGateArgs(args);
     policyName = opts.policy;
-    const loaded = await loadGatePolicy(opts.policy, { policyDir: opts.policyDir, cacheDir: trustedCacheDir() });
+    const loaded = await loadGatePolicy(opts.policy, { policyDir: opts.policyDir, cacheDir });
     logTarget = loaded.policy.log;
     log = await openLog(loaded);
     const { policy } = loaded;

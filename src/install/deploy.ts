@@ -1,8 +1,9 @@
 // Deploying the bundle to PREFIX/lib/gatekeeper. Chunk names carry a content
 // hash, so new chunks never overwrite old ones: they are written first, the
-// entry gatekeeper.mjs (which names them) is swapped in last and atomically,
-// and only then are chunks nothing refers to any more removed. A gate starting
-// at any moment of an install finds a complete old or new bundle.
+// entries gate.cjs and gatekeeper.mjs (which name them) are swapped in last
+// and atomically, and only then are chunks nothing refers to any more
+// removed. A gate starting at any moment of an install finds a complete old
+// or new bundle.
 import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -26,20 +27,25 @@ function listFiles(dir: string, base = dir): string[] {
   return out;
 }
 
-/** Everything the lib directory must hold, entry last. */
+/** The entries: each names chunks, so each is written after them (the gate's first). */
+const ENTRIES = ['gate.cjs', 'gatekeeper.mjs'];
+
+/** Everything the lib directory must hold, entries last. */
 export function bundleFiles(assets: Assets): BundleFile[] {
-  const entry = join(assets.bundleDir, 'gatekeeper.mjs');
-  if (!existsSync(entry)) throw new Error(`${entry} is missing: build the bundle first (npm run build)`);
+  for (const name of ENTRIES) {
+    const entry = join(assets.bundleDir, name);
+    if (!existsSync(entry)) throw new Error(`${entry} is missing: build the bundle first (npm run build)`);
+  }
   const files: BundleFile[] = [];
   for (const rel of listFiles(assets.bundleDir)) {
-    if (rel === 'gatekeeper.mjs' || rel.startsWith('templates/') || rel.startsWith('policies/')) continue;
+    if (ENTRIES.includes(rel) || rel.startsWith('templates/') || rel.startsWith('policies/')) continue;
     files.push({ rel, data: readFileSync(join(assets.bundleDir, rel)) });
   }
   for (const t of ['launcher.in', 'logrotate.in', 'rsyncd.conf']) files.push({ rel: `templates/${t}`, data: readFileSync(join(assets.templatesDir, t)) });
   for (const rel of listFiles(assets.policiesDir)) {
     if (/\.(ya?ml|json)$/.test(rel)) files.push({ rel: `policies/${rel}`, data: readFileSync(join(assets.policiesDir, rel)) });
   }
-  files.push({ rel: 'gatekeeper.mjs', data: readFileSync(entry) });
+  for (const name of ENTRIES) files.push({ rel: name, data: readFileSync(join(assets.bundleDir, name)) });
   return files;
 }
 
@@ -90,5 +96,11 @@ export function removeBundle(lib: string, deployed: readonly string[]): void {
 }
 
 export function launcherText(template: string, node: string, lib: string): string {
-  return fillTemplate(template, { NODE: node, BUNDLE_URL: JSON.stringify(pathToFileURL(join(lib, 'gatekeeper.mjs')).href) });
+  const gate = join(lib, 'gate.cjs');
+  return fillTemplate(template, {
+    NODE: node,
+    GATE_PATH: JSON.stringify(gate),
+    GATE_URL: JSON.stringify(pathToFileURL(gate).href),
+    BUNDLE_URL: JSON.stringify(pathToFileURL(join(lib, 'gatekeeper.mjs')).href),
+  });
 }
