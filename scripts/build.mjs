@@ -141,5 +141,6 @@ const externalTo = (spec, importer, target) => ({
 });
 const policyChunk = await gateFile('src/policy/load.ts', 'gate-policy');
 const mainChunk = await gateFile('src/gate/main.ts', 'gate-main', [externalTo(/^\.\.\/policy\/load\.js$/, /[\\/]src[\\/]gate[\\/]policy\.ts$/, `./${policyChunk.slice('chunks/'.length)}`)]);
+gateCommon.define = { ...gateCommon.define, __GATE_MAIN_CHUNK__: JSON.stringify(mainChunk) };
 await gateFile('src/gate/entry.ts', 'gate', [externalTo(/^\.\/main\.js$/, /[\\/]src[\\/]gate[\\/]entry\.ts$/, `./${mainChunk}`)]);
 writeFileSync(join(out, 'package.json'), '{"type":"module"}\n');

@@ -1,4 +1,4 @@
-// The gate's cache: Node's compiled code and validated policies, kept in a
+// The gate's cache: its compiled code and validated policies, kept in a
 // directory only root can enter. Only root, because what is in it is used as
 // found: V8 runs cached code, and the gate takes a cached policy as already
 // validated. A cache that is not exactly root's (another owner, group or
@@ -11,8 +11,8 @@ import { CACHE_DIR } from '../paths.js';
 
 export { CACHE_DIR };
 
-/** Node's compile cache, inside the cache directory. */
-export const compiledCodeDir = (cacheDir: string) => `${cacheDir}/v8`;
+/** The gate's V8 code cache (code-cache.ts), inside the cache directory. */
+export const codeCacheDir = (cacheDir: string) => `${cacheDir}/code`;
 
 let checked: string | null | undefined;
 
@@ -25,12 +25,15 @@ export function trustedCacheDir(): string | null {
 /** Create dir (0700) when missing; true when it is a directory only root can enter, on a root-only chain. */
 export function usableCacheDir(dir: string): boolean {
   try {
-    mkdirSync(dir, { mode: 0o700 });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return false;
-  }
-  try {
-    const st = lstatSync(dir);
+    let st = lstatSync(dir, { throwIfNoEntry: false });
+    if (!st) {
+      try {
+        mkdirSync(dir, { mode: 0o700 });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return false;
+      }
+      st = lstatSync(dir);
+    }
     if (!st.isDirectory() || st.uid !== 0 || (st.mode & 0o077) !== 0) return false;
   } catch {
     return false;
@@ -39,21 +42,18 @@ export function usableCacheDir(dir: string): boolean {
 }
 
 /**
- * Node keys compiled code by the bundle's path and never removes any. An
- * installation has one path, but every copy of the bundle elsewhere (tests,
- * a new Node version) adds files: keep the newest `keep` when there are more
- * than twice that. Called when a new policy file is first validated, which
- * is rare where nothing changes.
+ * Every build of the gate (and every Node version) adds a code cache file,
+ * and nothing else removes the old ones: keep the newest `keep` when there
+ * are more than twice that. Called when a new policy file is first
+ * validated, which is rare where nothing changes.
  */
-export function pruneCompiledCode(cacheDir: string, keep = 128): void {
+export function pruneCompiledCode(cacheDir: string, keep = 32): void {
   const files: { path: string; mtime: number }[] = [];
-  const root = compiledCodeDir(cacheDir);
+  const root = codeCacheDir(cacheDir);
   try {
-    for (const sub of readdirSync(root)) {
-      for (const name of readdirSync(`${root}/${sub}`)) {
-        const path = `${root}/${sub}/${name}`;
-        files.push({ path, mtime: statSync(path).mtimeMs });
-      }
+    for (const name of readdirSync(root)) {
+      const path = `${root}/${name}`;
+      files.push({ path, mtime: statSync(path).mtimeMs });
     }
   } catch {
     return; // no compile cache (yet), or a file gone meanwhile: next time

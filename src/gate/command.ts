@@ -21,6 +21,6 @@ Exit status: rsync's own when allowed; 77 refused, 78 configuration error,
     )
     .action(async (opts: { policy: string; policyDir: string }) => {
       const { gateMain } = await import('./main.js');
-      await gateMain(['--policy', opts.policy, '--policy-dir', opts.policyDir]);
+      await gateMain(['--policy', opts.policy, '--policy-dir', opts.policyDir]); // no code cache: this path is never sshd's
     });
 }

@@ -2,8 +2,6 @@
 // the gate: same pid, nothing of Node stays resident. Older Node spawns rsync
 // with the same stdio, forwards the signals sshd sends, and exits with
 // rsync's status.
-import * as nodeModule from 'node:module';
-
 export type ExecMethod = 'execve' | 'spawn';
 
 type Execve = (file: string, args: string[], env: Record<string, string>) => never;
@@ -19,13 +17,6 @@ export function execReplace(argv: readonly string[], env: Record<string, string>
   // tick that never comes, but make sure nothing can reach stderr (the
   // client's terminal) or, worse, stdout.
   process.removeAllListeners('warning');
-  // The compile cache is written at exit, which execve skips: write it now.
-  // Best effort: a cache that cannot be written must not stop the transfer.
-  try {
-    (nodeModule as { flushCompileCache?: () => void }).flushCompileCache?.();
-  } catch {
-    /* next connection compiles again */
-  }
   return execve(argv[0]!, [...argv], env);
 }
 

@@ -66,7 +66,18 @@ export function rsyncEnv(session: Session): Record<string, string> {
   return env;
 }
 
-export async function gateMain(args: readonly string[], cacheDir: string | null = trustedCacheDir()): Promise<void> {
+export interface GateOptions {
+  /** Root's cache directory when usable (trustedCacheDir()), else null. */
+  cacheDir: string | null;
+  /**
+   * Writes the code cache of the gate's own code when it needs writing
+   * (code-cache.ts). Called on the allow path only, after everything it runs
+   * has run: a cache written by a refusal would lack most of that path.
+   */
+  saveCode?: () => void;
+}
+
+export async function gateMain(args: readonly string[], { cacheDir, saveCode = () => {} }: GateOptions = { cacheDir: trustedCacheDir() }): Promise<void> {
   const session = readSession(process.env);
   const pid = process.pid;
   const sessionId = randomHex(8);
@@ -169,6 +180,7 @@ export async function gateMain(args: readonly string[], cacheDir: string | null 
     if (policy.transferLog) allow.transferLog = policy.transferLog;
     writeLog(record(allow));
     log.close();
+    saveCode(); // execve skips exit: the gate's code has run, cache it now
     if (method === 'execve') execReplace(decision.argv, env);
 
     const outcome = await runChild(decision.argv, env);

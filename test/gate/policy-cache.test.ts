@@ -106,7 +106,7 @@ describe('a validated policy is plain JSON data (what the cache stores)', () => 
 
 describe('pruneCompiledCode', () => {
   const fill = (n: number) => {
-    const sub = join(cache, 'v8', 'v24-x64-0');
+    const sub = join(cache, 'code');
     mkdirSync(sub, { recursive: true });
     for (let i = 0; i < n; i++) {
       const f = join(sub, `f${i}`);

@@ -1,7 +1,9 @@
 // The gate and check as real processes: exit codes, an empty stdout, the
 // log record, and what actually ran.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { CACHE_DIR } from '../../src/paths.js';
+import { decodeCodeCache } from '../../src/gate/code-cache.js';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { NODE, REPO, recorded, readLog, runCli, runGate, SYSTEM_NODE, writeRecorder } from '../helpers/gate.js';
@@ -37,6 +39,22 @@ describe('gate (execve, Node 24)', () => {
     expect(record).toMatchObject({ event: 'allow', exec: 'execve', policy: pol, user: 'root', client: { addr: '203.0.113.9', port: 50123 }, command: PULL, argv: [rec.path, ...ran.args] });
     // Same pid: rsync is the gate's process, nothing of Node stays resident.
     expect(ran.pid).toBe(record!.pid);
+  });
+
+  it.runIf(process.getuid?.() === 0)('leaves a code cache of its main chunk, made from exactly that chunk, which later runs use', () => {
+    const chunks = readdirSync(join(REPO, 'dist', 'chunks')).filter((f) => /^gate-main-.*\.cjs$/.test(f));
+    expect(chunks).toHaveLength(1);
+    const chunk = join(REPO, 'dist', 'chunks', chunks[0]!);
+    const version = spawnSync(NODE, ['-p', 'process.version'], { encoding: 'utf8' }).stdout.trim();
+    const cacheFile = join(CACHE_DIR, 'code', `${chunks[0]}-${version}-${process.arch}.bin`);
+    rmSync(cacheFile, { force: true });
+    expect(runGate(['--policy', pol], env(PULL)).status).toBe(0);
+    const cached = readFileSync(cacheFile);
+    expect(decodeCodeCache(cached, readFileSync(chunk))?.length).toBeGreaterThan(1000);
+    // A second allowed run and a refusal both work from it.
+    expect(runGate(['--policy', pol], env(PULL)).status).toBe(0);
+    expect(runGate(['--policy', pol], env('rsync --server -vlogDtpre.iLsfxCIvu . /etc/')).status).toBe(77);
+    expect(readLog(log).map((x) => x.event)).toEqual(['allow', 'allow', 'deny']);
   });
 
   it('refuses with 77, a reason on stderr, nothing on stdout, nothing run, a deny record', () => {
