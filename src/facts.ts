@@ -1,5 +1,5 @@
 // The filesystem answers decide() needs, from the real machine.
-import { closeSync, openSync, readdirSync, readSync, realpathSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import type { Facts, FsView } from './decide.js';
 
 export const realFs: FsView = {
@@ -54,6 +54,43 @@ function containsNeedle(fd: number, needle: Buffer): boolean {
   }
 }
 
-export function realFacts(rsyncPath: string, needConfine: boolean): Facts {
-  return { fs: realFs, confineRootSupported: needConfine && supportsConfineRoot(rsyncPath) };
+/**
+ * supportsConfineRoot with its answer kept in root's cache directory (the
+ * gate's, when usable): reading the binary costs ~1 ms on every connection,
+ * a stat ~0.05. The answer is reused only while the file is the same inode
+ * with the same size, mtime and ctime, so replacing or upgrading rsync (or
+ * repointing a symlink to it) asks again.
+ */
+export function confineRootSupport(rsyncPath: string, cacheDir: string | null): boolean {
+  if (!cacheDir) return supportsConfineRoot(rsyncPath);
+  let key: string;
+  try {
+    const st = statSync(rsyncPath);
+    key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  } catch {
+    return false; // no binary: the runner's target check names the problem
+  }
+  const dir = `${cacheDir}/rsync`;
+  const file = `${dir}/${encodeURIComponent(rsyncPath)}.json`;
+  try {
+    const e = JSON.parse(readFileSync(file, 'utf8')) as { key?: unknown; confineRoot?: unknown };
+    if (e.key === key && typeof e.confineRoot === 'boolean') return e.confineRoot;
+  } catch {
+    /* not asked yet, or unreadable: ask the binary */
+  }
+  const confineRoot = supportsConfineRoot(rsyncPath);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ key, confineRoot }), { mode: 0o600 });
+    renameSync(tmp, file);
+  } catch {
+    /* best effort: the next connection reads the binary again */
+  }
+  return confineRoot;
+}
+
+/** Facts from the machine; `cacheDir`: root's cache directory for confineRootSupport, or null. */
+export function realFacts(rsyncPath: string, needConfine: boolean, cacheDir: string | null = null): Facts {
+  return { fs: realFs, confineRootSupported: needConfine && confineRootSupport(rsyncPath, cacheDir) };
 }

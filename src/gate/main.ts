@@ -137,7 +137,7 @@ export async function gateMain(args: readonly string[], { cacheDir, saveCode = (
     log = await openLog(loaded);
     const { policy } = loaded;
 
-    const decision = evaluate(session, policy, realFacts(policy.rsync, policy.root !== '/' && policy.confineRoot === 'auto'));
+    const decision = evaluate(session, policy, realFacts(policy.rsync, policy.root !== '/' && policy.confineRoot === 'auto', cacheDir));
     if (decision.verdict === 'deny' && decision.code === 'config') {
       // A broken policy (its root is missing), not a refusal of the client: 78, as `check` reports it.
       return end(EX_CONFIG, `configuration error: ${decision.reason}`, { event: 'error', reason: decision.reason, code: 'config' });
