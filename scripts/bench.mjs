@@ -26,7 +26,7 @@ const outFile = outAt >= 0 ? argv[outAt + 1] : join(REPO, 'bench-results', quick
 
 const PLAN = quick
   ? { latencyRounds: 15, rssReps: 3, smallFiles: 2000, noopReps: 4, largeMiB: 48, fullReps: 1 }
-  : { latencyRounds: 100, rssReps: 7, smallFiles: 2000, noopReps: 20, largeMiB: 304, fullReps: 5 };
+  : { latencyRounds: 100, rssReps: 7, smallFiles: 2000, noopReps: 20, largeMiB: 304, fullReps: 7 };
 
 const NODE24 = process.execPath; // npm scripts put the devDependency node (24) first on PATH
 const NODE20 = '/usr/bin/node';
@@ -154,6 +154,12 @@ function ratiosOf(r) {
       const e = r.endToEnd;
       out[`${n.id}.noop/fixed`] = ratio(e.noop[`gate-${n.id}`].median, e.noop.fixed.median);
       out[`${n.id}.full-throughput/fixed`] = ratio(e.full[`gate-${n.id}`].mibPerSec.median, e.full.fixed.mibPerSec.median);
+      // The best any node program could do in its place: the fixed command
+      // plus one bare node start (over the spawn floor) per connection.
+      const nodeStart = med(`${n.id}.bare`) - med('true');
+      out[`${n.id}.noop-floor/fixed`] = ratio(e.noop.fixed.median + nodeStart, e.noop.fixed.median);
+      const fixedMs = (e.largeBytes / 1048576 / e.full.fixed.mibPerSec.median) * 1000;
+      out[`${n.id}.full-floor/fixed`] = ratio(fixedMs, fixedMs + nodeStart);
     }
   }
   return out;
