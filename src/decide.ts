@@ -13,6 +13,8 @@ export interface FsView {
   realpath(path: string): string | null;
   /** Names in a directory (without . and ..), or null when it is not a readable directory. */
   readdir(path: string): string[] | null;
+  /** Whether path (symlinks followed) is a directory now. */
+  isDirectory(path: string): boolean;
 }
 
 export interface Facts {
@@ -147,14 +149,33 @@ export function decide(session: Session, command: ParsedCommand, policy: Policy,
       cwd = pinned.cwd;
       paths = pinned.paths;
       // Relative option paths (a remote --files-from) were relative to root.
-      for (let k = 0; k < rebuiltOptions.length; k++) {
-        const o = rebuiltOptions[k]!;
-        const eq = o.indexOf('=');
-        const spec = eq > 0 ? longOption(o.slice(2, eq)) : undefined;
-        const value = o.slice(eq + 1);
-        if (spec && (spec.arg === 'path' || spec.arg === 'files-from') && value !== '-' && !value.startsWith('/')) rebuiltOptions[k] = `${o.slice(0, eq)}=${realRoot}/${value}`;
-      }
+      rootRelativeToAbsolute(rebuiltOptions, realRoot, () => true);
     }
+  }
+
+  // A push's destination likewise: rsync 3.5 resolves the destination
+  // argument when it gets there, and a directory on its way swapped for a
+  // symlink meanwhile took a push out of root under load (the push race in
+  // test/security). Started inside the checked destination directory, rsync
+  // is handed only the name below it.
+  if (!command.sender && subRoot && paths.length === 1) {
+    const pinned = pinDestination(paths[0]!, realRoot, facts.fs);
+    if (pinned && 'escaped' in pinned) {
+      return deny('path-outside-root', `"${pinned.escaped}" now resolves outside the policy root ${realRoot} (it changed during the check: a symlink race?)`, null);
+    }
+    if (pinned) {
+      cwd = pinned.cwd;
+      paths = [pinned.dest];
+    }
+    // Relative basis, backup, temp and partial directories are taken from
+    // the destination directory, not from root: check them there.
+    const destDir = pinned ? cwd : `${realRoot}/${paths[0]!.replace(/\/+$/, '')}`;
+    for (const opt of command.options) {
+      if (opt.spec.arg !== 'path' || opt.value === undefined || opt.value.startsWith('/') || !DEST_RELATIVE.has(opt.spec.name)) continue;
+      const bad = checkInside(`${destDir}/${opt.value}`, realRoot, facts.fs);
+      if (bad) return deny(bad.code, `${opt.spec.name}: "${opt.value}" from the destination directory ${bad.reason}`, null, [opt.spec.name]);
+    }
+    if (pinned) rootRelativeToAbsolute(rebuiltOptions, realRoot, (name) => !DEST_RELATIVE.has(name));
   }
 
   // Forced options: what the policy imposes whatever the client asked.
@@ -181,6 +202,24 @@ export function decide(session: Session, command: ParsedCommand, policy: Policy,
     ...paths,
   ];
   return finish(soft, policy, argv, cwd, command.sender ? 'pull (the server sends)' : 'push (the server receives)');
+}
+
+/** Options whose relative paths rsync takes from the destination directory (the receiver's working directory). */
+const DEST_RELATIVE = new Set(['--backup-dir', '--compare-dest', '--copy-dest', '--link-dest', '--partial-dir', '--temp-dir']);
+
+/**
+ * Once rsync starts somewhere other than root, option paths that were
+ * relative to root (the working directory they were checked from) must say
+ * so: rewritten as absolute paths in root. `which` picks the options.
+ */
+function rootRelativeToAbsolute(options: string[], realRoot: string, which: (name: string) => boolean): void {
+  for (let k = 0; k < options.length; k++) {
+    const o = options[k]!;
+    const eq = o.indexOf('=');
+    const spec = eq > 0 ? longOption(o.slice(2, eq)) : undefined;
+    const value = o.slice(eq + 1);
+    if (spec && (spec.arg === 'path' || spec.arg === 'files-from') && which(spec.name) && value !== '-' && !value.startsWith('/')) options[k] = `${o.slice(0, eq)}=${realRoot}/${value}`;
+  }
 }
 
 function finish(soft: Refusal[], policy: Policy, argv: string[], cwd: string, what: string): Decision {
@@ -416,4 +455,33 @@ function pinSources(paths: readonly string[], realRoot: string, fs: FsView): { c
     return named.startsWith('-') ? `./${named}` : named;
   });
   return { cwd, paths: out };
+}
+
+/**
+ * The directory to start a receiving rsync in, and the destination relative
+ * to it: the destination itself when it is a directory now (rsync receives
+ * into it), otherwise its parent directory, with the last name (and its
+ * trailing "/") left for rsync to create or replace. Relative option paths
+ * (--backup-dir, --link-dest ...) are relative to the destination directory,
+ * which stays the same directory. null when it cannot be pinned (several
+ * paths, a wildcard, a missing parent that --mkpath would create): rsync then
+ * starts in root as before. `escaped` when the directory resolves outside
+ * root now although it was inside when checked.
+ */
+function pinDestination(dest: string, realRoot: string, fs: FsView): { cwd: string; dest: string } | { escaped: string } | null {
+  const dirForm = dest === '.' || dest === './' || dest.endsWith('/') || dest.endsWith('/.');
+  const clean = dest.replace(/\/\.$/, '').replace(/\/+$/, '').replace(/^\.$/, '');
+  if (/[*?[]/.test(clean)) return null;
+  const at = (rel: string) => (rel ? `${realRoot === '/' ? '' : realRoot}/${rel}` : realRoot);
+  const whole = fs.realpath(at(clean));
+  if (whole !== null && fs.isDirectory(whole)) return inside(whole, realRoot) ? { cwd: whole, dest: '.' } : { escaped: dest };
+  const slash = clean.lastIndexOf('/');
+  const leaf = clean.slice(slash + 1);
+  if (leaf === '') return null;
+  const parent = fs.realpath(at(slash < 0 ? '' : clean.slice(0, slash)));
+  if (parent === null || !fs.isDirectory(parent)) return null;
+  if (!inside(parent, realRoot)) return { escaped: dest };
+  const named = `${leaf}${dirForm ? '/' : ''}`;
+  // A name starting with "-" stays a path for rsync (after "--" it is anyway).
+  return { cwd: parent, dest: named.startsWith('-') ? `./${named}` : named };
 }

@@ -17,6 +17,13 @@ export const realFs: FsView = {
       return null;
     }
   },
+  isDirectory(path) {
+    try {
+      return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+    } catch {
+      return false;
+    }
+  },
 };
 
 /**

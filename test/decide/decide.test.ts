@@ -1,5 +1,7 @@
 // What decide() builds: the argv that runs, and the reason for every refusal.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { rmSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { evaluate } from '../../src/evaluate.js';
 import { realFs } from '../../src/facts.js';
 import type { Facts } from '../../src/decide.js';
@@ -51,6 +53,61 @@ describe('the rebuilt argv', () => {
     // A remote --files-from list stays relative to root.
     const ff = run('rsync --server --sender -vlogDtpre.iLsfxCIvu --files-from=list . /data/', { root });
     expect(ff.verdict === 'allow' && ff.argv).toContain(`--files-from=${root}/list`);
+  });
+  it('a push starts rsync inside the checked destination directory, naming only what is below', () => {
+    const w = { root, access: 'write-only' } as const;
+    const tail = (d: ReturnType<typeof run>) => (d.verdict === 'allow' ? d.argv.slice(-3) : d);
+    // A new file in an existing directory (reached through a symlink): pinned to the directory it resolves to.
+    const file = run(`${PUSH}/inlink/new.txt`, w);
+    expect(file).toMatchObject({ verdict: 'allow', cwd: `${root}/data` });
+    expect(tail(file)).toEqual(['--', '.', 'new.txt']);
+    // An existing file is replaced by name, from its directory.
+    expect(run(`${PUSH}/data/file.c`, w)).toMatchObject({ cwd: `${root}/data` });
+    expect(tail(run(`${PUSH}/data/file.c`, w))).toEqual(['--', '.', 'file.c']);
+    // An existing directory, with or without "/": rsync receives into it.
+    for (const dest of ['/dst/', '/dst', 'dst/.']) {
+      const d = run(`${PUSH}${dest}`, w);
+      expect(d, dest).toMatchObject({ verdict: 'allow', cwd: `${root}/dst` });
+      expect(tail(d), dest).toEqual(['--', '.', '.']);
+    }
+    // A directory rsync will create keeps its "/"; a leading "-" stays a path.
+    expect(tail(run(`${PUSH}/dst/new/`, w))).toEqual(['--', '.', 'new/']);
+    expect(run(`${PUSH}/dst/new/`, w)).toMatchObject({ cwd: `${root}/dst` });
+    expect(tail(run(`${PUSH}/dst/-x`, w))).toEqual(['--', '.', './-x']);
+    // The root itself.
+    expect(run(`${PUSH}/`, w)).toMatchObject({ verdict: 'allow', cwd: root });
+    // A missing parent (rsync --mkpath creates it): not pinned, named from root as before.
+    const deep = run(`${PUSH}/dst/a/b/c.txt`, w);
+    expect(deep).toMatchObject({ verdict: 'allow', cwd: root });
+    expect(tail(deep)).toEqual(['--', '.', 'dst/a/b/c.txt']);
+  });
+  it('a push\'s relative basis, backup, temp and partial directories are checked from the destination directory', () => {
+    const w = { root, access: 'read-write', overwrite: true } as const;
+    symlinkSync(tree.outside(), join(root, 'bk', 'out'));
+    try {
+      // root/out does not exist (inside), but rsync would take bk/out: outside.
+      for (const opt of ['--backup-dir=out', '--link-dest=out', '--temp-dir=out', '--partial-dir=out', '--compare-dest=out/x']) {
+        const d = run(`rsync --server -vlogDtpre.iLsfxCIvu ${opt} . /bk/`, w);
+        expect(d, opt).toMatchObject({ verdict: 'deny', code: 'path-outside-root' });
+        expect(d.verdict === 'deny' && d.reason, opt).toMatch(/from the destination directory/);
+      }
+      // The same names from a destination where they stay inside are fine, and keep their meaning.
+      const ok = run('rsync --server -vlogDtpre.iLsfxCIvu --backup-dir=old --temp-dir=tmp . /dst/', w);
+      expect(ok).toMatchObject({ verdict: 'allow', cwd: `${root}/dst` });
+      expect(ok.verdict === 'allow' && ok.argv).toEqual(expect.arrayContaining(['--backup-dir=old', '--temp-dir=tmp']));
+    } finally {
+      rmSync(join(root, 'bk', 'out'));
+    }
+  });
+  it('a pinned push names a root-relative batch file from root', () => {
+    const d = run('rsync --server -vlogDtpre.iLsfxCIvu --only-write-batch=batch . /dst/', { root, access: 'write-only', options: { allow: ['--only-write-batch'] } });
+    expect(d).toMatchObject({ verdict: 'allow', cwd: `${root}/dst` });
+    expect(d.verdict === 'allow' && d.argv).toContain(`--only-write-batch=${root}/batch`);
+  });
+  it('with root / a push is not pinned: nothing can lead out of /', () => {
+    const d = run(`${PUSH}/tmp/x`, { access: 'write-only' });
+    expect(d).toMatchObject({ verdict: 'allow', cwd: '/' });
+    expect(d.verdict === 'allow' && d.argv.at(-1)).toBe('tmp/x');
   });
   it('a push gets --drop-D under a restricted root, and no --drop-D without rsync support', () => {
     const d = run(`${PUSH}/dst/`, { root, access: 'write-only' });

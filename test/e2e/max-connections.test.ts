@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeRun, setupGate, type GateRecord, type GateSetup } from '../helpers/sshd.js';
-import { diffSnapshots, pseudoRandomBytes, snapshot } from '../helpers/tree.js';
+import { backdate, diffSnapshots, pseudoRandomBytes, snapshot } from '../helpers/tree.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -35,6 +35,7 @@ describe('scenario 6: maxConnections 1', () => {
     mkdirSync(root);
     // Incompressible, so -z cannot shrink it: with --bwlimit it keeps the first session busy for a while.
     writeFileSync(join(root, 'big.bin'), pseudoRandomBytes(6 * 1024 * 1024, 3));
+    backdate(root);
     g.usePolicy('single', { access: 'read-only', root, maxConnections: 1, options: { allow: ['--bwlimit'] } });
   });
   afterAll(async () => {

@@ -49,13 +49,16 @@ export function makeTree(base: string): { root: string; outside: string } {
 }
 
 /** makeTree in a temporary directory for the whole test file; `root()` is its real path. */
-export function useTree(): { root: () => string } {
+export function useTree(): { root: () => string; outside: () => string } {
   let base = '';
   let root = '';
+  let outside = '';
   beforeAll(() => {
     base = tempDir();
-    root = realpathSync(makeTree(base).root);
+    const t = makeTree(base);
+    root = realpathSync(t.root);
+    outside = realpathSync(t.outside);
   });
   afterAll(() => rmSync(base, { recursive: true, force: true }));
-  return { root: () => root };
+  return { root: () => root, outside: () => outside };
 }

@@ -153,6 +153,21 @@ export function buildFixtureTree(root: string, entries: Entry[] = fixtureEntries
   utimesSync(root, mtimeFor(0), mtimeFor(0));
 }
 
+/**
+ * Date a tree (and everything in it) in the past. rsync compares times to
+ * the whole second, so a directory made in the same second as the copy can
+ * keep the copy's own mtime and fail a comparison for no fault of the gate.
+ */
+export function backdate(root: string, when = new Date('2020-01-02T03:04:05Z')): void {
+  for (const name of readdirSync(root, { withFileTypes: true })) {
+    const p = join(root, name.name);
+    if (name.isDirectory()) backdate(p, when);
+    else if (name.isSymbolicLink()) lutimesSync(p, when, when);
+    else utimesSync(p, when, when);
+  }
+  utimesSync(root, when, when);
+}
+
 export interface TreeEntry {
   type: 'dir' | 'file' | 'symlink' | 'char' | 'block' | 'fifo' | 'socket' | 'other';
   mode: string;

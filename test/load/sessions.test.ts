@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeRun, missingPrerequisites, setupGate, type GateSetup } from '../helpers/sshd.js';
-import { diffSnapshots, pseudoRandomBytes, snapshot } from '../helpers/tree.js';
+import { backdate, diffSnapshots, pseudoRandomBytes, snapshot } from '../helpers/tree.js';
 
 const SESSIONS = Number(process.env.GK_LOAD_SESSIONS ?? 10);
 const missing = missingPrerequisites();
@@ -24,6 +24,7 @@ beforeAll(async () => {
     for (let f = 0; f < 10; f++) writeFileSync(join(tree, `dir${d}`, f % 2 ? 'sub' : '', `file${f}.bin`), pseudoRandomBytes(1024 * (1 + ((d * 10 + f) % 64)), d * 100 + f));
   }
   writeFileSync(join(tree, 'with space.txt'), 'a file with a space\n');
+  backdate(tree);
   g.usePolicy('pull', { rsync: '/usr/bin/rsync', access: 'read-only', root: tree });
 }, 120_000);
 afterAll(async () => {
