@@ -40,7 +40,7 @@ truncated, another schema version) are skipped and counted on stderr.
 Exit status: 0 done, 64 usage error, 66 a named log cannot be read or no logs found.`,
     )
     .action(async (opts: AuditOptions) => {
-      const { runAudit } = await import('./run.js');
-      process.exitCode = await runAudit(opts, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+      const [{ runAudit }, { restartWithSmallYoungGeneration }] = await Promise.all([import('./run.js'), import('./memory.js')]);
+      process.exitCode = await runAudit(opts, { stdout: process.stdout, stderr: process.stderr, env: process.env, restartForBigRead: restartWithSmallYoungGeneration });
     });
 }

@@ -5,6 +5,7 @@ import type { Writable } from 'node:stream';
 import { EX_OK, EX_USAGE } from '../exit.js';
 import { buildFilter, type FilterOptions, parseTimePoint } from './filter.js';
 import { followLines } from './follow.js';
+import { BIG_READ, inputBytes } from './memory.js';
 import { paint, tableHeader, tableRow, useColour } from './format.js';
 import { parseLine } from './parse.js';
 import { type Item, mergeByTime, openFile, type Opener, recordItems, SkipCounter, transferItems } from './read.js';
@@ -36,6 +37,11 @@ export interface AuditIo {
   /** --follow: poll interval and a way to stop (tests). */
   pollMs?: number;
   signal?: AbortSignal;
+  /**
+   * For a big read: start the process again with a smaller young generation
+   * (memory.ts). Only the real CLI passes it; returns when it cannot.
+   */
+  restartForBigRead?: () => void;
 }
 
 class UsageError extends Error {}
@@ -119,7 +125,12 @@ export async function runAudit(opts: AuditOptions, io: AuditIo): Promise<number>
   }
 }
 
-async function audit(opts: AuditOptions, io: AuditIo, err: (msg: string) => void): Promise<number> {
+async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => void): Promise<number> {
+  let said = 0;
+  const err = (msg: string) => {
+    said++;
+    report(msg);
+  };
   const now = io.now ?? Date.now();
   const views = [opts.summary && '--summary', opts.suggest && '--suggest'].filter(Boolean);
   if (views.length > 1) throw new UsageError('choose one of --summary and --suggest');
@@ -154,6 +165,8 @@ async function audit(opts: AuditOptions, io: AuditIo, err: (msg: string) => void
     }
   }
   if (transferLogs.some((f) => f.base === '-') && logs.some((f) => f.base === '-')) throw new UsageError('stdin can carry the log or the transfer log, not both');
+  // Nothing written yet (a warning would be said twice): a big read starts again with less memory.
+  if (io.restartForBigRead && !opts.follow && said === 0 && inputBytes([...logs, ...transferLogs]) >= BIG_READ) io.restartForBigRead();
 
   const out = new Out(io.stdout);
   const colour = useColour(io.stdout.isTTY, io.env);

@@ -1,0 +1,48 @@
+// Reading a big log makes V8 grow its young generation to its default
+// maximum (three 16 MiB semi-spaces on 64-bit): most of audit --summary's
+// resident set over a million records. Its size can only be set on node's
+// command line (v8.setFlagsFromString at run time has no effect on it), so
+// for a big read audit starts itself again, same pid and arguments, with
+// --max-semi-space-size. Measured on 1,000,000 records (517 MiB): peak RSS
+// 200-230 MB without, 126 MB with, for ~15% more time.
+import { statSync } from 'node:fs';
+import type { Family } from './sources.js';
+
+export const SEMI_SPACE_FLAG = '--max-semi-space-size=8';
+
+/** Reads of at least this many bytes (gzip counted at 10 ×) start again with the flag. */
+export const BIG_READ = 64 * 1024 * 1024;
+
+/** Bytes the families hold (gzip files at 10 × their size); Infinity when one of them is stdin. */
+export function inputBytes(families: readonly Family[]): number {
+  let total = 0;
+  for (const f of families) {
+    for (const file of f.files) {
+      if (file === '-') return Number.POSITIVE_INFINITY;
+      try {
+        total += statSync(file).size * (file.endsWith('.gz') ? 10 : 1);
+      } catch {
+        /* gone meanwhile: the reader reports it */
+      }
+    }
+  }
+  return total;
+}
+
+/**
+ * The command line that starts this node again with the flag, or null when
+ * it already has one (no loop) or this node cannot replace itself.
+ */
+export function restartArgv(execPath: string, execArgv: readonly string[], argv: readonly string[], canExecve: boolean): string[] | null {
+  if (!canExecve || execArgv.some((a) => a.startsWith('--max-semi-space-size'))) return null;
+  return [execPath, SEMI_SPACE_FLAG, ...execArgv, ...argv.slice(1)];
+}
+
+/** Replace this process with itself plus the flag, when it can; returns when it cannot. */
+export function restartWithSmallYoungGeneration(): void {
+  const execve = (process as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never }).execve;
+  const next = restartArgv(process.execPath, process.execArgv, process.argv, typeof execve === 'function');
+  if (!next || !execve) return;
+  process.removeAllListeners('warning'); // execve's "experimental" notice must not reach the admin's terminal
+  execve(process.execPath, next, process.env);
+}

@@ -1,0 +1,86 @@
+// A big read starts audit again with a smaller young generation (src/audit/memory.ts).
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BIG_READ, inputBytes, restartArgv, SEMI_SPACE_FLAG } from '../../src/audit/memory.js';
+import { tempDir } from '../helpers/policy.js';
+import { CLI, lines, NODE } from './helpers.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = tempDir();
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('restartArgv', () => {
+  it('adds the flag before the rest of node\'s own options, then the script and its arguments', () => {
+    expect(restartArgv('/usr/bin/node', ['--no-warnings'], ['/usr/bin/node', '/usr/local/bin/gatekeeper', 'audit', '--summary'], true)).toEqual([
+      '/usr/bin/node',
+      SEMI_SPACE_FLAG,
+      '--no-warnings',
+      '/usr/local/bin/gatekeeper',
+      'audit',
+      '--summary',
+    ]);
+  });
+  it('never twice, and not without execve', () => {
+    expect(restartArgv('/n', [SEMI_SPACE_FLAG], ['/n', 'x'], true)).toBeNull();
+    expect(restartArgv('/n', ['--max-semi-space-size=32'], ['/n', 'x'], true)).toBeNull();
+    expect(restartArgv('/n', [], ['/n', 'x'], false)).toBeNull();
+  });
+});
+
+describe('inputBytes', () => {
+  it('adds the sizes of every file of every family, gzip at ten times, stdin as unbounded', () => {
+    const a = join(dir, 'a.log');
+    const b = join(dir, 'b.log.1.gz');
+    writeFileSync(a, 'x'.repeat(1000));
+    writeFileSync(b, 'y'.repeat(100));
+    expect(inputBytes([{ base: a, files: [b, a] }])).toBe(1000 + 100 * 10);
+    expect(inputBytes([{ base: a, files: [a] }, { base: '-', files: ['-'] }])).toBe(Number.POSITIVE_INFINITY);
+    expect(inputBytes([{ base: join(dir, 'gone'), files: [join(dir, 'gone')] }])).toBe(0);
+  });
+});
+
+describe('the CLI on a big read', () => {
+  const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  const waitFor = async (ok: () => boolean, what: string) => {
+    for (const until = Date.now() + 20_000; !ok(); ) {
+      if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+
+  it.runIf(typeof (process as { execve?: unknown }).execve === 'function')(
+    'starts again with the flag, same pid, and gives the same answer as a small read',
+    async () => {
+      // stdin counts as a big read: the restarted process then waits for it, so the check is not a race.
+      const child = spawn(NODE, [CLI, 'audit', '--log', '-', '--json'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      await waitFor(() => {
+        try {
+          return cmdline(child.pid!).includes(SEMI_SPACE_FLAG);
+        } catch {
+          return false;
+        }
+      }, 'the restart');
+      expect(cmdline(child.pid!)).toEqual([NODE, SEMI_SPACE_FLAG, CLI, 'audit', '--log', '-', '--json']);
+      const text = lines({ time: '2026-11-20T10:00:00.000Z' }, { time: '2026-11-20T10:05:00.000Z', event: 'deny', reason: 'no' });
+      child.stdin.end(text);
+      expect(await done, stderr).toBe(0);
+      expect(stdout).toBe(text);
+    },
+  );
+
+  it('counts a file by its size: a sparse file over the threshold is a big read', () => {
+    const f = join(dir, 'big.log');
+    writeFileSync(f, '');
+    truncateSync(f, BIG_READ);
+    expect(inputBytes([{ base: f, files: [f] }])).toBeGreaterThanOrEqual(BIG_READ);
+  });
+});
