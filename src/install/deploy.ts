@@ -59,7 +59,8 @@ export function bundleChanges(lib: string, files: readonly BundleFile[]): { chan
     }
   }).map((f) => f.rel);
   const wanted = new Set(files.map((f) => f.rel));
-  const stale = listFiles(lib).filter((rel) => !wanted.has(rel) && rel.startsWith('chunks/'));
+  // Chunks nothing refers to any more, and entries an older build had (gate.mjs before the gate was CommonJS).
+  const stale = listFiles(lib).filter((rel) => !wanted.has(rel) && (rel.startsWith('chunks/') || /^[^/]+\.(mjs|cjs)$/.test(rel)));
   return { changed, stale };
 }
 

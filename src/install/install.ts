@@ -308,7 +308,7 @@ export async function install(o: InstallOptions): Promise<number> {
 
   if (o.dryRun) {
     o.out(`gatekeeper install --dry-run: nothing was changed.\n`);
-    if (bundle.changed.length || bundle.stale.length) o.out(`# would deploy ${bundle.changed.length} file(s) to ${lib}${bundle.stale.length ? ` and remove ${bundle.stale.length} stale chunk(s)` : ''}\n`);
+    if (bundle.changed.length || bundle.stale.length) o.out(`# would deploy ${bundle.changed.length} file(s) to ${lib}${bundle.stale.length ? ` and remove ${bundle.stale.length} stale file(s)` : ''}\n`);
     for (const d of [join(o.configDir, 'policies'), ...logs.map((l) => dirname(l))]) if (!existsSync(d)) o.out(`# would create directory ${d}\n`);
     if (akDirMissing) o.out(`# would create directory ${dirname(akPath)} (0700, ${user.name})\n`);
     for (const c of pending) o.out(describeChange(c));

@@ -76,6 +76,26 @@ describe.each(SHAPES.filter((s) => s !== 'match-root'))('install → uninstall o
   });
 });
 
+describe('upgrading the deployed bundle', () => {
+  it('removes what an older build deployed and the new one does not name: its chunks and its old entries', () => {
+    const s = server('debian');
+    const lib = join(s.prefix, 'lib', 'gatekeeper');
+    expect(cli(installArgs(s, ED)).status).toBe(0);
+    // What the previous release left: an ES module gate entry and its chunk.
+    writeFileSync(join(lib, 'gate.mjs'), 'import "./chunks/gate-main-OLD.mjs";\n');
+    writeFileSync(join(lib, 'chunks', 'gate-main-OLD.mjs'), 'export {};\n');
+    const r = cli(installArgs(s, ED));
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(join(lib, 'gate.mjs'))).toBe(false);
+    expect(existsSync(join(lib, 'chunks', 'gate-main-OLD.mjs'))).toBe(false);
+    expect(existsSync(join(lib, 'gate.cjs'))).toBe(true);
+    expect(execFileSync(join(s.prefix, 'bin', 'gatekeeper'), ['--version'], { encoding: 'utf8' })).toBe('0.1.0\n');
+    const u = cli(['uninstall', '--all', ...s.args, '--no-reload']);
+    expect(u.status, u.stderr).toBe(0);
+    expect(existsSync(lib)).toBe(false);
+  });
+});
+
 describe('where the change goes', () => {
   it('RHEL: 00-gatekeeper.conf sorts before 01-permitrootlogin.conf (PermitRootLogin yes)', async () => {
     const s = server('rhel', { authorizedKeys: '' });
