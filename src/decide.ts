@@ -99,7 +99,7 @@ export function decide(session: Session, command: ParsedCommand, policy: Policy,
   const subRoot = root !== '/';
   const allowed = new Set(policy.options.allow.flatMap((x) => (knownOption(x) ? namesOf(knownOption(x)!) : [x])));
   const denied = new Set(policy.options.deny.flatMap((x) => (knownOption(x) ? namesOf(knownOption(x)!) : [x])));
-  const isListed = (set: Set<string>, spec: RsyncOption) => namesOf(spec).some((nm) => set.has(nm));
+  const isListed = (set: Set<string>, spec: RsyncOption) => set.size > 0 && namesOf(spec).some((nm) => set.has(nm));
 
   for (const opt of command.options) {
     const r = optionRefusal(opt.spec, policy, subRoot, isListed(allowed, opt.spec), isListed(denied, opt.spec));

@@ -15,6 +15,7 @@ import { realFacts } from '../facts.js';
 import { EX_CONFIG, EX_NOPERM, EX_OK, EX_SOFTWARE, EX_USAGE, GatekeeperError } from '../exit.js';
 import type { LogRecord } from '../log/record.js';
 import { RECORD_VERSION } from '../log/version.js';
+import { isoNow } from '../log/time.js';
 import { openFileLog, sinkFor, type LogSink } from '../log/writer.js';
 import { claimSlot, releaseSlot } from './slots.js';
 import { execMethod, execReplace, runChild } from './exec.js';
@@ -88,7 +89,7 @@ export async function gateMain(args: readonly string[], { cacheDir, saveCode = (
 
   const record = (fields: Pick<LogRecord, 'event' | 'reason'> & Partial<LogRecord>): LogRecord => ({
     v: RECORD_VERSION,
-    time: new Date().toISOString(),
+    time: isoNow(),
     policy: policyName,
     session: sessionId,
     pid,

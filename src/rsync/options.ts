@@ -225,8 +225,16 @@ export function knownOption(name: string): RsyncOption | undefined {
   return undefined;
 }
 
+const namesCache = new Map<RsyncOption, readonly string[]>();
+
 /** The names an option may be known by in a policy (long and short spelling). */
-export function namesOf(opt: RsyncOption): string[] {
+export function namesOf(opt: RsyncOption): readonly string[] {
+  let names = namesCache.get(opt);
+  if (!names) namesCache.set(opt, (names = computeNames(opt)));
+  return names;
+}
+
+function computeNames(opt: RsyncOption): string[] {
   const names = [opt.name];
   if (opt.long && opt.name !== `--${opt.long}`) names.push(`--${opt.long}`);
   if (opt.short && opt.name !== `-${opt.short}`) names.push(`-${opt.short}`);
