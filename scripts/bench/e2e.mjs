@@ -22,6 +22,16 @@ export function fixedLine(publicKey, tree) {
   return `command="${SERVER_COMMAND} ${tree}/",no-port-forwarding,no-agent-forwarding,no-X11-forwarding,no-pty ${publicKey}`;
 }
 
+/**
+ * The floor for any node program in the gate's place: the fixed command
+ * after a bare `node -e 0`, both run by the login shell as sshd runs a
+ * forced command. Measured, not computed: under sshd a node start costs
+ * more than in the latency bench.
+ */
+export function floorLine(publicKey, tree, node) {
+  return `command="${node} -e 0; ${SERVER_COMMAND} ${tree}/",no-port-forwarding,no-agent-forwarding,no-X11-forwarding,no-pty ${publicKey}`;
+}
+
 /** The gate's line as `gatekeeper install` writes it: the launcher, run as an executable. */
 export function gateLine(publicKey, { launcher, policy }) {
   return authorizedKeysLine(gateCommand({ policy, node: null, gatekeeper: launcher }), publicKey);

@@ -14,7 +14,7 @@ export function judgeAims(r) {
     if (q('gate/rrsync') !== undefined) add(n.id, 'gate latency <= 0.9 x rrsync', q('gate/rrsync'), 0.9, q('gate/rrsync') <= 0.9);
     add(n.id, 'gate latency <= 1.25 x bare node', q('gate/bare'), 1.25, q('gate/bare') <= 1.25);
     if (r.endToEnd) {
-      const floor = (k) => `a bare node start alone would give ${q(k)}`;
+      const floor = (k) => `a bare node start, then the fixed command: ${q(k)}`;
       add(n.id, 'no-op resync <= 1.05 x fixed command', q('noop/fixed'), 1.05, q('noop/fixed') <= 1.05, floor('noop-floor/fixed'));
       add(n.id, 'full pull throughput >= 0.99 x fixed command', q('full-throughput/fixed'), 0.99, q('full-throughput/fixed') >= 0.99, floor('full-floor/fixed'));
       const resident = r.endToEnd.full[`gate-${n.id}`].resident ?? {};
