@@ -56,7 +56,7 @@ export function pruneCompiledCode(cacheDir: string, keep = 32): void {
       files.push({ path, mtime: statSync(path).mtimeMs });
     }
   } catch {
-    return; // no compile cache (yet), or a file gone meanwhile: next time
+    return; // no code cache (yet), or a file gone meanwhile: next time
   }
   if (files.length <= 2 * keep) return;
   files.sort((a, b) => b.mtime - a.mtime);

@@ -128,7 +128,7 @@ describe('pruneCompiledCode', () => {
     expect(readdirSync(sub).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `f${15 + i}`).sort());
   });
 
-  it('does nothing without a compile cache', () => {
+  it('does nothing without a code cache', () => {
     expect(() => pruneCompiledCode(join(dir, 'none'))).not.toThrow();
   });
 });
