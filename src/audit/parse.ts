@@ -63,7 +63,8 @@ export function checkRecord(value: unknown): LogRecord | SkipReason {
     (r.options === undefined || isStringArray(r.options)) &&
     (r.exec === undefined || r.exec === 'execve' || r.exec === 'spawn') &&
     (r.transferLog === undefined || isString(r.transferLog)) &&
-    (r.signal === undefined || r.signal === null || isString(r.signal));
+    (r.signal === undefined || r.signal === null || isString(r.signal)) &&
+    (r.rsyncPid === undefined || isNumber(r.rsyncPid));
   // Key presence matters: the schema requires these keys even when null.
   if (!ok || !('user' in r) || !('client' in r) || !('server' in r) || !('command' in r) || !('argv' in r)) return 'not-record';
   return r as unknown as LogRecord;

@@ -193,8 +193,8 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
     if (item.parsed) {
       const { record, t, raw } = item.parsed;
       for (const done of joiner.flush(t)) emit(done, Date.parse(done.time), null);
-      joiner.onRecord(record, t);
-      emit(record, t, raw);
+      // A held record (spawn fallback) comes back completed from a later flush.
+      if (!joiner.onRecord(record, t)) emit(record, t, raw);
     } else {
       for (const done of joiner.onLine(item.line)) emit(done, Date.parse(done.time), null);
     }

@@ -2,6 +2,11 @@
 //
 // The gate logs its decision and then execs rsync, which keeps the gate's pid
 // (execve), so rsync's `[PID]` lines belong to the allow record with that pid.
+// In the spawn fallback (Node without process.execve) rsync is the gate's
+// child: its lines carry the child's pid, which the gate's own exit record
+// names (rsyncPid) once rsync has ended. That record is then held until the
+// rest of its second has been read (rsync's lines are stamped to the whole
+// second) and passed on with the bytes those lines report.
 // rsync ends every run through log_exit(): `sent N bytes  received M bytes
 // total size T` when it finished (also for a sender that had errors), then
 // `rsync error: … (code N)` / `rsync warning: … (code 24)` when it did not exit
@@ -78,6 +83,18 @@ interface OpenSession {
 
 /** Sessions waiting for their end line; beyond this the oldest are forgotten (killed runs leave none). */
 const MAX_OPEN = 100_000;
+/** Pids with lines but no session yet (spawn fallback children, others' rsyncs); beyond this the oldest go. */
+const MAX_STRAYS = 10_000;
+/** A stray pid silent for longer than this starts over: the pid was reused by another run. */
+const STRAY_GAP_MS = 10 * 60_000;
+
+interface Stray {
+  first: number;
+  last: number;
+  errors: number;
+  firstError: string | null;
+  sent: { sent: number; received: number; totalSize: number } | null;
+}
 /** A status line follows the `sent` line within the same log_exit() call; this is how long to wait for it. */
 const END_WINDOW_MS = 2_000;
 
@@ -89,8 +106,16 @@ export class TransferJoiner {
   private readonly open = new Map<number, OpenSession>();
   /** pids whose `sent` line came, in the order it came. */
   private readonly pending = new Set<number>();
+  private readonly strays = new Map<number, Stray>();
+  /** Spawn-fallback exit records waiting for the rest of their second, in time order. */
+  private readonly held: { record: LogRecord; t: number; since: number }[] = [];
 
-  onRecord(record: LogRecord, t: number): void {
+  /**
+   * Take a gate record. Returns true when the joiner keeps it to pass on
+   * later, completed, from flush(): a spawn-fallback exit record whose
+   * rsync wrote a transfer log.
+   */
+  onRecord(record: LogRecord, t: number): boolean {
     const previous = this.open.get(record.pid);
     if (previous && previous.record.session !== record.session) {
       // The pid was reused: whatever the old run left is not this session's.
@@ -103,14 +128,22 @@ export class TransferJoiner {
     } else if (record.event === 'exit' && previous?.record.session === record.session) {
       // The spawn fallback logged the outcome itself.
       this.forget(record.pid);
+      if (record.rsyncPid !== undefined) {
+        this.held.push({ record, t, since: previous.t });
+        return true;
+      }
     }
+    return false;
   }
 
   /** Exit records completed by this line (and by time passing). */
   onLine(line: TransferLine): AuditRecord[] {
     const out = this.flush(line.t);
     const session = this.open.get(line.pid);
-    if (!session || line.t < session.t) return out;
+    if (!session || line.t < session.t) {
+      this.stray(line);
+      return out;
+    }
     switch (line.kind) {
       case 'sent':
         session.sent = { sent: line.sent, received: line.received, totalSize: line.totalSize, t: line.t };
@@ -129,9 +162,11 @@ export class TransferJoiner {
     return out;
   }
 
-  /** Finish runs whose `sent` line is older than the end window before `now`. */
+  /** Finish runs whose `sent` line is older than the end window before `now`; pass on held records whose second is over. */
   flush(now: number): AuditRecord[] {
     const out: AuditRecord[] = [];
+    // rsync stamps a line with the end of its second: by then every line of a held record's run has been read.
+    while (this.held.length > 0 && this.held[0]!.t + 1000 <= now) out.push(this.complete(this.held.shift()!));
     for (const pid of this.pending) {
       const session = this.open.get(pid);
       if (!session?.sent) {
@@ -187,6 +222,35 @@ export class TransferJoiner {
     if (r.key !== undefined) record.key = r.key;
     if (r.transferLog !== undefined) record.transferLog = r.transferLog;
     return record;
+  }
+
+  /** A line of a pid without a session: kept, in case a spawn-fallback exit record names it. */
+  private stray(line: TransferLine): void {
+    let s = this.strays.get(line.pid);
+    if (s && line.t - s.last > STRAY_GAP_MS) s = undefined;
+    if (!s) {
+      this.strays.delete(line.pid);
+      s = { first: line.t, last: line.t, errors: 0, firstError: null, sent: null };
+      this.strays.set(line.pid, s);
+      if (this.strays.size > MAX_STRAYS) this.strays.delete(this.strays.keys().next().value!);
+    }
+    s.last = line.t;
+    if (line.kind === 'sent') s.sent = { sent: line.sent, received: line.received, totalSize: line.totalSize };
+    else if (line.kind === 'error') {
+      s.errors++;
+      s.firstError ??= line.message;
+    }
+  }
+
+  /** A held exit record with what its rsync's lines reported (they came after its allow record). */
+  private complete({ record, since }: { record: LogRecord; since: number }): AuditRecord {
+    const s = this.strays.get(record.rsyncPid!);
+    if (!s || s.first < since) return record;
+    this.strays.delete(record.rsyncPid!);
+    return {
+      ...record,
+      transfer: { sent: s.sent?.sent ?? null, received: s.sent?.received ?? null, totalSize: s.sent?.totalSize ?? null, errors: s.errors, firstError: s.firstError },
+    };
   }
 
   private forget(pid: number): void {

@@ -23,6 +23,8 @@ export function execReplace(argv: readonly string[], env: Record<string, string>
 export interface ChildOutcome {
   status: number | null;
   signal: NodeJS.Signals | null;
+  /** rsync's pid: its --log-file lines carry it, and the exit record names it for audit. */
+  pid: number | undefined;
 }
 
 /** Run argv as a child with inherited stdio; resolves when it ends. */
@@ -43,7 +45,7 @@ export async function runChild(argv: readonly string[], env: Record<string, stri
     child.on('error', reject);
     child.on('exit', (status, signal) => {
       for (const [sig, h] of handlers) process.off(sig, h);
-      resolve({ status, signal });
+      resolve({ status, signal, pid: child.pid });
     });
   });
 }

@@ -195,6 +195,7 @@ export async function gateMain(args: readonly string[], { cacheDir, saveCode = (
       exec: 'spawn',
       signal: outcome.signal,
     };
+    if (outcome.pid !== undefined) exitFields.rsyncPid = outcome.pid;
     return end(status, null, exitFields);
   } catch (e) {
     if (e instanceof GatekeeperError) return end(e.exitCode, `${e.exitCode === EX_CONFIG ? 'configuration error: ' : ''}${e.message}`, { event: 'error', reason: e.message, code: e.code });

@@ -50,6 +50,8 @@ export const LogRecordSchema = z.object({
   transferLog: z.optional(z.string()),
   /** The signal that ended rsync (exit events of the spawn fallback). */
   signal: z.optional(z.nullable(z.string())),
+  /** The spawn fallback's rsync, a child of the gate: its pid, which rsync's --log-file lines carry (exit events). */
+  rsyncPid: z.optional(z.number()),
 });
 
 export type LogRecord = z.infer<typeof LogRecordSchema>;

@@ -126,4 +126,20 @@ describe('transfer outcome', () => {
     const groups = jsonLines(audit(['--log', log, '--summary', '--json', '--policy', 'rw']).stdout);
     expect(groups[0]).toMatchObject({ outcomeKnown: true, succeeded: 1, lastSuccess: { session: allow!.session } });
   });
+
+  it.runIf(existsSync(NODE20))('spawn fallback (Node 20): rsync\'s --log-file lines, under its own pid, give the exit record its bytes', () => {
+    const status = pullThroughGate(NODE20, join(dir, 'dest-spawn-bytes'));
+    expect(status).toBe(0);
+    const records = jsonLines(audit(['--log', log, '--transfer-log', transferLog, '--json', '--policy', 'backup']).stdout);
+    const allow = records.find((x) => x.event === 'allow' && x.exec === 'spawn');
+    expect(allow).toBeDefined();
+    const exits = records.filter((x) => x.event === 'exit' && x.session === allow!.session);
+    expect(exits).toHaveLength(1);
+    const exit = exits[0]!;
+    expect(exit).toMatchObject({ status: 0, exec: 'spawn', pid: allow!.pid });
+    expect(exit.rsyncPid).not.toBe(allow!.pid);
+    const transfer = exit.transfer as { sent: number; received: number };
+    expect(transfer.sent).toBeGreaterThan(70_000);
+    expect(transfer.received).toBeGreaterThan(0);
+  });
 });

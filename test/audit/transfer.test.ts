@@ -139,6 +139,31 @@ describe('TransferJoiner', () => {
     expect(feed(j, [`${stamp(6)} [106] rsync error: error in rsync protocol data stream (code 12) at io.c(285) [generator=3.5.0]`])).toMatchObject([{ session: second.session, status: 12 }]);
   });
 
+  it('the spawn fallback\'s exit record naming rsync\'s pid is passed on, once its second is over, with the bytes rsync logged', () => {
+    const j = new TransferJoiner();
+    const a = allow(108);
+    expect(j.onRecord(a, Date.parse(a.time))).toBe(false);
+    // rsync (pid 4108, the gate's child) logs under its own pid, stamped to the whole second.
+    expect(feed(j, [`${stamp(2)} [4108] rsync: [sender] read errors mapping "/x": Input/output error (5)`])).toEqual([]);
+    const exit = rec({ time: new Date(t0 + 3100).toISOString(), pid: 108, session: a.session, event: 'exit', status: 23, exec: 'spawn', rsyncPid: 4108 });
+    expect(j.onRecord(exit, Date.parse(exit.time))).toBe(true);
+    // Its last line comes later in time order than the record (13:00:03.999 against 13:00:03.100).
+    expect(feed(j, [`${stamp(3)} [4108] sent 10 bytes  received 20 bytes  total size 30`])).toEqual([]);
+    const out = feed(j, [`${stamp(5)} [999] building file list`]);
+    expect(out).toEqual([{ ...exit, transfer: { sent: 10, received: 20, totalSize: 30, errors: 1, firstError: '[sender] read errors mapping "/x": Input/output error (5)' } }]);
+    expect(j.flushAll()).toEqual([]);
+  });
+
+  it('a held exit record whose rsync logged nothing (or only before the session) is passed on as it was', () => {
+    const j = new TransferJoiner();
+    const a = allow(109);
+    feed(j, [`${stamp(-30)} [4109] sent 1 bytes  received 1 bytes  total size 1`]); // an older run with that pid
+    j.onRecord(a, Date.parse(a.time));
+    const exit = rec({ time: new Date(t0 + 3000).toISOString(), pid: 109, session: a.session, event: 'exit', status: 0, exec: 'spawn', rsyncPid: 4109 });
+    expect(j.onRecord(exit, Date.parse(exit.time))).toBe(true);
+    expect(j.flushAll()).toEqual([exit]);
+  });
+
   it('the spawn fallback\'s own exit record closes the session (no double count)', () => {
     const j = new TransferJoiner();
     const a = allow(107);
