@@ -18,6 +18,7 @@ import { RECORD_VERSION } from '../log/version.js';
 import { isoNow } from '../log/time.js';
 import { openFileLog, sinkFor, type LogSink } from '../log/writer.js';
 import { claimSlot, releaseSlot } from './slots.js';
+import { DEFAULT_STATE_DIR } from '../paths.js';
 import { execMethod, execReplace, runChild } from './exec.js';
 import { keyFingerprint } from './key.js';
 import { loadGatePolicy } from './policy.js';
@@ -168,7 +169,7 @@ export async function gateMain(args: readonly string[], { cacheDir, saveCode = (
     let slot: number | null = null;
     const slotDir = `${policy.stateDir}/${slotKey(loaded)}`;
     if (policy.maxConnections > 0) {
-      slot = claimSlot(slotDir, policy.maxConnections, pid);
+      slot = claimSlotOrExplain(slotDir, policy.stateDir, policy.maxConnections, pid, session.user);
       if (slot === null) {
         const reason = `busy: this policy allows ${policy.maxConnections} concurrent session${policy.maxConnections === 1 ? '' : 's'} and ${policy.maxConnections === 1 ? 'one is' : 'all are'} running; try again later`;
         return end(EX_NOPERM, `refused: ${reason}`, { event: 'deny', reason, code: 'busy', argv: decision.argv });
@@ -218,6 +219,22 @@ async function openLog(loaded: LoadedPolicy): Promise<LogSink> {
     const err = e as NodeJS.ErrnoException;
     const hint = err.code === 'ENOENT' ? ` (create the directory ${target.slice(0, target.lastIndexOf('/'))}, or run gatekeeper install)` : '';
     throw new GatekeeperError(`cannot open the log ${target}: ${err.code ?? err.message}${hint}; refusing, since every session must be logged`, EX_CONFIG, 'log');
+  }
+}
+
+/** claimSlot, with a state directory it cannot use reported as the policy's to fix. */
+function claimSlotOrExplain(slotDir: string, stateDir: string, max: number, pid: number, user: string | null): number | null {
+  try {
+    return claimSlot(slotDir, max, pid);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (!err.code || !/^E[A-Z]+$/.test(err.code)) throw e;
+    const who = process.getuid?.() === 0 ? 'root' : `the user ${user ?? `uid ${process.getuid?.()}`}`;
+    throw new GatekeeperError(
+      `maxConnections keeps its slots in stateDir ${stateDir}, which ${who} cannot use (${err.message}); set stateDir in the policy to a directory ${who} can write (the default ${DEFAULT_STATE_DIR} is for keys that log in as root)`,
+      EX_CONFIG,
+      'state-dir',
+    );
   }
 }
 

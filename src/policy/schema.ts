@@ -2,6 +2,7 @@
 // because it sits on the gate's path (full zod costs ~20 ms of start-up).
 import * as z from 'zod/mini';
 import { validAddressEntry } from '../net.js';
+import { DEFAULT_STATE_DIR } from '../paths.js';
 
 const absolutePath = (what: string) =>
   z.string().check(
@@ -18,7 +19,7 @@ export const ACCESS = ['read-only', 'write-only', 'read-write'] as const;
 export type Access = (typeof ACCESS)[number];
 
 export const DEFAULT_LOG = '/var/log/gatekeeper/gatekeeper.log';
-export const DEFAULT_STATE_DIR = '/run/gatekeeper';
+export { DEFAULT_STATE_DIR };
 
 export const PolicySchema = z.strictObject({
   /** Free text for the admin; not used by the gate. */

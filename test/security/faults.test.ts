@@ -228,7 +228,7 @@ const FAULTS: Fault[] = [
       writeFileSync(join(lab.dir, 'state-file'), '');
       return { policy: policyFile(lab, 'statebad', yaml(lab, { maxConnections: 2, stateDir: join(lab.dir, 'state-file') })) };
     },
-    says: /state-file/,
+    says: /maxConnections keeps its slots in stateDir .*state-file, which root cannot use \(ENOTDIR.*set stateDir in the policy to a directory root can write/,
   },
 ];
 
