@@ -1,5 +1,6 @@
 // The filesystem answers decide() needs, from the real machine.
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
+import { writeCacheFile } from './cache-file.js';
 import type { Facts, FsView } from './decide.js';
 
 export const realFs: FsView = {
@@ -86,14 +87,7 @@ export function confineRootSupport(rsyncPath: string, cacheDir: string | null): 
     /* not asked yet, or unreadable: ask the binary */
   }
   const confineRoot = supportsConfineRoot(rsyncPath);
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ key, confineRoot }), { mode: 0o600 });
-    renameSync(tmp, file);
-  } catch {
-    /* best effort: the next connection reads the binary again */
-  }
+  writeCacheFile(dir, file, JSON.stringify({ key, confineRoot }));
   return confineRoot;
 }
 

@@ -19,7 +19,8 @@
 // The cache directory is root's alone (trustedCacheDir): V8 runs what it
 // finds there. Without it the chunk is simply required.
 import { createRequire, wrap } from 'node:module';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeCacheFile } from '../cache-file.js';
 import { Script } from 'node:vm';
 import { codeCacheDir } from './cache.js';
 
@@ -75,14 +76,7 @@ export function loadChunk<T>(file: string, cacheDir: string | null): LoadedChunk
     save() {
       if (!pending) return;
       pending = false;
-      try {
-        mkdirSync(codeCacheDir(cacheDir), { mode: 0o700, recursive: true });
-        const tmp = `${cacheFile}.${process.pid}.tmp`;
-        writeFileSync(tmp, encodeCodeCache(source, script.createCachedData()), { mode: 0o600 });
-        renameSync(tmp, cacheFile); // atomic: a reader sees a whole cache or none
-      } catch {
-        /* the next connection compiles again */
-      }
+      writeCacheFile(codeCacheDir(cacheDir), cacheFile, encodeCodeCache(source, script.createCachedData()));
     },
   };
 }

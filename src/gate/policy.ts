@@ -7,7 +7,8 @@
 // validated it. A different text, another build, a damaged entry or no
 // cache: the full parse and validation, as every other command does. The
 // entry is JSON: a validated policy is plain data (a test keeps it so).
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { writeCacheFile } from '../cache-file.js';
 import { readPolicyFile, type ReadOptions } from '../policy/locate.js';
 import type { LoadedPolicy, Policy } from '../policy/schema.js';
 import { pruneCompiledCode } from './cache.js';
@@ -62,14 +63,11 @@ function readEntry(path: string, build: string, file: string, text: string): Pol
 
 /** Best effort: a cache that cannot be written only costs the next connection the full path. */
 function writeEntry(dir: string, path: string, entry: Entry): void {
+  if (!writeCacheFile(dir, path, JSON.stringify(entry))) return;
   try {
-    mkdirSync(dir, { mode: 0o700, recursive: true });
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(entry), { mode: 0o600, flag: 'w' });
-    renameSync(tmp, path); // atomic: a reader sees the old entry or the new one
     prune(dir);
   } catch {
-    /* ignore */
+    /* a file gone meanwhile: the next prune */
   }
 }
 
