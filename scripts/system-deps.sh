@@ -1,19 +1,51 @@
 #!/usr/bin/env bash
-# The machine packages gatekeeper's demo and tests use for real: OpenSSH's
-# sshd and ssh, and rsync. Installs what is missing with apt-get when run as
-# root on Debian/Ubuntu; otherwise says exactly what to install.
+# The machine packages gatekeeper's demo and tests use for real, from
+# Debian's archive: one line per program a test runs, with the package that
+# brings it. Installs what is missing with apt-get when run as root on
+# Debian/Ubuntu; otherwise says exactly what to install. A test never skips
+# because one of these is missing: it fails (see .ci/run).
 set -euo pipefail
+# program                            package
+needs=(
+  /usr/sbin/sshd                     openssh-server
+  /usr/bin/ssh                       openssh-client
+  /usr/bin/ssh-keygen                openssh-client
+  /usr/bin/rsync                     rsync
+  /usr/bin/python3                   python3            # rrsync comparisons, syslog tests
+  /usr/bin/logger                    bsdutils           # syslog tests
+  /usr/bin/patch                     patch
+  /usr/bin/unshare                   util-linux         # private mount and UTS namespaces
+  /usr/bin/dpkg-deb                  dpkg
+  /usr/bin/rpmbuild                  rpm
+  /usr/bin/lintian                   lintian
+  /usr/bin/fakeroot                  fakeroot
+  /usr/bin/qemu-aarch64-static       qemu-user-static   # the arm64 executable
+  /usr/bin/prometheus-node-exporter  prometheus-node-exporter
+  /usr/bin/promtool                  prometheus
+  /usr/bin/systemd-analyze           systemd            # verifies the metrics timer units
+  /usr/sbin/rsyslogd                 rsyslog
+  /usr/bin/ansible-playbook          ansible-core
+  /usr/bin/ansible-lint              ansible-lint
+)
 missing=()
-[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
-[ -x /usr/bin/ssh ] && [ -x /usr/bin/ssh-keygen ] || missing+=(openssh-client)
-[ -x /usr/bin/rsync ] || missing+=(rsync)
+for ((i = 0; i < ${#needs[@]}; i += 2)); do
+  [ -x "${needs[i]}" ] || missing+=("${needs[i + 1]}")
+done
 [ ${#missing[@]} -eq 0 ] && exit 0
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "gatekeeper: installing ${missing[*]} with apt-get" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  # policy-rc.d keeps the package from starting the system's sshd; tests start their own.
+  # Tests start their own sshd, rsyslogd and node_exporter on 127.0.0.1; a
+  # policy-rc.d that forbids starting services keeps the packages' own from
+  # running while they install (removed again afterwards if we made it).
+  made_policy=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && made_policy=1
+  fi
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  [ -z "$made_policy" ] || rm -f /usr/sbin/policy-rc.d
   exit 0
 fi
 echo "gatekeeper: missing ${missing[*]}: install them as root, e.g. apt-get install -y ${missing[*]}" >&2
