@@ -25,6 +25,8 @@ export const LogRecordSchema = z.object({
   session: z.string(),
   /** The gate's pid; with execve it is also rsync's pid. */
   pid: z.number(),
+  /** The server's host name; absent in records written before it was logged (audit then takes it from a syslog header). */
+  hostname: z.optional(z.string()),
   user: z.nullable(z.string()),
   client: z.nullable(Endpoint),
   server: z.nullable(Endpoint),
