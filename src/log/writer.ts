@@ -6,7 +6,7 @@
 // but pino itself is not used: on every connection it cost about 4 ms of
 // the gate's start-up (loading, building a logger, formatting one line), more
 // than half of what the gate may add to a bare `node` start (issue #5,
-// README "Performance"). One fixed-shape record needs none of its machinery.
+// docs/performance.md). One fixed-shape record needs none of its machinery.
 import { closeSync, constants, mkdirSync, openSync, writeSync } from 'node:fs';
 import type { LogRecord } from './record.js';
 
