@@ -144,3 +144,12 @@ const mainChunk = await gateFile('src/gate/main.ts', 'gate-main', [externalTo(/^
 gateCommon.define = { ...gateCommon.define, __GATE_MAIN_CHUNK__: JSON.stringify(mainChunk) };
 await gateFile('src/gate/entry.ts', 'gate', [externalTo(/^\.\/main\.js$/, /[\\/]src[\\/]gate[\\/]entry\.ts$/, `./${mainChunk}`)]);
 writeFileSync(join(out, 'package.json'), '{"type":"module"}\n');
+
+// The self-contained executable's inputs (scripts/package.mjs makes it): its
+// CommonJS main, sea/main.cjs (src/sea/main.ts), and the CLI as one CommonJS
+// file, sea/cli.cjs: an executable's main is one CommonJS file whose
+// require() loads built-ins only, so the CLI cannot be the ES module entry
+// with its chunks. The gate's chunks above are carried as they are.
+await build({ ...gateCommon, metafile: false, entryPoints: { main: 'src/sea/main.ts' }, outdir: join(out, 'sea'), outExtension: { '.js': '.cjs' } });
+// import.meta.url is empty there: assets.ts asks node:sea instead.
+await build({ ...gateCommon, metafile: false, define: { ...gateCommon.define, 'import.meta.url': '""' }, entryPoints: { cli: 'src/cli.ts' }, outdir: join(out, 'sea'), outExtension: { '.js': '.cjs' } });

@@ -15,11 +15,15 @@ needs=(
   /usr/bin/logger                    bsdutils           # syslog tests
   /usr/bin/patch                     patch
   /usr/bin/unshare                   util-linux         # private mount and UTS namespaces
+  /usr/bin/nsenter                   util-linux         # enters the node-less namespace (test/package)
+  /usr/bin/mount                     mount              # masks node inside that namespace
   /usr/bin/dpkg-deb                  dpkg
   /usr/bin/rpmbuild                  rpm
   /usr/bin/lintian                   lintian
   /usr/bin/fakeroot                  fakeroot
   /usr/bin/qemu-aarch64-static       qemu-user-static   # the arm64 executable
+  /usr/bin/strip                     binutils           # strips the executables (npm run package)
+  /usr/bin/aarch64-linux-gnu-strip   binutils-aarch64-linux-gnu
   /usr/bin/prometheus-node-exporter  prometheus-node-exporter
   /usr/bin/promtool                  prometheus
   /usr/bin/systemd-analyze           systemd            # verifies the metrics timer units

@@ -1,7 +1,7 @@
 // The doctor's checks: each looks at one thing that cost the original
 // setup's author days, and says ok / warn / fail with the fix. They read the
 // machine (files, sshd -T, the shell, rsync --version) and change nothing.
-import { accessSync, constants, existsSync, lstatSync, readFileSync, type Stats } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, lstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { CACHE_DIR } from '../paths.js';
 import { basename, dirname } from 'node:path';
@@ -283,29 +283,98 @@ export function logDirCheck(label: string, dir: string, user: PasswdEntry): Chec
 
 // ---------------------------------------------------------------- node
 
-export async function nodeCheck(launcher: string | null): Promise<Check> {
-  let node = process.execPath;
-  let from = 'the node running doctor';
-  if (launcher && existsSync(launcher)) {
-    const first = readFileSync(launcher, 'utf8').split('\n')[0] ?? '';
-    if (first.startsWith('#!/')) {
-      node = first.slice(2).trim();
-      from = launcher;
-    }
+/** The glibc the self-contained executable needs: Node 24's own Linux builds need 2.28 (RHEL 8+, Debian 10+, Ubuntu 20.04+). */
+export const GLIBC_NEEDED = '2.28';
+
+/** What runs gatekeeper: the executable's embedded Node or a plain node, and what the gate needs of it. */
+export interface RuntimeInfo {
+  executable: boolean;
+  v: string;
+  execve: boolean;
+  builtin: boolean;
+  /** glibc's version at run time, null when not linked with glibc. */
+  glibc: string | null;
+}
+
+/** The same probe for another node (`node -e`); it must run on old Node versions too. */
+const RUNTIME_PROBE =
+  'const s=typeof process.getBuiltinModule==="function"?process.getBuiltinModule("node:sea"):undefined;' +
+  'const h=process.report.getReport().header;' +
+  'process.stdout.write(JSON.stringify({executable:!!(s&&s.isSea()),v:process.version,execve:typeof process.execve==="function",builtin:typeof process.getBuiltinModule==="function",glibc:h.glibcVersionRuntime||null}))';
+
+/** This process's runtime (`gatekeeper doctor --runtime` prints it). */
+export function runtimeInfo(): RuntimeInfo {
+  const sea = process.getBuiltinModule('node:sea') as typeof import('node:sea') | undefined;
+  const header = (process.report.getReport() as { header: { glibcVersionRuntime?: string } }).header;
+  return {
+    executable: sea?.isSea() === true,
+    v: process.version,
+    execve: typeof (process as { execve?: unknown }).execve === 'function',
+    builtin: typeof process.getBuiltinModule === 'function',
+    glibc: header.glibcVersionRuntime ?? null,
+  };
+}
+
+const versionBelow = (a: string, b: string): boolean => {
+  const [x, y] = [a, b].map((v) => v.split('.').map(Number));
+  for (let i = 0; i < Math.max(x!.length, y!.length); i++) if ((x![i] ?? 0) !== (y![i] ?? 0)) return (x![i] ?? 0) < (y![i] ?? 0);
+  return false;
+};
+
+/** Ask what runs the gate: the launcher's node (its #! line), the executable a gate line names, or this process. */
+async function probeRuntime(launcher: string | null): Promise<{ what: string; info: RuntimeInfo } | { what: string; error: string }> {
+  if (!launcher || !existsSync(launcher)) return { what: `${process.execPath} (running doctor)`, info: runtimeInfo() };
+  let cmd: string;
+  let args: string[];
+  let what: string;
+  const head = readHead(launcher);
+  if (head.startsWith('#!/')) {
+    cmd = head.slice(2).split('\n')[0]!.trim();
+    args = ['-e', RUNTIME_PROBE];
+    what = `${cmd} (from ${launcher})`;
+  } else {
+    // A gatekeeper executable (the forced command runs it directly).
+    cmd = launcher;
+    args = ['doctor', '--runtime'];
+    what = launcher;
   }
-  const r = await run(node, ['-e', 'process.stdout.write(JSON.stringify({v:process.version,execve:typeof process.execve==="function",builtin:typeof process.getBuiltinModule==="function"}))']);
-  let info: { v: string; execve: boolean; builtin: boolean };
+  const r = await run(cmd, args);
   try {
-    info = JSON.parse(r.stdout) as { v: string; execve: boolean; builtin: boolean };
+    return { what, info: JSON.parse(r.stdout) as RuntimeInfo };
   } catch {
-    return fail('node', `${node} (from ${from}) does not run: ${(r.error ?? r.stderr).trim().slice(0, 200)}`, 'gatekeeper install --node /usr/bin/node');
+    return { what, error: (r.error ?? r.stderr).trim().slice(0, 200) };
+  }
+}
+
+/** The first bytes of a file (a launcher script's #! line, or an executable's ELF header). */
+function readHead(file: string): string {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(256);
+    return buf.toString('latin1', 0, readSync(fd, buf, 0, buf.length, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export async function nodeCheck(launcher: string | null): Promise<Check> {
+  const p = await probeRuntime(launcher);
+  if ('error' in p) {
+    return fail('node', `${p.what} does not run: ${p.error}`, `the executable needs glibc ${GLIBC_NEEDED} or later; for the npm build: gatekeeper install --node /usr/bin/node`);
+  }
+  const { info } = p;
+  const glibc = info.glibc === null ? 'no glibc' : `glibc ${info.glibc}`;
+  if (info.executable) {
+    const detail = `${p.what}: the gatekeeper executable, embedded Node ${info.v}, process.execve ${info.execve ? 'available: rsync replaces the gate (same pid)' : 'missing'}; needs glibc ${GLIBC_NEEDED}+, has ${info.glibc ?? 'none'}`;
+    if (info.glibc === null || versionBelow(info.glibc, GLIBC_NEEDED)) return fail('node', detail, `run it on a system with glibc ${GLIBC_NEEDED} or later (RHEL 8+, Debian 10+, Ubuntu 20.04+)`);
+    return info.execve ? ok('node', detail) : warn('node', detail, 'rebuild the executable from Node 22.15+');
   }
   const major = Number(/^v(\d+)/.exec(info.v)?.[1]);
   // The bundle takes Node's built-ins from process.getBuiltinModule (20.16+).
-  if (major < 20 || !info.builtin) return fail('node', `${node} is ${info.v}; gatekeeper needs Node 20.16 or later`, 'install Node 20.16+ (22 or 24 LTS for execve) and run gatekeeper install --node PATH');
+  if (major < 20 || !info.builtin) return fail('node', `${p.what} is ${info.v}; gatekeeper needs Node 20.16 or later`, 'install Node 20.16+ (22 or 24 LTS for execve) and run gatekeeper install --node PATH, or use the self-contained executable');
   return info.execve
-    ? ok('node', `${node} ${info.v} (from ${from}): process.execve available, rsync replaces the gate (same pid)`)
-    : warn('node', `${node} ${info.v} (from ${from}): no process.execve, the gate spawns rsync and stays as its parent`, 'Node 22.15+/23.11+ has process.execve; gatekeeper install --node PATH');
+    ? ok('node', `${p.what}: node ${info.v}, process.execve available, rsync replaces the gate (same pid); ${glibc}`)
+    : warn('node', `${p.what}: node ${info.v}, no process.execve, the gate spawns rsync and stays as its parent; ${glibc}`, 'Node 22.15+/23.11+ has process.execve; gatekeeper install --node PATH, or use the self-contained executable');
 }
 
 /**

@@ -10,7 +10,8 @@ export function register(program: Command): void {
       'One line per check: ok / warn / fail, with the fix. Checks the effective sshd settings for the user (sshd -T -C), ' +
         "the gate's authorized_keys lines and the modes along their path, whether the login shell is clean (zero bytes on " +
         'stdout for `SHELL -c true`, as sshd runs it), each policy (valid, root-owned, rsync present, its version and protocol, ' +
-        '--confine-root support), the log directory and the node version. Changes nothing. ' +
+        '--confine-root support), the log directory, and what runs the gate: the executable\'s embedded Node or the launcher\'s node, ' +
+        'process.execve, and glibc (the executable needs 2.28 or later). Changes nothing. ' +
         'Exit: 0 when nothing fails, 78 when a check fails, 70 internal error.',
     )
     .option('--policy <name|path>', 'check this policy (default: every policy a gate line names)')
@@ -20,8 +21,14 @@ export function register(program: Command): void {
     .option('--authorized-keys <path>', "authorized_keys to check (default: ~USER/.ssh/authorized_keys)")
     .option('--sshd <path>', 'the sshd binary (for sshd -T)', '/usr/sbin/sshd')
     .option('--json', 'print the checks as JSON')
-    .action(async (opts: { policy?: string; policyDir?: string; user: string; sshdConfig: string; authorizedKeys?: string; sshd: string; json?: boolean }) => {
+    .option('--runtime', 'only print, as JSON, what runs gatekeeper here: the executable or node, its version, process.execve, glibc')
+    .action(async (opts: { policy?: string; policyDir?: string; user: string; sshdConfig: string; authorizedKeys?: string; sshd: string; json?: boolean; runtime?: boolean }) => {
       try {
+        if (opts.runtime) {
+          const { runtimeInfo } = await import('./checks.js');
+          process.stdout.write(`${JSON.stringify(runtimeInfo())}\n`);
+          return;
+        }
         const { doctor } = await import('./doctor.js');
         const { code } = await doctor({ ...opts, json: opts.json ?? false, out: (s) => void process.stdout.write(s) });
         process.exitCode = code;

@@ -58,23 +58,32 @@ export function decodeCodeCache(file: Buffer, source: Buffer): Buffer | undefine
 export function loadChunk<T>(file: string, cacheDir: string | null): LoadedChunk<T> {
   const req = createRequire(file);
   if (!cacheDir) return { exports: req(file) as T, save: () => {} };
-  const cacheFile = codeCacheFile(cacheDir, file);
-  const source = readFileSync(file);
+  return compileChunk<T>(file, readFileSync(file), req, cacheDir);
+}
+
+/**
+ * Compile and run a CommonJS chunk given as its source (the self-contained
+ * executable carries its chunks inside itself, src/sea/main.ts), with the
+ * code cache in `cacheDir` when there is one. `file` names it: for the cache
+ * file's name and stack traces.
+ */
+export function compileChunk<T>(file: string, source: Buffer, req: (id: string) => unknown, cacheDir: string | null): LoadedChunk<T> {
+  const cacheFile = cacheDir === null ? null : codeCacheFile(cacheDir, file);
   let cached: Buffer | undefined;
   try {
-    cached = decodeCodeCache(readFileSync(cacheFile), source);
+    if (cacheFile !== null) cached = decodeCodeCache(readFileSync(cacheFile), source);
   } catch {
     /* none yet */
   }
   const script = new Script(wrap(source.toString('utf8')), { filename: file, cachedData: cached });
   const module = { exports: {} as T };
-  const fn = script.runInThisContext() as (e: T, r: NodeRequire, m: { exports: T }, f: string, d: string) => void;
+  const fn = script.runInThisContext() as (e: T, r: (id: string) => unknown, m: { exports: T }, f: string, d: string) => void;
   fn.call(module.exports, module.exports, req, module, file, file.slice(0, file.lastIndexOf('/')));
-  let pending = cached === undefined || script.cachedDataRejected === true;
+  let pending = cacheDir !== null && (cached === undefined || script.cachedDataRejected === true);
   return {
     exports: module.exports,
     save() {
-      if (!pending) return;
+      if (!pending || cacheDir === null || cacheFile === null) return;
       pending = false;
       writeCacheFile(codeCacheDir(cacheDir), cacheFile, encodeCodeCache(source, script.createCachedData()));
     },

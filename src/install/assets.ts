@@ -1,35 +1,89 @@
-// Where the running bundle and its companions are. From the repository the
-// bundle is dist/ (the build output) next to install/ and policies/; an
-// installed copy (PREFIX/lib/gatekeeper) carries templates/ and policies/
-// inside it, so it can install, uninstall and diagnose itself.
-import { existsSync } from 'node:fs';
+// What install deploys and the files it ships, wherever gatekeeper runs from:
+// - the npm build: the bundle is dist/ (the build output) next to install/
+//   and policies/; an installed copy (PREFIX/lib/gatekeeper) carries
+//   templates/ and policies/ inside it, so it can install, uninstall and
+//   diagnose itself. Install deploys the bundle and a launcher.
+// - the self-contained executable (scripts/package.mjs): the templates and
+//   policies are carried inside it (node:sea assets); install deploys the
+//   executable itself, or nothing when it is a package's PACKAGED_BINARY.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** Where the .deb and .rpm put the executable (scripts/lib/package-files.mjs). */
+export const PACKAGED_BINARY = '/usr/bin/gatekeeper';
+
+export type Runtime =
+  /** The npm build: the directory holding gatekeeper.mjs, gate.cjs, chunks/ and package.json. */
+  | { kind: 'bundle'; bundleDir: string }
+  /** The self-contained executable: its path. */
+  | { kind: 'executable'; file: string };
+
 export interface Assets {
-  /** Directory holding gatekeeper.mjs, chunks/ and package.json. */
-  bundleDir: string;
-  /** Directory of launcher.in and logrotate.in. */
-  templatesDir: string;
-  /** Directory of the shipped policies (may not exist). */
-  policiesDir: string;
+  runtime: Runtime;
+  /** A shipped template's bytes: launcher.in, logrotate.in, rsyncd.conf. */
+  template(name: string): Buffer;
+  /** The shipped policies: file name (system-backup.yaml) → bytes. */
+  policies: ReadonlyMap<string, Buffer>;
+  /** Where the shipped policies come from, for messages. */
+  policiesFrom: string;
 }
 
-export function findAssets(from: string = fileURLToPath(import.meta.url)): Assets {
-  let dir = dirname(from);
+export const TEMPLATES = ['launcher.in', 'logrotate.in', 'rsyncd.conf'] as const;
+const POLICY_FILE = /\.(ya?ml|json)$/;
+
+function readPolicies(dir: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  if (!existsSync(dir)) return out;
+  for (const name of readdirSync(dir).sort()) if (POLICY_FILE.test(name)) out.set(name, readFileSync(join(dir, name)));
+  return out;
+}
+
+function fromDirs(bundleDir: string, templatesDir: string, policiesDir: string): Assets {
+  return {
+    runtime: { kind: 'bundle', bundleDir },
+    template: (name) => readFileSync(join(templatesDir, name)),
+    policies: readPolicies(policiesDir),
+    policiesFrom: policiesDir,
+  };
+}
+
+/** The executable's carried files (node:sea assets named templates/NAME and policies/NAME, listed in manifest.json). */
+function fromExecutable(): Assets {
+  const sea = process.getBuiltinModule('node:sea') as typeof import('node:sea');
+  const manifest = JSON.parse(sea.getAsset('manifest.json', 'utf8')) as { policies: string[] };
+  const asset = (name: string) => Buffer.from(sea.getAsset(name));
+  return {
+    runtime: { kind: 'executable', file: process.execPath },
+    template: (name) => asset(`templates/${name}`),
+    policies: new Map(manifest.policies.map((p) => [p, asset(`policies/${p}`)])),
+    policiesFrom: `${process.execPath} (built in)`,
+  };
+}
+
+/** True inside the self-contained executable. */
+export function inExecutable(): boolean {
+  const sea = process.getBuiltinModule('node:sea') as typeof import('node:sea') | undefined;
+  return sea?.isSea() === true;
+}
+
+export function findAssets(from?: string): Assets {
+  if (from === undefined && inExecutable()) return fromExecutable();
+  const start = from ?? fileURLToPath(import.meta.url);
+  let dir = dirname(start);
   for (let i = 0; i < 6; i++) {
     if (existsSync(join(dir, 'gatekeeper.mjs')) && existsSync(join(dir, 'templates', 'launcher.in'))) {
-      return { bundleDir: dir, templatesDir: join(dir, 'templates'), policiesDir: join(dir, 'policies') };
+      return fromDirs(dir, join(dir, 'templates'), join(dir, 'policies'));
     }
     if (existsSync(join(dir, 'install', 'launcher.in'))) {
       // The repository: dist/ is the bundle.
-      return { bundleDir: join(dir, 'dist'), templatesDir: join(dir, 'install'), policiesDir: join(dir, 'policies') };
+      return fromDirs(join(dir, 'dist'), join(dir, 'install'), join(dir, 'policies'));
     }
     const up = dirname(dir);
     if (up === dir) break;
     dir = up;
   }
-  throw new Error(`cannot find gatekeeper's bundle and templates above ${from}`);
+  throw new Error(`cannot find gatekeeper's bundle and templates above ${start}`);
 }
 
 /** Fill `@NAME@` placeholders; every placeholder must be known (a typo must not ship). */

@@ -30,6 +30,10 @@ export const isNoop = (c: Change): boolean => {
 
 /** `diff -u`-style text for --dry-run; binary-looking content is summarised. */
 export function describeChange(c: Change): string {
+  if ([c.before, c.after].some((b) => b !== null && b.includes(0))) {
+    const size = (b: Buffer | null) => (b === null ? 'none' : `${b.length} bytes, sha256 ${sha256(b).slice(0, 16)}…`);
+    return `# ${c.label}\n# binary ${c.path}: ${size(c.before)} -> ${size(c.after)}, mode ${c.mode.toString(8)}, owner ${c.uid}:${c.gid}\n`;
+  }
   const text = (b: Buffer | null) => (b === null ? '' : b.toString('utf8'));
   const from = c.before === null ? '/dev/null' : `${c.path}`;
   const to = c.after === null ? '/dev/null' : `${c.path} (new)`;

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { fillTemplate, type Assets } from './assets.js';
+import { fillTemplate, TEMPLATES, type Assets } from './assets.js';
 import { atomicWrite, ensureDir } from './fsutil.js';
 
 export interface BundleFile {
@@ -30,22 +30,22 @@ function listFiles(dir: string, base = dir): string[] {
 /** The entries: each names chunks, so each is written after them (the gate's first). */
 const ENTRIES = ['gate.cjs', 'gatekeeper.mjs'];
 
-/** Everything the lib directory must hold, entries last. */
+/** Everything the lib directory must hold, entries last; nothing for the self-contained executable. */
 export function bundleFiles(assets: Assets): BundleFile[] {
+  if (assets.runtime.kind !== 'bundle') return [];
+  const { bundleDir } = assets.runtime;
   for (const name of ENTRIES) {
-    const entry = join(assets.bundleDir, name);
+    const entry = join(bundleDir, name);
     if (!existsSync(entry)) throw new Error(`${entry} is missing: build the bundle first (npm run build)`);
   }
   const files: BundleFile[] = [];
-  for (const rel of listFiles(assets.bundleDir)) {
-    if (ENTRIES.includes(rel) || rel.startsWith('templates/') || rel.startsWith('policies/')) continue;
-    files.push({ rel, data: readFileSync(join(assets.bundleDir, rel)) });
+  for (const rel of listFiles(bundleDir)) {
+    if (ENTRIES.includes(rel) || rel.startsWith('templates/') || rel.startsWith('policies/') || rel.startsWith('sea/')) continue;
+    files.push({ rel, data: readFileSync(join(bundleDir, rel)) });
   }
-  for (const t of ['launcher.in', 'logrotate.in', 'rsyncd.conf']) files.push({ rel: `templates/${t}`, data: readFileSync(join(assets.templatesDir, t)) });
-  for (const rel of listFiles(assets.policiesDir)) {
-    if (/\.(ya?ml|json)$/.test(rel)) files.push({ rel: `policies/${rel}`, data: readFileSync(join(assets.policiesDir, rel)) });
-  }
-  for (const name of ENTRIES) files.push({ rel: name, data: readFileSync(join(assets.bundleDir, name)) });
+  for (const t of TEMPLATES) files.push({ rel: `templates/${t}`, data: assets.template(t) });
+  for (const [name, data] of assets.policies) files.push({ rel: `policies/${name}`, data });
+  for (const name of ENTRIES) files.push({ rel: name, data: readFileSync(join(bundleDir, name)) });
   return files;
 }
 

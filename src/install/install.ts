@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, 
 import { hostname, tmpdir } from 'node:os';
 import { basename, dirname, extname, join } from 'node:path';
 import { EX_CONFIG, EX_NOPERM, EX_USAGE, GatekeeperError } from '../exit.js';
-import { loadPolicy, locatePolicy } from '../policy/load.js';
+import { loadPolicy, locatePolicy, parsePolicyText, validatePolicy } from '../policy/load.js';
 import type { Policy } from '../policy/schema.js';
 import { trustProblem } from '../policy/trust.js';
 import { describeKey, parsePublicKey, type PublicKey } from '../sshd/authorized-keys.js';
@@ -14,9 +14,9 @@ import { authorizedKeysFiles, canonicalPermitRootLogin, parseSshdConfig } from '
 import { lookupUser } from '../sshd/passwd.js';
 import { reloadSshd } from '../sshd/reload.js';
 import { effectivePermitRootLogin, effectiveValue, sshdEffective, sshdTest, sshdVersion, supportsRestrict, type Effective, type MatchSpec } from '../sshd/run.js';
-import { findAssets, fillTemplate, type Assets } from './assets.js';
+import { findAssets, fillTemplate, PACKAGED_BINARY, type Assets } from './assets.js';
 import { applyChange, describeChange, isNoop, type Change } from './changes.js';
-import { bundleChanges, bundleFiles, deployBundle, launcherText } from './deploy.js';
+import { bundleChanges, bundleFiles, deployBundle, launcherText, removeBundle } from './deploy.js';
 import { acquireLock, ensureDir, lstatOrNull, readOrNull } from './fsutil.js';
 import { keyProblem, keysWithoutCommand, findKeyLines, planKeyInstall } from './keys.js';
 import { matchOverrides, planSshdChange, WANTED, type SshdPlan } from './sshd-plan.js';
@@ -83,7 +83,7 @@ async function readKey(o: InstallOptions): Promise<PublicKey> {
 }
 
 /** The policy to install: its name, where the gate will read it, and (if it is not there yet) where to copy it from. */
-async function resolvePolicy(o: InstallOptions, assets: Assets): Promise<{ name: string; target: string; source: string | null; policy: Policy; note?: string }> {
+async function resolvePolicy(o: InstallOptions, assets: Assets): Promise<{ name: string; target: string; source: Buffer | null; policy: Policy; note?: string }> {
   const policyDir = join(o.configDir, 'policies');
   if (o.policy.startsWith('/')) {
     const ext = extname(o.policy);
@@ -103,7 +103,7 @@ async function resolvePolicy(o: InstallOptions, assets: Assets): Promise<{ name:
       const kept = await loadPolicy(existing, { checkTrust: false });
       return { name, target: existing, source: null, policy: kept.policy, note: same ? undefined : `${existing} already exists and differs from ${o.policy}; keeping the installed one` };
     }
-    return { name, target, source: o.policy, policy: loaded.policy };
+    return { name, target, source: readFileSync(o.policy), policy: loaded.policy };
   }
   try {
     const file = locatePolicy(o.policy, policyDir);
@@ -112,30 +112,41 @@ async function resolvePolicy(o: InstallOptions, assets: Assets): Promise<{ name:
   } catch (e) {
     if (!(e instanceof GatekeeperError) || e.code !== 'policy-missing') throw e;
   }
-  let shipped: string;
-  try {
-    shipped = locatePolicy(o.policy, assets.policiesDir);
-  } catch {
-    throw config(`policy "${o.policy}" is neither in ${policyDir} nor among the shipped policies (${assets.policiesDir})`);
-  }
-  const loaded = await loadPolicy(shipped, { checkTrust: false });
-  return { name: o.policy, target: join(policyDir, basename(shipped)), source: shipped, policy: loaded.policy };
+  const shipped = [...assets.policies].filter(([file]) => file.replace(/\.(ya?ml|json)$/, '') === o.policy);
+  if (shipped.length !== 1) throw config(`policy "${o.policy}" is neither in ${policyDir} nor among the shipped policies (${assets.policiesFrom})`);
+  const [file, data] = shipped[0]!;
+  const policy = validatePolicy(await parsePolicyText(data.toString('utf8'), file), `${assets.policiesFrom}/${file}`);
+  return { name: o.policy, target: join(policyDir, file), source: data, policy };
 }
 
-/** The node the launcher runs must be as trustworthy as the gate itself. */
-function checkNode(node: string): string {
-  checkAbsolute('--node', node);
+/** The node the launcher runs (or the packaged executable) must be as trustworthy as the gate itself. */
+function checkNode(node: string, what = '--node'): string {
+  checkAbsolute(what, node);
   let real: string;
   try {
     real = realpathSync(node);
     if (!statSync(real).isFile()) throw new Error('not a file');
   } catch (e) {
-    throw config(`--node ${node}: ${(e as Error).message}`);
+    throw config(`${what} ${node}: ${(e as Error).message}`);
   }
   const problem = trustProblem(node);
-  if (problem) throw config(`refusing node ${node}: ${problem}; install node from the distribution or copy it somewhere root-owned`);
-  if (!SAFE_PATH.test(node)) throw config(`--node ${node}: the path has characters a forced command cannot carry safely`);
+  if (problem) throw config(`refusing ${what} ${node}: ${problem}; install it from the distribution or copy it somewhere root-owned`);
+  if (!SAFE_PATH.test(node)) throw config(`${what} ${node}: the path has characters a forced command cannot carry safely`);
   return node;
+}
+
+/**
+ * What sshd's forced command runs, and what install deploys for it: the npm
+ * build deploys its bundle under PREFIX/lib/gatekeeper and a launcher that
+ * runs it with `node`; the self-contained executable copies itself to
+ * PREFIX/bin/gatekeeper (no launcher, no node); a package's executable
+ * (PACKAGED_BINARY) is used where it is, and nothing is copied.
+ */
+export function planRunner(assets: Assets, prefix: string, node: string): { launcher: string; node: string | null; copyFrom: string | null } {
+  const bin = join(prefix, 'bin', 'gatekeeper');
+  if (assets.runtime.kind === 'bundle') return { launcher: bin, node: checkNode(node), copyFrom: null };
+  if (assets.runtime.file === PACKAGED_BINARY) return { launcher: checkNode(PACKAGED_BINARY, 'the packaged executable'), node: null, copyFrom: null };
+  return { launcher: bin, node: null, copyFrom: assets.runtime.file };
 }
 
 export function matchSpec(user: string, from: readonly string[] | undefined): MatchSpec {
@@ -203,14 +214,14 @@ export async function install(o: InstallOptions): Promise<number> {
   if (!user) throw config(`no such user: ${o.user}`);
   const key = await readKey(o);
   const pol = await resolvePolicy(o, assets);
-  const node = checkNode(o.node);
   const version = await sshdVersion(o.sshd);
   if (!existsSync(o.sshdConfig)) throw config(`${o.sshdConfig} does not exist`);
   if (o.logrotateDir && !lstatOrNull(o.logrotateDir)?.isDirectory()) throw usage(`--logrotate-dir ${o.logrotateDir} is not a directory`);
 
   const prefix = o.prefix.replace(/\/+$/, '') || '/';
   const lib = join(prefix, 'lib', 'gatekeeper');
-  const launcher = join(prefix, 'bin', 'gatekeeper');
+  const runner = planRunner(assets, prefix, o.node);
+  const launcher = runner.launcher;
   const command = gateCommand(launcher, pol.name, o.configDir);
   const akPath = o.authorizedKeys ?? join(user.home, '.ssh', 'authorized_keys');
   const akBefore = readOrNull(akPath);
@@ -264,14 +275,18 @@ export async function install(o: InstallOptions): Promise<number> {
   // Plan every file.
   const changes: Change[] = [];
   const files = bundleFiles(assets);
-  const bundle = bundleChanges(lib, files);
-  const launcherData = Buffer.from(launcherText(readFileSync(join(assets.templatesDir, 'launcher.in'), 'utf8'), node, lib));
-  changes.push({ path: launcher, before: readOrNull(launcher), after: launcherData, mode: 0o755, uid: 0, gid: 0, label: 'launcher' });
-  if (pol.source) changes.push({ path: pol.target, before: null, after: readFileSync(pol.source), mode: 0o644, uid: 0, gid: 0, label: `policy ${pol.name}` });
+  const bundle = files.length ? bundleChanges(lib, files) : { changed: [], stale: [] };
+  if (runner.node !== null) {
+    const launcherData = Buffer.from(launcherText(assets.template('launcher.in').toString('utf8'), runner.node, lib));
+    changes.push({ path: launcher, before: readOrNull(launcher), after: launcherData, mode: 0o755, uid: 0, gid: 0, label: 'launcher' });
+  } else if (runner.copyFrom !== null) {
+    changes.push({ path: launcher, before: readOrNull(launcher), after: readFileSync(runner.copyFrom), mode: 0o755, uid: 0, gid: 0, label: 'the gatekeeper executable' });
+  }
+  if (pol.source) changes.push({ path: pol.target, before: null, after: pol.source, mode: 0o644, uid: 0, gid: 0, label: `policy ${pol.name}` });
   // A daemon policy needs its rsyncd.conf: the sample (the original setup's [system] module) when there is none yet.
   const daemonConf = pol.policy.daemon?.config;
   if (daemonConf && !existsSync(daemonConf) && existsSync(dirname(daemonConf))) {
-    changes.push({ path: daemonConf, before: null, after: readFileSync(join(assets.templatesDir, 'rsyncd.conf')), mode: 0o644, uid: 0, gid: 0, label: 'sample rsyncd.conf for the daemon policy' });
+    changes.push({ path: daemonConf, before: null, after: assets.template('rsyncd.conf'), mode: 0o644, uid: 0, gid: 0, label: 'sample rsyncd.conf for the daemon policy' });
   }
   const logs = [pol.policy.log, pol.policy.transferLog].filter((l): l is string => l !== undefined && l !== 'syslog');
   const state = readState(o.configDir);
@@ -282,7 +297,7 @@ export async function install(o: InstallOptions): Promise<number> {
     const known = new Set([...state.logs, ...logs]);
     const owner = user.uid === 0 ? 'root' : user.name;
     const group = user.uid === 0 ? 'root' : String(user.gid);
-    const text = fillTemplate(readFileSync(join(assets.templatesDir, 'logrotate.in'), 'utf8'), {
+    const text = fillTemplate(assets.template('logrotate.in').toString('utf8'), {
       LOGS: [...known].sort().join(' '),
       SU: user.uid === 0 ? '' : `    su ${owner} ${group}\n`,
       OWNER: owner,
@@ -327,12 +342,20 @@ export async function install(o: InstallOptions): Promise<number> {
     const save = () => writeState(o.configDir, fresh);
     fresh.createdDirs.push(...configDirMade);
     save();
-    // 1. Deploy: bundle, then the launcher that runs it.
-    const dep = deployBundle(lib, files);
-    fresh.deployed = [...new Set([...fresh.deployed.filter((p) => existsSync(p)), ...dep.written])];
-    fresh.createdDirs.push(...dep.createdDirs, ...ensureDir(dirname(launcher), 0o755));
+    // 1. Deploy: the bundle, then the launcher that runs it (the npm build);
+    // the executable needs no bundle, and one an earlier install deployed goes.
+    if (files.length) {
+      const dep = deployBundle(lib, files);
+      fresh.deployed = [...new Set([...fresh.deployed.filter((p) => existsSync(p)), ...dep.written])];
+      fresh.createdDirs.push(...dep.createdDirs);
+      if (bundle.changed.length || bundle.stale.length) report.push(`deployed ${bundle.changed.length} file(s) to ${lib}`);
+    } else if (fresh.deployed.length) {
+      removeBundle(lib, fresh.deployed);
+      fresh.deployed = [];
+      report.push(`removed the bundle an earlier install deployed under ${lib}`);
+    }
+    if (runner.node !== null || runner.copyFrom !== null) fresh.createdDirs.push(...ensureDir(dirname(launcher), 0o755));
     save();
-    if (bundle.changed.length || bundle.stale.length) report.push(`deployed ${bundle.changed.length} file(s) to ${lib}`);
     // 2. Policy directory, policy, log directories.
     fresh.createdDirs.push(...ensureDir(join(o.configDir, 'policies'), 0o755));
     for (const l of logs) {
