@@ -7,6 +7,7 @@ import type { Policy } from './policy/schema.js';
 import type { ParsedCommand, ParsedOption } from './rsync/grammar.js';
 import { knownOption, longOption, namesOf, type Risk, type RsyncOption } from './rsync/options.js';
 import { addressInList } from './net.js';
+import { windowRefusal } from './window.js';
 
 export interface FsView {
   /** Canonical path of an existing file, or null when it does not exist. */
@@ -21,6 +22,12 @@ export interface Facts {
   fs: FsView;
   /** The policy's rsync understands --confine-root and --drop-D (rsync >= 3.5). */
   confineRootSupported: boolean;
+  /**
+   * The time to decide for, in ms since the epoch: the real clock in the
+   * gate, the admin's TIME in `check --at`. Only a policy with a `window`
+   * reads it; without it such a policy refuses (fail closed).
+   */
+  now?: number;
 }
 
 /** A refusal the policy could lift (access, delete, options ...); permissive mode waives these. */
@@ -42,7 +49,8 @@ export type RefusalCode =
   | 'daemon-only'
   | 'not-daemon-policy'
   | 'path-outside-root'
-  | 'glob-too-broad';
+  | 'glob-too-broad'
+  | 'outside-window';
 
 export type Decision =
   | {
@@ -73,6 +81,13 @@ export function decide(session: Session, command: ParsedCommand, policy: Policy,
   if (command.kind === 'true') {
     if (!policy.allowTrue) return deny('not-rsync', 'the connectivity check "true" is disabled by this policy (allowTrue: false)', null);
     return finish(soft, policy, [], '/', 'connectivity check "true": nothing runs');
+  }
+
+  // Backup windows: every session but the `true` check above, daemon ones included.
+  if (policy.window) {
+    if (facts.now === undefined) return deny('config', 'the policy has a window, but no time was given to decide with', null);
+    const outside = windowRefusal(policy.window, policy.timezone, facts.now);
+    if (outside) addSoft({ code: 'outside-window', reason: outside });
   }
 
   if (command.kind === 'daemon') {
@@ -256,6 +271,7 @@ const riskAdvice: Record<RefusalCode, string> = {
   'not-daemon-policy': '',
   'path-outside-root': '',
   'glob-too-broad': '',
+  'outside-window': '',
 };
 
 function optionRefusal(spec: RsyncOption, policy: Policy, subRoot: boolean, allowListed: boolean, denyListed: boolean): Refusal | null {

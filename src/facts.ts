@@ -91,7 +91,7 @@ export function confineRootSupport(rsyncPath: string, cacheDir: string | null): 
   return confineRoot;
 }
 
-/** Facts from the machine; `cacheDir`: root's cache directory for confineRootSupport, or null. */
+/** Facts from the machine, the clock's time included; `cacheDir`: root's cache directory for confineRootSupport, or null. */
 export function realFacts(rsyncPath: string, needConfine: boolean, cacheDir: string | null = null): Facts {
-  return { fs: realFs, confineRootSupported: needConfine && confineRootSupport(rsyncPath, cacheDir) };
+  return { fs: realFs, confineRootSupported: needConfine && confineRootSupport(rsyncPath, cacheDir), now: Date.now() };
 }

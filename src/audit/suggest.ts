@@ -8,7 +8,10 @@
 // `delete: true`, an options.allow entry, an options.deny entry removed, a
 // client address added to `from`. What no policy key can lift — an
 // always-refused option, a path outside root, a malformed command — is never
-// suggested; it is listed as a refusal to look into. The result is verified
+// suggested; it is listed as a refusal to look into. So is a session outside
+// the policy's backup window: a window is never widened or dropped. Each
+// command is judged at the time of its last refusal, since a window depends
+// on it. The result is verified
 // by evaluating every collected command against the suggested policy.
 import { Document, isMap, isScalar, isSeq, type Node } from 'yaml';
 import type { Decision } from '../decide.js';
@@ -96,16 +99,17 @@ function clonePolicy(p: Policy): Policy {
   return { ...p, options: { allow: [...p.options.allow], deny: [...p.options.deny] }, ...(p.from ? { from: [...p.from] } : {}) };
 }
 
-type Evaluate = (session: Session, policy: Policy) => Decision;
+/** The decision for a session under a policy at a time (ms since the epoch: a backup window depends on it). */
+type Evaluate = (session: Session, policy: Policy, now: number) => Decision;
 
 // Facts read the rsync binary (does it know --confine-root?): once per binary, not per evaluation.
 const factsCache = new Map<string, ReturnType<typeof realFacts>>();
-const realEvaluate: Evaluate = (session, policy) => {
+const realEvaluate: Evaluate = (session, policy, now) => {
   const need = policy.root !== '/' && policy.confineRoot === 'auto';
   const key = `${need}\0${policy.rsync}`;
   let facts = factsCache.get(key);
   if (!facts) factsCache.set(key, (facts = realFacts(policy.rsync, need)));
-  return evaluate(session, policy, facts);
+  return evaluate(session, policy, { ...facts, now });
 };
 
 /**
@@ -117,7 +121,7 @@ function widenFor(c: Candidate, policy: Policy, decideFn: Evaluate): { changes: 
   const changes: Omit<Change, 'needs'>[] = [];
   // Each round lifts the first refusal decide() reports; a handful of keys exist, so this ends quickly.
   for (let round = 0; round < 64; round++) {
-    const d = decideFn(session, policy);
+    const d = decideFn(session, policy, c.last);
     if (d.verdict === 'allow') return { changes };
     if (!FIXABLE.has(d.code)) return { stuck: d.reason };
     const options = d.options ?? [];
@@ -190,7 +194,7 @@ export async function suggest(collector: SuggestCollector, ctx: SuggestContext):
     const changes = new Map<string, Change>();
     const wanted: Candidate[] = [];
     for (const c of cands.values()) {
-      if (decideFn(sessionOf(c.record), strict).verdict === 'allow') {
+      if (decideFn(sessionOf(c.record), strict, c.last).verdict === 'allow') {
         s.alreadyAllowed.push(c);
         continue;
       }
@@ -216,12 +220,12 @@ export async function suggest(collector: SuggestCollector, ctx: SuggestContext):
         if (ch.needs.includes(c)) continue;
         const without = clonePolicy(candidate);
         undo(without, ch, s.current);
-        if (decideFn(sessionOf(c.record), without).verdict !== 'allow') ch.needs.push(c);
+        if (decideFn(sessionOf(c.record), without, c.last).verdict !== 'allow') ch.needs.push(c);
       }
     }
     // Verify: every wanted command passes the suggested policy (enforcing).
     for (const c of wanted) {
-      const d = decideFn(sessionOf(c.record), candidate);
+      const d = decideFn(sessionOf(c.record), candidate, c.last);
       if (d.verdict !== 'allow') s.lookInto.push({ candidate: c, reason: `not verified: ${d.reason}` });
     }
     s.changes = [...changes.values()];

@@ -3,7 +3,8 @@ import { evaluate } from '../evaluate.js';
 import { realFacts } from '../facts.js';
 import { adminPolicyArg, loadPolicy } from '../policy/load.js';
 import { targetProblem } from '../policy/target.js';
-import { EX_CONFIG, EX_NOPERM, EX_OK, GatekeeperError } from '../exit.js';
+import { EX_CONFIG, EX_NOPERM, EX_OK, EX_USAGE, GatekeeperError } from '../exit.js';
+import { formatWallClock, parseAt, wallClock } from '../window.js';
 import { quoteWords } from '../shell/tokenize.js';
 import type { Session } from '../session.js';
 import type { CheckOptions } from './command.js';
@@ -26,7 +27,18 @@ export async function runCheck(command: string, opts: CheckOptions): Promise<num
     userAuthFile: null,
   };
   const { policy } = loaded;
-  const d = evaluate(session, policy, realFacts(policy.rsync, policy.root !== '/' && policy.confineRoot === 'auto'));
+  const facts = realFacts(policy.rsync, policy.root !== '/' && policy.confineRoot === 'auto');
+  if (opts.at !== undefined) {
+    // Without an offset, TIME is read in the policy's zone: the one its window is written in.
+    const at = parseAt(opts.at, policy.timezone);
+    if (!at.ok) {
+      if (opts.json) process.stdout.write(`${JSON.stringify({ decision: 'error', reason: `--at: ${at.reason}`, argv: null, policy: loaded.file })}\n`);
+      else process.stderr.write(`gatekeeper: --at: ${at.reason}\n`);
+      return EX_USAGE;
+    }
+    facts.now = at.time;
+  }
+  const d = evaluate(session, policy, facts);
   // An allowed command whose rsync the gate could not start is the gate's
   // configuration error (78), not an allow.
   const target = d.verdict === 'allow' && d.argv.length > 0 ? targetProblem(policy.rsync, policy.daemon?.config) : null;
@@ -39,10 +51,12 @@ export async function runCheck(command: string, opts: CheckOptions): Promise<num
   if (opts.json) {
     const out: Record<string, unknown> = { decision, reason: d.reason, argv: d.argv, policy: loaded.file };
     if (d.verdict === 'deny') out.code = d.code;
+    if (opts.at !== undefined) out.at = new Date(facts.now!).toISOString();
     if (d.verdict === 'allow' && d.waived.length) out.wouldDeny = d.waived.map((r) => r.reason);
     process.stdout.write(`${JSON.stringify(out)}\n`);
   } else {
     process.stdout.write(`${decision === 'allow' ? 'ALLOW' : 'DENY'}  (policy ${loaded.file})\n`);
+    if (opts.at !== undefined) process.stdout.write(`at: ${new Date(facts.now!).toISOString()}${policy.window ? ` = ${formatWallClock(wallClock(facts.now!, policy.timezone))} in ${wallClock(facts.now!, policy.timezone).zone}` : ' (this policy has no window: the time changes nothing)'}\n`);
     process.stdout.write(`reason: ${d.reason}\n`);
     if (d.argv && d.argv.length) process.stdout.write(`${decision === 'allow' ? 'would run' : 'would have run'}: ${quoteWords(d.argv)}${d.verdict === 'allow' ? `\n   in: ${d.cwd}` : ''}\n`);
     if (d.verdict === 'allow' && d.waived.length) process.stdout.write(`permissive policy waived: ${d.waived.map((r) => r.reason).join('; ')}\n`);

@@ -3,6 +3,7 @@
 import * as z from 'zod/mini';
 import { validAddressEntry } from '../net.js';
 import { DEFAULT_STATE_DIR } from '../paths.js';
+import { isTimeZone, RANGE_PATTERN, rangeProblem } from '../window.js';
 
 const absolutePath = (what: string) =>
   z.string().check(
@@ -13,6 +14,16 @@ const absolutePath = (what: string) =>
 
 const ipOrCidr = z.string().check(
   z.refine(validAddressEntry, 'from entries are IP addresses or CIDRs (e.g. 192.0.2.10, 198.51.100.0/24, 2001:db8::/32)'),
+);
+
+// A range's form is a pattern (editors see it in the JSON Schema); an empty range is refused apart.
+const windowRange = z.string().check(
+  z.regex(new RegExp(RANGE_PATTERN), { error: (i) => rangeProblem(String(i.input))!, abort: true }),
+  z.refine((s) => rangeProblem(s) === null, { error: (i) => rangeProblem(String(i.input))! }),
+);
+
+const timeZone = z.string().check(
+  z.refine(isTimeZone, { error: (i) => `"${String(i.input)}" is not a time zone name (an IANA name such as Europe/Berlin, America/New_York or UTC)` }),
 );
 
 export const ACCESS = ['read-only', 'write-only', 'read-write'] as const;
@@ -62,6 +73,10 @@ export const PolicySchema = z.strictObject({
   confineRoot: z._default(z.union([z.boolean(), z.literal('auto')]), 'auto'),
   /** Allow `ssh host true` as a connectivity check (exits 0, runs nothing), as rrsync does. */
   allowTrue: z._default(z.boolean(), true),
+  /** Wall-clock ranges "HH:MM-HH:MM" (start inclusive, end exclusive; 22:00-06:00 crosses midnight) outside which sessions are refused ("outside-window"); `true` stays allowed. */
+  window: z.optional(z.array(windowRange).check(z.minLength(1, 'list at least one range HH:MM-HH:MM (leave out "window" to allow any time)'))),
+  /** The IANA time zone the window is in; default the server's local zone. */
+  timezone: z.optional(timeZone),
 });
 
 export type PolicyInput = z.input<typeof PolicySchema>;
