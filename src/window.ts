@@ -41,7 +41,7 @@ export function parseRange(text: string): Range | null {
 
 /** Why a `window` entry is not valid, or null when it is. */
 export function rangeProblem(text: string): string | null {
-  if (!RANGE_RE.test(text)) return `"${text}" is not a range HH:MM-HH:MM of wall-clock time (00:00 to 23:59; 24:00 may end a range)`;
+  if (!RANGE_RE.test(text)) return `"${text}" is not a range HH:MM-HH:MM of wall-clock time (00:00 to 23:59, and 24:00 as an end)`;
   if (parseRange(text) === null) return `"${text}" starts where it ends: a zero-length window allows nothing (for the whole day, leave out "window")`;
   return null;
 }
