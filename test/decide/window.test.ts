@@ -63,7 +63,7 @@ describe('inside or outside the window (UTC unless said)', () => {
 });
 
 describe('what the window does not change', () => {
-  const outside = { window: ['01:00-05:00'], timezone: 'UTC' } as const;
+  const outside: PolicyInput = { window: ['01:00-05:00'], timezone: 'UTC' };
   const noon = '2026-12-02T12:00:00Z';
 
   it('the connectivity check "true" stays allowed outside the window', () => {
