@@ -7,7 +7,7 @@
 //
 // Must run as root (the end-to-end part starts a private sshd that logs in
 // as root with a forced command, as the product is deployed).
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { makePrivateDir, missingPrerequisites, startSshd, REPO } from './lib/sshd.mjs';
@@ -57,6 +57,10 @@ const nodes = [{ id: 'node24', bin: NODE24 }, { id: 'node20', bin: NODE20 }]
   .map((n) => ({ ...n, launcher: writeLauncher(join(work, `gatekeeper-${n.id}`), n.bin, lib) }));
 const rrsync = rrsyncToTrue(work);
 const policies = writePolicies(join(work, 'policies'), 'system-backup', { rsync: '/bin/true', root: '/', log: logFile, stateDir });
+// The same JSON policy with a backup window that holds every minute: what
+// the window costs (time-zone machinery, reading the clock in a zone).
+const windowPolicy = join(work, 'policies', 'system-backup-window.json');
+writeFileSync(windowPolicy, `${JSON.stringify({ ...JSON.parse(readFileSync(policies.json, 'utf8')), window: ['00:00-24:00'], timezone: 'Europe/Berlin' }, null, 2)}\n`, { mode: 0o600 });
 
 // ---- 1, 2: start-up latency of the allow and the refusal path -------------
 const PULL_COMMAND = `${SERVER_COMMAND} /`;
@@ -71,6 +75,7 @@ for (const n of nodes) {
     { id: `${n.id}.bare`, label: `${n.id} bare node -e 0`, argv: [n.bin, '-e', '0'], env: allowEnv, expect: ok },
     { id: `${n.id}.gate`, label: `${n.id} gate allow (launcher, ${n.exec}, yaml)`, argv: gate(policies.yaml), env: allowEnv, expect: ok },
     { id: `${n.id}.gate-json`, label: `${n.id} gate allow (launcher, ${n.exec}, json)`, argv: gate(policies.json), env: allowEnv, expect: ok },
+    { id: `${n.id}.gate-window`, label: `${n.id} gate allow (launcher, ${n.exec}, json, window)`, argv: gate(windowPolicy), env: allowEnv, expect: ok },
     { id: `${n.id}.refuse`, label: `${n.id} gate refuse (launcher, yaml)`, argv: gate(policies.yaml), env: refuseEnv, expect: (s) => s === 77 },
   );
 }
@@ -146,6 +151,7 @@ function ratiosOf(r) {
   for (const n of r.nodes) {
     out[`${n.id}.gate/bare`] = ratio(med(`${n.id}.gate`), med(`${n.id}.bare`));
     out[`${n.id}.gate-json/bare`] = ratio(med(`${n.id}.gate-json`), med(`${n.id}.bare`));
+    out[`${n.id}.gate-window/gate-json`] = ratio(med(`${n.id}.gate-window`), med(`${n.id}.gate-json`));
     out[`${n.id}.refuse/bare`] = ratio(med(`${n.id}.refuse`), med(`${n.id}.bare`));
     if (med('rrsync')) {
       out[`${n.id}.gate/rrsync`] = ratio(med(`${n.id}.gate`), med('rrsync'));

@@ -15,8 +15,16 @@
 //   effect when the clock jumps past it; when an hour repeats, the range's
 //   part in it applies on both passes.
 //
-// Time-zone machinery (Intl.DateTimeFormat) is built only when a policy has
-// a window: the gate's path for every other policy never constructs one.
+// How the wall clock is read. Intl.DateTimeFormat is the obvious way, but
+// constructing one costs the gate tens of milliseconds and ~8 MiB (ICU's
+// locale and pattern machinery, whatever the zone). Date's local time reads
+// the same ICU zone data for the zone named by TZ, in about a millisecond:
+// so the decision sets TZ to the policy's zone for the moment it reads the
+// clock, and puts it back. Where Date falls back to UTC for a name it does
+// not know (Intl also takes "europe/berlin"), the schema refuses the name:
+// isTimeZone accepts a zone only when both agree on it. Intl is used only
+// there, when a policy is validated; the gate's path with a policy without
+// window reads no local time at all.
 
 /** One range, in minutes since midnight: start inclusive, end exclusive (1..1440). */
 export interface Range {
@@ -51,42 +59,34 @@ export function inRange(m: number, r: Range): boolean {
   return r.start < r.end ? m >= r.start && m < r.end : m >= r.start || m < r.end;
 }
 
-/** Whether Intl knows `name` as a time zone (an IANA name such as Europe/Berlin, or UTC). */
+/**
+ * Whether `name` is a time zone (an IANA name such as Europe/Berlin, or UTC)
+ * that Intl knows and that wallClock reads the same way: compared at
+ * instants in winter and summer, years apart. For the schema only.
+ */
 export function isTimeZone(name: string): boolean {
   // Intl also takes offsets such as "+01:00" on newer Node versions: not a zone name, and not on every Node we run on.
   if (!/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(name)) return false;
+  let f: Intl.DateTimeFormat;
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: name });
-    return true;
+    f = new Intl.DateTimeFormat('en-US', { timeZone: name, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric' });
   } catch {
     return false;
   }
+  const canonical = f.resolvedOptions().timeZone;
+  if (canonical !== name && canonical.toLowerCase() === name.toLowerCase()) return false; // "europe/berlin": Date would read UTC
+  return [Date.UTC(2026, 0, 15, 12), Date.UTC(2026, 6, 15, 12), Date.UTC(2036, 0, 15, 12), Date.UTC(2036, 6, 15, 12)].every((t) => {
+    const p: Record<string, number> = {};
+    for (const x of f.formatToParts(t)) if (x.type !== 'literal') p[x.type] = Number(x.value);
+    const w = wallClock(t, name);
+    return p.year === w.year && p.month === w.month && p.day === w.day && p.hour === w.hour && p.minute === w.minute;
+  });
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(zone: string | undefined): Intl.DateTimeFormat {
-  const key = zone ?? '';
-  let f = formatters.get(key);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(key, f);
-  }
-  return f;
-}
 
 /** What a clock on the wall in a zone shows at an instant. */
 export interface WallClock {
-  /** The zone's name (the server's own when the policy names none). */
+  /** The zone's name; for the server's own zone, TZ when set, else "the server's local time zone". */
   zone: string;
   year: number;
   month: number;
@@ -100,21 +100,29 @@ export interface WallClock {
 
 /** The wall-clock time in `zone` (undefined: the server's local zone) at `time` (ms since the epoch). */
 export function wallClock(time: number, zone: string | undefined): WallClock {
-  const f = formatter(zone);
-  const parts: Record<string, number> = {};
-  for (const p of f.formatToParts(time)) if (p.type !== 'literal') parts[p.type] = Number(p.value);
-  const whole = Math.floor(time / 1000) * 1000;
-  const asUtc = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
-  return {
-    zone: f.resolvedOptions().timeZone,
-    year: parts.year!,
-    month: parts.month!,
-    day: parts.day!,
-    hour: parts.hour!,
-    minute: parts.minute!,
-    second: parts.second!,
-    offset: Math.round((asUtc - whole) / 60000),
-  };
+  const env = process.env;
+  const saved = env.TZ;
+  // Node resets V8's zone cache when TZ is assigned or deleted.
+  const swap = zone !== undefined && saved !== zone;
+  if (swap) env.TZ = zone;
+  try {
+    const d = new Date(time);
+    return {
+      zone: zone ?? (saved || "the server's local time zone"),
+      year: d.getFullYear(),
+      month: d.getMonth() + 1,
+      day: d.getDate(),
+      hour: d.getHours(),
+      minute: d.getMinutes(),
+      second: d.getSeconds(),
+      offset: 0 - Math.round(d.getTimezoneOffset()) || 0,
+    };
+  } finally {
+    if (swap) {
+      if (saved === undefined) delete env.TZ;
+      else env.TZ = saved;
+    }
+  }
 }
 
 const two = (n: number) => String(n).padStart(2, '0');

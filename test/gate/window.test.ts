@@ -89,28 +89,31 @@ describe('the gate and a window', () => {
     expect(runGate(['--policy', p], env(PULL, { TZ: 'Asia/Kolkata' })).status).toBe(0);
   });
 
-  it('builds time-zone machinery only for a policy with a window', () => {
-    // A preload that records every Intl.DateTimeFormat the gate constructs or calls.
-    const spyOut = join(dir, 'intl');
+  it('reads local time only for a policy with a window, and never builds an Intl.DateTimeFormat', () => {
+    // A preload that records every Intl.DateTimeFormat made and every local-time read of a Date.
+    const spyOut = join(dir, 'spied');
     const spy = join(dir, 'spy.cjs');
     writeFileSync(
       spy,
-      `const fs = require('fs'); const O = Intl.DateTimeFormat;
-Intl.DateTimeFormat = new Proxy(O, { construct(t, a) { fs.appendFileSync(${JSON.stringify(spyOut)}, 'new\\n'); return Reflect.construct(t, a); }, apply(t, s, a) { fs.appendFileSync(${JSON.stringify(spyOut)}, 'call\\n'); return Reflect.apply(t, s, a); } });\n`,
+      `const fs = require('fs'); const note = (w) => fs.appendFileSync(${JSON.stringify(spyOut)}, w + '\\n');
+const O = Intl.DateTimeFormat;
+Intl.DateTimeFormat = new Proxy(O, { construct(t, a) { note('intl'); return Reflect.construct(t, a); }, apply(t, s, a) { note('intl'); return Reflect.apply(t, s, a); } });
+for (const m of ['getHours', 'getTimezoneOffset']) { const f = Date.prototype[m]; Date.prototype[m] = function () { note('local'); return f.call(this); }; }\n`,
     );
     const spied = (p: string, cmd = PULL) => {
       rmSync(spyOut, { force: true });
       const r = runGate(['--policy', p], env(cmd, { NODE_OPTIONS: `--require ${spy}` }));
-      return { status: r.status, intl: existsSync(spyOut) ? readFileSync(spyOut, 'utf8').trim().split('\n').length : 0 };
+      const seen = existsSync(spyOut) ? readFileSync(spyOut, 'utf8').trim().split('\n') : [];
+      return { status: r.status, intl: seen.filter((x) => x === 'intl').length, local: seen.filter((x) => x === 'local').length };
     };
     const plain = pol({}, 'plain.yaml');
-    // First run validates (the policy chunk), the second may come from the cache: neither builds one.
-    expect(spied(plain)).toEqual({ status: 0, intl: 0 });
-    expect(spied(plain)).toEqual({ status: 0, intl: 0 });
+    // The first run validates (the policy chunk), the second may come from the cache: neither reads local time.
+    expect(spied(plain)).toEqual({ status: 0, intl: 0, local: 0 });
+    expect(spied(plain)).toEqual({ status: 0, intl: 0, local: 0 });
     const windowed = pol({ window: [rangeFromNow('UTC', 120, 180)] }, 'windowed.yaml');
-    expect(spied(windowed)).toMatchObject({ status: 77, intl: 1 });
-    // The spy sees what it should: a policy with a window builds one.
-    expect(spied(windowed)).toMatchObject({ status: 77, intl: 1 });
+    // The spy sees what it should: a policy with a window reads the clock in its zone.
+    expect(spied(windowed)).toMatchObject({ status: 77, intl: 0, local: 2 });
+    expect(spied(windowed)).toMatchObject({ status: 77, intl: 0, local: 2 });
   });
 });
 

@@ -234,3 +234,31 @@ describe('the schema: a malformed range or an unknown zone is a configuration er
     expect('window' in none || 'timezone' in none).toBe(false);
   });
 });
+
+describe('reading the clock in a zone leaves the process as it was', () => {
+  it('TZ is put back (or left unset), whatever zone was read', () => {
+    const saved = process.env.TZ;
+    try {
+      process.env.TZ = 'Asia/Tokyo';
+      expect(wallClock(at('2026-12-02T00:00:00Z'), 'Europe/Berlin').hour).toBe(1);
+      expect(process.env.TZ).toBe('Asia/Tokyo');
+      expect(new Date(at('2026-12-02T00:00:00Z')).getHours()).toBe(9);
+      // The server's own zone: TZ's, named as such.
+      expect(wallClock(at('2026-12-02T00:00:00Z'), undefined)).toMatchObject({ zone: 'Asia/Tokyo', hour: 9, offset: 540 });
+      delete process.env.TZ;
+      wallClock(at('2026-12-02T00:00:00Z'), 'America/New_York');
+      expect('TZ' in process.env).toBe(false);
+      expect(wallClock(0, undefined).zone).toBe("the server's local time zone");
+    } finally {
+      if (saved === undefined) delete process.env.TZ;
+      else process.env.TZ = saved;
+    }
+  });
+
+  it.each(['europe/berlin', 'AMERICA/NEW_YORK'])('%s: Intl would take it, Date would read UTC: refused', (name) => {
+    expect(isTimeZone(name)).toBe(false);
+  });
+  it.each(['US/Eastern', 'Europe/Kiev', 'Asia/Calcutta', 'EST5EDT'])('%s (an IANA link or legacy name both read alike) is accepted', (name) => {
+    expect(isTimeZone(name)).toBe(true);
+  });
+});
