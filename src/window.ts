@@ -73,8 +73,7 @@ export function isTimeZone(name: string): boolean {
   } catch {
     return false;
   }
-  const canonical = f.resolvedOptions().timeZone;
-  if (canonical !== name && canonical.toLowerCase() === name.toLowerCase()) return false; // "europe/berlin": Date would read UTC
+  // "europe/berlin" is one to Intl; Date, not knowing it, would read UTC.
   return [Date.UTC(2026, 0, 15, 12), Date.UTC(2026, 6, 15, 12), Date.UTC(2036, 0, 15, 12), Date.UTC(2036, 6, 15, 12)].every((t) => {
     const p: Record<string, number> = {};
     for (const x of f.formatToParts(t)) if (x.type !== 'literal') p[x.type] = Number(x.value);
