@@ -27,7 +27,8 @@ export async function validateCommand(names: string[], opts: { policyDir: string
     try {
       const loaded = await loadPolicy(adminPolicyArg(name), { policyDir: opts.policyDir, checkTrust: opts.trust && process.getuid?.() === 0 });
       const p = loaded.policy;
-      process.stdout.write(`ok    ${loaded.file}: ${p.daemon ? `daemon (${p.daemon.config})` : `${p.access}, root ${p.root}`}, rsync ${p.rsync}${p.enforce ? '' : ', PERMISSIVE'}\n`);
+      const window = p.window ? `, window ${p.window.join(' ')} (${p.timezone ?? 'local time'})` : '';
+      process.stdout.write(`ok    ${loaded.file}: ${p.daemon ? `daemon (${p.daemon.config})` : `${p.access}, root ${p.root}`}, rsync ${p.rsync}${window}${p.enforce ? '' : ', PERMISSIVE'}\n`);
     } catch (e) {
       if (!(e instanceof GatekeeperError)) throw e;
       process.stdout.write(`fail  ${name}: ${e.message}\n`);

@@ -181,7 +181,9 @@ describe('policy validate', () => {
     expect(r.status).toBe(78);
     expect(r.stdout.toString()).toMatch(/^fail .*window\.1: "02:00-02:00" starts where it ends.*; timezone: "Europe\/Atlantis" is not a time zone name/m);
     const good = pol({ window: ['22:00-06:00'], timezone: 'UTC' }, 'good.yaml');
-    expect(runCli(['policy', 'validate', good]).status).toBe(0);
+    const ok = runCli(['policy', 'validate', good]);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout.toString()).toMatch(/^ok .*good\.yaml: read-only, root \/, rsync .*, window 22:00-06:00 \(UTC\)$/m);
     // The JSON Schema carries the range's form, for editors.
     const schema = JSON.parse(runCli(['policy', 'schema']).stdout.toString());
     expect(new RegExp(schema.properties.window.items.pattern).test('22:00-06:00')).toBe(true);
