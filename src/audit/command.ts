@@ -21,7 +21,7 @@ export function register(program: Command): void {
     .option('--grep <text>', 'only records whose command, reason, policy, user, key or client contains this text (case-insensitive)')
     .option('--json', 'one JSON record per line (with --summary: one JSON object per policy and client)')
     .option('--summary', 'per policy and client: sessions allowed, refused and failed, first and last seen, last success, top refusals')
-    .option('--suggest', 'the smallest policy change (YAML) that lets the refused commands through; always-refused options are listed, never suggested')
+    .option('--suggest', 'the smallest policy change (YAML) that lets the refused commands through; always-refused options and sessions outside a backup window are listed, never suggested')
     .option('--stale <duration>', '--summary: flag a client whose last success is older than this', '26h')
     .option('-f, --follow', 'keep printing records as they arrive, across log rotation (with --since: history first)')
     .addHelpText(
