@@ -262,3 +262,45 @@ describe('reading the clock in a zone leaves the process as it was', () => {
     expect(isTimeZone(name)).toBe(true);
   });
 });
+
+describe('properties', () => {
+  const zones = ['Europe/Berlin', 'America/New_York', 'UTC', 'Asia/Kolkata', 'Australia/Lord_Howe', 'America/St_Johns'];
+  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+
+  it('matching agrees with a minute-by-minute reading of the range', async () => {
+    const { default: fc } = await import('fast-check');
+    const minute = fc.integer({ min: 0, max: 1439 });
+    fc.assert(
+      fc.property(minute, fc.integer({ min: 1, max: 1440 }), minute, (start, end, m) => {
+        fc.pre(start !== end && start < 1440);
+        const text = `${pad(Math.floor(start / 60))}:${pad(start % 60)}-${pad(Math.floor(end / 60))}:${pad(end % 60)}`;
+        const r = parseRange(text)!;
+        expect(r).toEqual({ start, end });
+        // Walk the clock from start, minute by minute, to end (exclusive).
+        const covered = new Set<number>();
+        for (let k = start; k % 1440 !== end % 1440; k++) covered.add(k % 1440);
+        expect(inRange(m, r)).toBe(covered.has(m));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('an instant written as wall-clock time in its zone reads back as that instant (or as ambiguous)', async () => {
+    const { default: fc } = await import('fast-check');
+    fc.assert(
+      fc.property(fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2040, 0, 1) }), fc.constantFrom(...zones), (ms, zone) => {
+        const t = Math.floor(ms / 1000) * 1000;
+        const w = wallClock(t, zone);
+        const text = `${w.year}-${pad(w.month)}-${pad(w.day)}T${pad(w.hour)}:${pad(w.minute)}:${pad(w.second)}`;
+        const r = parseAt(text, zone);
+        if (r.ok) expect(r.time).toBe(t);
+        else expect(r.reason).toMatch(/happens twice/);
+        // With the offset it is always that instant.
+        const sign = w.offset < 0 ? '-' : '+';
+        const off = Math.abs(w.offset);
+        expect(parseAt(`${text}${sign}${pad(Math.floor(off / 60))}:${pad(off % 60)}`, zone)).toEqual({ ok: true, time: t });
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
