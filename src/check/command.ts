@@ -23,7 +23,6 @@ export function register(program: Command): void {
     .addHelpText('after', `
 Example:
   gatekeeper check --policy system-backup -- 'rsync --server --sender -vlogDtprxze.iLsfxCIvu --numeric-ids . /'
-
   gatekeeper check --policy system-backup --at 2026-12-02T14:00 -- 'rsync --server --sender -vlogDtprxze.iLsfxCIvu . /'
 
 Exit status: 0 allowed, 77 refused, 78 configuration error, 64 usage error (a TIME that is not one).`)
