@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-// @ts-expect-error: a plain .mjs helper without types
 import { freePort } from '../../scripts/lib/sshd.mjs';
 import { tempDir } from '../helpers/policy.js';
 import { audit, lines } from './helpers.js';
@@ -184,7 +183,7 @@ describe('node_exporter serves the file (textfile collector, scraped over HTTP)'
     mkdirSync(textDir, { recursive: true });
     const r = audit(['--log', g.log, '--log', hostile, '--transfer-log', g.transferLog, '--metrics', '--now', iso(now), '--output', join(textDir, 'gatekeeper.prom')]);
     expect(r.status).toBe(0);
-    port = (await freePort()) as number;
+    port = await freePort();
     exporter = spawn(NODE_EXPORTER, ['--collector.disable-defaults', '--collector.textfile', `--collector.textfile.directory=${textDir}`, `--web.listen-address=127.0.0.1:${port}`], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
