@@ -220,7 +220,10 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
     const found = defaultSources(policyDir, err);
     logs = found.logs;
     transferLogs = opts.transferLog?.length ? groupFamilies(resolveNamed(opts.transferLog, 'transfer log', opts.follow === true, err)) : found.transferLogs;
-    if (logs.length === 0) {
+    if (logs.length === 0 && opts.metrics) {
+      // The timer runs before the first backup too: an exposition without groups (build info, time) is the true answer.
+      err(`no log files found for the policies in ${policyDir} yet`);
+    } else if (logs.length === 0) {
       throw new NoInput(
         `no log files found for the policies in ${policyDir}; name them with --log FILE (or --log - for stdin, e.g. journalctl -t gatekeeper -o json | gatekeeper audit --log -)`,
       );
