@@ -50,7 +50,8 @@ export class HealthCollector {
   }
 
   private group(r: AuditRecord): HealthGroup {
-    const host = r.hostname ?? '';
+    // A label value must be a string whatever a forwarded log put there.
+    const host = typeof r.hostname === 'string' ? r.hostname : '';
     let client = r.client?.addr ?? '';
     let key = `${host}\0${r.policy}\0${client}`;
     let g = this.groups.get(key);
