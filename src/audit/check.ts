@@ -94,7 +94,11 @@ export function evaluateCheck(groups: readonly HealthGroup[], o: CheckOptions): 
     const name = pluginText(who(g));
     const good = lastGood(g);
     const what = good.finished ? 'successful backup' : 'allowed session (whether it finished is unknown: set transferLog in the policy)';
-    if (good.t !== null && o.now - good.t <= o.historyMs) {
+    // Expected to back up: it succeeded, or was at least allowed to try, within --history. A client whose
+    // backups broke long ago but that keeps connecting stays CRITICAL; one that stopped connecting retires.
+    const within = (t: number | null) => t !== null && o.now - t <= o.historyMs;
+    const active = within(good.t) || within(g.lastAllowed);
+    if (active && good.t !== null) {
       expected++;
       const ageMs = Math.max(0, o.now - good.t);
       perf.push(perfItem(`${perfName(g)} age`, Math.round(ageMs / 1000), 's', null, staleS, 0));
@@ -103,7 +107,7 @@ export function evaluateCheck(groups: readonly HealthGroup[], o: CheckOptions): 
         fresh++;
         details.push(`${name}: last ${what} ${age(ageMs)} ago (${localTime(good.t).slice(0, 16)})`);
       }
-    } else if (good.t === null && g.lastAllowed !== null && o.now - g.lastAllowed <= o.historyMs) {
+    } else if (active) {
       problems.push({ state: 'warning', text: `${name}: allowed, but no run has finished successfully` });
     }
     const refused = g.recent.refused;
