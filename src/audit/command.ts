@@ -34,7 +34,7 @@ export function register(program: Command): void {
     .option('--check', 'a monitoring-plugin check (Nagios, Icinga): exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN')
     .option('--refusals-warning <n>', `--check: WARNING when a client has more than N refusals in the look-back window (default ${CHECK_DEFAULTS.refusalsWarning})`)
     .option('--refusals-critical <n>', `--check: CRITICAL when a client has more than N refusals in the look-back window (default ${CHECK_DEFAULTS.refusalsCritical})`)
-    .option('--history <duration>', `--check: a client whose last success is older than this is taken as retired, not stale (default ${CHECK_DEFAULTS.history})`)
+    .option('--history <duration>', `--check: a client with neither a success nor an allowed session within this long is retired, not stale (default ${CHECK_DEFAULTS.history})`)
     .option('--now <when>', 'compute as if it were this time (same forms as --since); default: the clock')
     .option('-f, --follow', 'keep printing records as they arrive, across log rotation (with --since: history first)')
     .addHelpText(
