@@ -41,15 +41,13 @@ export interface AuditOptions extends FilterOptions {
   lookback?: string;
   /** A monitoring-plugin check (check.ts). */
   check?: boolean;
-  /** --check: clients that succeeded within this long are expected to keep backing up (default 30d). */
+  /** --check: a client with neither a success nor an allowed session within this long is retired (default 30d). */
   history?: string;
   refusalsWarning?: string;
   refusalsCritical?: string;
   /** Compute as if it were this time (default: the clock). */
   now?: string;
 }
-
-
 
 export interface AuditIo {
   stdout: Writable & { isTTY?: boolean; columns?: number };
