@@ -188,6 +188,7 @@ describe('node_exporter serves the file (textfile collector, scraped over HTTP)'
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     exporter.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    exporter.on('error', (e) => (stderr += `cannot start ${NODE_EXPORTER}: ${e.message}`));
   }, 120_000);
   afterAll(async () => {
     if (exporter?.pid && exporter.exitCode === null) {
@@ -207,7 +208,7 @@ describe('node_exporter serves the file (textfile collector, scraped over HTTP)'
       } catch {
         // not listening yet
       }
-      if (exporter?.exitCode !== null) throw new Error(`node_exporter exited: ${stderr}`);
+      if (exporter?.exitCode !== null || exporter.pid === undefined) throw new Error(`node_exporter is not running: ${stderr}`);
       if (Date.now() > deadline) throw new Error(`node_exporter did not answer: ${stderr}`);
       await new Promise((r) => setTimeout(r, 100));
     }
