@@ -93,7 +93,8 @@ export function evaluateCheck(groups: readonly HealthGroup[], o: CheckOptions): 
   for (const g of groups) {
     const name = pluginText(who(g));
     const good = lastGood(g);
-    const what = good.finished ? 'successful backup' : 'allowed session (whether it finished is unknown: set transferLog in the policy)';
+    const what = good.finished ? 'successful backup' : 'allowed session';
+    const unsure = good.finished ? '' : ' (whether runs finish is unknown: set transferLog in the policy)';
     // Expected to back up: it succeeded, or was at least allowed to try, within --history. A client whose
     // backups broke long ago but that keeps connecting stays CRITICAL; one that stopped connecting retires.
     const within = (t: number | null) => t !== null && o.now - t <= o.historyMs;
@@ -102,10 +103,10 @@ export function evaluateCheck(groups: readonly HealthGroup[], o: CheckOptions): 
       expected++;
       const ageMs = Math.max(0, o.now - good.t);
       perf.push(perfItem(`${perfName(g)} age`, Math.round(ageMs / 1000), 's', null, staleS, 0));
-      if (ageMs > o.staleMs) problems.push({ state: 'critical', text: `${name}: no ${what} for ${age(ageMs)}` });
+      if (ageMs > o.staleMs) problems.push({ state: 'critical', text: `${name}: no ${what} for ${age(ageMs)}${unsure}` });
       else {
         fresh++;
-        details.push(`${name}: last ${what} ${age(ageMs)} ago (${localTime(good.t).slice(0, 16)})`);
+        details.push(`${name}: last ${what} ${age(ageMs)} ago (${localTime(good.t).slice(0, 16)})${unsure}`);
       }
     } else if (active) {
       problems.push({ state: 'warning', text: `${name}: allowed, but no run has finished successfully` });

@@ -122,6 +122,12 @@ describe('the check', () => {
     expect(r.text.startsWith(`GATEKEEPER ${CHECK_STATES[r.state].label} - `)).toBe(true);
   });
 
+  it('without outcomes the last allowed session stands in, and the text says so', () => {
+    const r = state([{ time: at(27 * HOUR), event: 'allow' }]);
+    expect(r.state).toBe('critical');
+    expect(r.text).toMatch(/^GATEKEEPER CRITICAL - 198\.51\.100\.7 \(policy backup\): no allowed session for 1d 3h \(whether runs finish is unknown: set transferLog in the policy\) \| /);
+  });
+
   it('refusal thresholds: above N, not at N', () => {
     const three = Array.from({ length: 3 }, () => ({ time: at(HOUR), event: 'deny' as const, code: 'from' }));
     expect(state(three, { refusalsWarning: 3, refusalsCritical: 5 }).state).toBe('ok');
