@@ -173,6 +173,21 @@ describe('audit --metrics', () => {
   });
 });
 
+describe('docs/audit.md', () => {
+  const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'audit.md'), 'utf8');
+  it('names every metric family, and its alerting rules pass promtool check rules and use only real metrics', () => {
+    for (const f of Object.values(FAMILIES)) expect(doc).toContain(f.name.replace(/^gatekeeper_last_transfer_(exit_status|sent_bytes|received_bytes)$/, '…_$1'));
+    const rules = /```yaml\n([\s\S]*?)```/.exec(doc)![1]!;
+    const file = join(dir, 'rules.yml');
+    writeFileSync(file, rules);
+    const r = spawnSync(PROMTOOL, ['check', 'rules', file], { encoding: 'utf8' });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const used = new Set(rules.match(/gatekeeper_[a-z_]+/g));
+    expect(used.size).toBeGreaterThan(0);
+    for (const name of used) expect(Object.values(FAMILIES).map((f) => f.name)).toContain(name);
+  });
+});
+
 describe('node_exporter serves the file (textfile collector, scraped over HTTP)', () => {
   let exporter: ChildProcess | null = null;
   let port = 0;
