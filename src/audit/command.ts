@@ -1,7 +1,12 @@
 // `gatekeeper audit`: options and help. The implementation (src/audit/run.ts)
 // loads only when the command runs.
 import { type Command, Option } from 'commander';
+import { EX_USAGE } from '../exit.js';
+import { CHECK_DEFAULTS } from './defaults.js';
 import type { AuditOptions } from './run.js';
+
+/** --check's answer when it cannot run (Monitoring Plugins: UNKNOWN). */
+const PLUGIN_UNKNOWN = 3;
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
@@ -22,7 +27,15 @@ export function register(program: Command): void {
     .option('--json', 'one JSON record per line (with --summary: one JSON object per policy and client)')
     .option('--summary', 'per policy and client: sessions allowed, refused and failed, first and last seen, last success, top refusals')
     .option('--suggest', 'the smallest policy change (YAML) that lets the refused commands through; always-refused options and sessions outside a backup window are listed, never suggested')
-    .option('--stale <duration>', '--summary: flag a client whose last success is older than this', '26h')
+    .option('--stale <duration>', '--summary, --check: flag a client whose last success is older than this', CHECK_DEFAULTS.stale)
+    .option('--metrics', 'Prometheus text exposition per host, policy and client (for node_exporter\'s textfile collector)')
+    .option('--output <file>', '--metrics: write to this file atomically (mode 0644) instead of stdout')
+    .option('--lookback <duration>', '--metrics, --check: the window session and refusal counts cover (default 24h)')
+    .option('--check', 'a monitoring-plugin check (Nagios, Icinga): exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN')
+    .option('--refusals-warning <n>', `--check: WARNING when a client has more than N refusals in the look-back window (default ${CHECK_DEFAULTS.refusalsWarning})`)
+    .option('--refusals-critical <n>', `--check: CRITICAL when a client has more than N refusals in the look-back window (default ${CHECK_DEFAULTS.refusalsCritical})`)
+    .option('--history <duration>', `--check: a client with neither a success nor an allowed session within this long is retired, not stale (default ${CHECK_DEFAULTS.history})`)
+    .option('--now <when>', 'compute as if it were this time (same forms as --since); default: the clock')
     .option('-f, --follow', 'keep printing records as they arrive, across log rotation (with --since: history first)')
     .addHelpText(
       'after',
@@ -34,11 +47,24 @@ Examples:
   gatekeeper audit --suggest --policy system-backup
   journalctl -t gatekeeper -o json | gatekeeper audit --log -
   gatekeeper audit --follow
+  gatekeeper audit --metrics --output /var/lib/prometheus/node-exporter/gatekeeper.prom
+  gatekeeper audit --check --stale 26h --refusals-warning 0 --refusals-critical 10
 
 Times are shown in the local time zone (TZ). Lines that are not records (corrupt,
 truncated, another schema version) are skipped and counted on stderr.
-Exit status: 0 done, 64 usage error, 66 a named log cannot be read or no logs found.`,
+Exit status: 0 done, 64 usage error, 66 a named log cannot be read or no logs found,
+73 --output cannot be written. With --check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN
+(no readable log, no records, bad arguments).`,
     )
+    .exitOverride((err) => {
+      // commander's own usage errors: 64, or UNKNOWN for a monitoring-plugin check.
+      if (err.exitCode === 0) process.exit(0);
+      if (process.argv.includes('--check')) {
+        process.stdout.write(`GATEKEEPER UNKNOWN - ${err.message.replace(/^error: /, '').replace(/[\n|]/g, ' ')}\n`);
+        process.exit(PLUGIN_UNKNOWN);
+      }
+      process.exit(EX_USAGE);
+    })
     .action(async (opts: AuditOptions) => {
       const [{ runAudit }, { restartWithSmallYoungGeneration }] = await Promise.all([import('./run.js'), import('./memory.js')]);
       process.exitCode = await runAudit(opts, { stdout: process.stdout, stderr: process.stderr, env: process.env, restartForBigRead: restartWithSmallYoungGeneration });

@@ -1,10 +1,15 @@
 // `gatekeeper audit`: sources → records in time order → rsync outcomes joined
-// → filter → one of four views (table, --json, --summary, --suggest).
+// → filter → one of six views (table, --json, --summary, --suggest, --metrics,
+// --check).
 import { statSync } from 'node:fs';
 import type { Writable } from 'node:stream';
+import { writeFileAtomic } from '../atomic-write.js';
 import { EX_OK, EX_USAGE } from '../exit.js';
+import { CHECK_STATES, evaluateCheck, unknown } from './check.js';
+import { CHECK_DEFAULTS } from './defaults.js';
 import { buildFilter, type FilterOptions, parseTimePoint } from './filter.js';
 import { followLines } from './follow.js';
+import { HealthCollector } from './health.js';
 import { BIG_READ, inputBytes } from './memory.js';
 import { paint, tableHeader, tableRow, useColour } from './format.js';
 import { parseLine } from './parse.js';
@@ -15,6 +20,8 @@ import { parseTransferLine, TransferJoiner, type AuditRecord } from './transfer.
 
 /** sysexits EX_NOINPUT: nothing to read. */
 export const EX_NOINPUT = 66;
+/** sysexits EX_CANTCREAT: --output cannot be written. */
+export const EX_CANTCREAT = 73;
 
 export interface AuditOptions extends FilterOptions {
   log?: string[];
@@ -24,8 +31,22 @@ export interface AuditOptions extends FilterOptions {
   summary?: boolean;
   suggest?: boolean;
   follow?: boolean;
-  /** --summary: warn when the last success is older than this (a duration). */
+  /** --summary, --check: warn when the last success is older than this (a duration). */
   stale?: string;
+  /** Prometheus text exposition (health.ts, metrics.ts). */
+  metrics?: boolean;
+  /** --metrics: write here, atomically, instead of stdout. */
+  output?: string;
+  /** --metrics, --check: the window session counts cover (a duration; default 24h). */
+  lookback?: string;
+  /** A monitoring-plugin check (check.ts). */
+  check?: boolean;
+  /** --check: a client with neither a success nor an allowed session within this long is retired (default 30d). */
+  history?: string;
+  refusalsWarning?: string;
+  refusalsCritical?: string;
+  /** Compute as if it were this time (default: the clock). */
+  now?: string;
 }
 
 export interface AuditIo {
@@ -107,12 +128,31 @@ function resolveNamed(patterns: readonly string[], what: string, follow: boolean
 }
 
 class NoInput extends Error {}
+class CannotWrite extends Error {}
+
+/** A length of time (`26h`, `3d`, `1d12h`, `2w`) in ms. */
+function duration(flag: string, text: string): number {
+  if (!/^(\d+[smhdw])+$/.test(text.trim())) throw new UsageError(`${flag} takes a duration such as 26h or 3d, not ${JSON.stringify(text)}`);
+  return -parseTimePoint(text, 0);
+}
+
+/** A threshold: a whole number of sessions (the check alerts when the count exceeds it). */
+function count(flag: string, text: string): number {
+  if (!/^\d+$/.test(text.trim())) throw new UsageError(`${flag} takes a whole number, not ${JSON.stringify(text)}`);
+  return Number(text);
+}
 
 export async function runAudit(opts: AuditOptions, io: AuditIo): Promise<number> {
   const err = (msg: string) => io.stderr.write(`gatekeeper: ${msg}\n`);
   try {
     return await audit(opts, io, err);
   } catch (e) {
+    if (opts.check) {
+      // The plugin convention: anything that keeps the check from answering is UNKNOWN (3), said on stdout.
+      const message = e instanceof UsageError || e instanceof NoInput ? e.message : `internal error: ${(e as Error).message}`;
+      io.stdout.write(unknown(message).text);
+      return CHECK_STATES.unknown.exit;
+    }
     if (e instanceof UsageError) {
       err(e.message);
       return EX_USAGE;
@@ -120,6 +160,10 @@ export async function runAudit(opts: AuditOptions, io: AuditIo): Promise<number>
     if (e instanceof NoInput) {
       err(e.message);
       return EX_NOINPUT;
+    }
+    if (e instanceof CannotWrite) {
+      err(e.message);
+      return EX_CANTCREAT;
     }
     throw e;
   }
@@ -131,9 +175,25 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
     said++;
     report(msg);
   };
-  const now = io.now ?? Date.now();
-  const views = [opts.summary && '--summary', opts.suggest && '--suggest'].filter(Boolean);
-  if (views.length > 1) throw new UsageError('choose one of --summary and --suggest');
+  let now = io.now ?? Date.now();
+  if (opts.now !== undefined) {
+    try {
+      now = parseTimePoint(opts.now, now);
+    } catch (e) {
+      throw new UsageError(`--now: ${(e as Error).message}`);
+    }
+  }
+  const views = [opts.summary && '--summary', opts.suggest && '--suggest', opts.metrics && '--metrics', opts.check && '--check'].filter(Boolean);
+  if (views.length > 1) throw new UsageError('choose one of --summary, --suggest, --metrics and --check');
+  if ((opts.metrics || opts.check) && opts.json) throw new UsageError(`${views[0]} has its own format; it does not combine with --json`);
+  if (opts.output !== undefined && !opts.metrics) throw new UsageError('--output is for --metrics');
+  for (const [flag, value] of [['--lookback', opts.lookback], ['--history', opts.history], ['--refusals-warning', opts.refusalsWarning], ['--refusals-critical', opts.refusalsCritical]] as const) {
+    if (value !== undefined && !opts.check && !(opts.metrics && flag === '--lookback')) throw new UsageError(`${flag} is for ${flag === '--lookback' ? '--metrics and --check' : '--check'}`);
+  }
+  const lookbackMs = duration('--lookback', opts.lookback ?? CHECK_DEFAULTS.lookback);
+  const historyMs = duration('--history', opts.history ?? CHECK_DEFAULTS.history);
+  const refusalsWarning = count('--refusals-warning', opts.refusalsWarning ?? CHECK_DEFAULTS.refusalsWarning);
+  const refusalsCritical = count('--refusals-critical', opts.refusalsCritical ?? CHECK_DEFAULTS.refusalsCritical);
   if (opts.suggest && opts.json) throw new UsageError('--suggest prints YAML; it does not combine with --json');
   if (opts.follow && views.length) throw new UsageError(`--follow shows records as they arrive; it does not combine with ${views[0]}`);
 
@@ -158,7 +218,10 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
     const found = defaultSources(policyDir, err);
     logs = found.logs;
     transferLogs = opts.transferLog?.length ? groupFamilies(resolveNamed(opts.transferLog, 'transfer log', opts.follow === true, err)) : found.transferLogs;
-    if (logs.length === 0) {
+    if (logs.length === 0 && opts.metrics) {
+      // The timer runs before the first backup too: an exposition without groups (build info, time) is the true answer.
+      err(`no log files found for the policies in ${policyDir} yet`);
+    } else if (logs.length === 0) {
       throw new NoInput(
         `no log files found for the policies in ${policyDir}; name them with --log FILE (or --log - for stdin, e.g. journalctl -t gatekeeper -o json | gatekeeper audit --log -)`,
       );
@@ -175,9 +238,10 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
   const skips = new SkipCounter();
   const joiner = new TransferJoiner();
   const summary = opts.summary ? new Summary() : null;
+  const health = opts.metrics || opts.check ? new HealthCollector(now, lookbackMs) : null;
   const { SuggestCollector } = opts.suggest ? await import('./suggest.js') : { SuggestCollector: null };
   const collector = SuggestCollector ? new SuggestCollector() : null;
-  const table = !opts.json && !summary && !collector;
+  const table = !opts.json && !summary && !collector && !health;
   let shown = 0;
 
   // One record through the filter to the chosen view.
@@ -185,6 +249,7 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
     if (!filter.test(r, t)) return;
     shown++;
     if (summary) summary.add(r, t);
+    else if (health) health.add(r, t);
     else if (collector) collector.add(r, t);
     else if (opts.json) out.line(raw ?? JSON.stringify(r));
     else out.line(tableRow(r, t, p, columns));
@@ -220,6 +285,26 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
     if (opts.json) for (const g of groups) out.line(summaryJson(g));
     else if (groups.length) out.line(renderSummary(groups, { now, staleMs, paint: p }).trimEnd());
   }
+  if (health && opts.metrics) {
+    const { renderMetrics } = await import('./metrics.js');
+    const text = renderMetrics(health.result(), { now, lookbackMs });
+    if (opts.output !== undefined) {
+      try {
+        writeFileAtomic(opts.output, text, 0o644);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        throw new CannotWrite(`cannot write ${opts.output}: ${code ?? (e as Error).message}`);
+      }
+    } else out.line(text.trimEnd());
+  }
+  if (health && opts.check) {
+    for (const line of skips.report()) err(line);
+    if (shown === 0) throw new NoInput('no records match');
+    const result = evaluateCheck(health.result(), { now, staleMs, historyMs, lookbackMs, refusalsWarning, refusalsCritical });
+    out.line(result.text.trimEnd());
+    await out.flush();
+    return CHECK_STATES[result.state].exit;
+  }
   if (collector) {
     const { suggest, renderSuggestions } = await import('./suggest.js');
     const list = await suggest(collector, { policyDir });
@@ -228,7 +313,8 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
     if (collector.dropped) err(`--suggest considered the first ${collector.byPolicy.size} policies' distinct commands only; ${collector.dropped} more were not examined`);
   }
   await out.flush();
-  if (shown === 0 && !collector) err('no records match');
+  // An empty exposition is a valid answer for --metrics (nothing logged yet).
+  if (shown === 0 && !collector && !opts.metrics) err('no records match');
   for (const line of skips.report()) err(line);
   return EX_OK;
 }

@@ -29,7 +29,7 @@ export interface Assets {
   policiesFrom: string;
 }
 
-export const TEMPLATES = ['launcher.in', 'logrotate.in', 'rsyncd.conf'] as const;
+export const TEMPLATES = ['launcher.in', 'logrotate.in', 'rsyncd.conf', 'gatekeeper-metrics.service.in', 'gatekeeper-metrics.timer.in', 'gatekeeper-metrics.cron.in'] as const;
 const POLICY_FILE = /\.(ya?ml|json)$/;
 
 function readPolicies(dir: string): Map<string, Buffer> {

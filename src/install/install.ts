@@ -22,6 +22,7 @@ import { keyProblem, keysWithoutCommand, findKeyLines, planKeyInstall } from './
 import { matchOverrides, planSshdChange, WANTED, type SshdPlan } from './sshd-plan.js';
 import { readState, writeState } from './state.js';
 import { DEFAULTS } from './defaults.js';
+import { planMetricsSchedule, systemdTimer, type MetricsPlan } from './metrics-schedule.js';
 
 export { DEFAULTS };
 
@@ -49,6 +50,12 @@ export interface InstallOptions extends CommonOptions {
   logrotateDir?: string;
   /** Host name for the printed client command. */
   host?: string;
+  /** Keep DIR/gatekeeper.prom fresh (audit --metrics) with a systemd timer or a cron.d entry. */
+  metricsDir?: string;
+  /** Put the metrics' systemd units here (default /etc/systemd/system, when systemd runs). */
+  systemdDir?: string;
+  /** Put the metrics' cron.d entry here instead (default /etc/cron.d, when systemd does not run). */
+  cronDir?: string;
   readStdin?: () => Promise<string>;
   assets?: Assets;
 }
@@ -204,10 +211,12 @@ function explainNotEffective(o: CommonOptions, plan: SshdPlan, global: Effective
 const KEY_LOGINS = new Set(['yes', 'prohibit-password']);
 
 export async function install(o: InstallOptions): Promise<number> {
-  for (const [n, p] of [['--sshd-config', o.sshdConfig], ['--authorized-keys', o.authorizedKeys], ['--prefix', o.prefix], ['--config-dir', o.configDir], ['--sshd', o.sshd], ['--logrotate-dir', o.logrotateDir]] as const) checkAbsolute(n, p);
+  for (const [n, p] of [['--sshd-config', o.sshdConfig], ['--authorized-keys', o.authorizedKeys], ['--prefix', o.prefix], ['--config-dir', o.configDir], ['--sshd', o.sshd], ['--logrotate-dir', o.logrotateDir], ['--metrics-dir', o.metricsDir], ['--systemd-dir', o.systemdDir], ['--cron-dir', o.cronDir]] as const) checkAbsolute(n, p);
   for (const [n, p] of [['--prefix', o.prefix], ['--config-dir', o.configDir]] as const) {
     if (!SAFE_PATH.test(p)) throw usage(`${n} ${p}: use letters, digits and ._+-/ only (the path is part of the forced command)`);
   }
+  if (o.metricsDir !== undefined && !SAFE_PATH.test(o.metricsDir)) throw usage(`--metrics-dir ${o.metricsDir}: use letters, digits and ._+-/ only (the path is part of a command line)`);
+  if ((o.systemdDir !== undefined || o.cronDir !== undefined) && o.metricsDir === undefined) throw usage('--systemd-dir and --cron-dir go with --metrics-dir');
   if (!o.dryRun && process.getuid?.() !== 0) throw new GatekeeperError('install must run as root (or use --dry-run)', EX_NOPERM, 'not-root');
   const assets = o.assets ?? findAssets();
   const user = await lookupUser(o.user);
@@ -305,6 +314,13 @@ export async function install(o: InstallOptions): Promise<number> {
     });
     changes.push({ path: rotatePath, before: readOrNull(rotatePath), after: Buffer.from(text), mode: 0o644, uid: 0, gid: 0, label: 'logrotate rule' });
   }
+  // The metrics: a timer (or cron entry) running `audit --metrics --output DIR/gatekeeper.prom`.
+  let metrics: MetricsPlan | null = null;
+  if (o.metricsDir !== undefined) {
+    const dir = o.configDir.replace(/\/+$/, '');
+    metrics = planMetricsSchedule({ metricsDir: o.metricsDir, systemdDir: o.systemdDir, cronDir: o.cronDir }, launcher, dir === DEFAULTS.configDir ? '' : ` --policy-dir ${dir}/policies`, assets);
+    changes.push(...metrics.changes);
+  }
   const akDirMissing = lstatOrNull(dirname(akPath)) === null;
   changes.push({ path: akPath, before: akBefore, after: Buffer.from(keyPlan.text), mode: 0o600, uid: user.uid, gid: user.gid, label: `authorized_keys of ${user.name}: ${keyPlan.action} ${describeKey(key)}` });
   let sshdChange: Change | null = null;
@@ -326,8 +342,10 @@ export async function install(o: InstallOptions): Promise<number> {
     if (bundle.changed.length || bundle.stale.length) o.out(`# would deploy ${bundle.changed.length} file(s) to ${lib}${bundle.stale.length ? ` and remove ${bundle.stale.length} stale file(s)` : ''}\n`);
     for (const d of [join(o.configDir, 'policies'), ...logs.map((l) => dirname(l))]) if (!existsSync(d)) o.out(`# would create directory ${d}\n`);
     if (akDirMissing) o.out(`# would create directory ${dirname(akPath)} (0700, ${user.name})\n`);
+    if (metrics && !existsSync(o.metricsDir!)) o.out(`# would create directory ${o.metricsDir} (0755)\n`);
     for (const c of pending) o.out(describeChange(c));
     if (sshdPlan) o.out(`# would validate with ${o.sshd} -t and reload sshd${o.reload ? '' : ' (skipped: --no-reload)'}\n`);
+    if (metrics?.activate) o.out(`# would run systemctl daemon-reload and systemctl enable --now gatekeeper-metrics.timer${o.reload ? '' : ' (skipped: --no-reload)'}\n`);
     for (const w of warnings) o.err(`gatekeeper: warning: ${w}\n`);
     if (lockedOut.length) o.err(`gatekeeper: warning (--yes given): keys that would be shut out:\n  ${lockedOut.join('\n  ')}\n`);
     o.out(`\nClient side:\n  ${client}\n`);
@@ -367,6 +385,11 @@ export async function install(o: InstallOptions): Promise<number> {
     // 3. authorized_keys needs ~/.ssh (0700, owned by the user: StrictModes).
     const sshDirMade = ensureDir(dirname(akPath), 0o700, user.uid, user.gid);
     fresh.createdDirs.push(...sshDirMade);
+    // The metrics directory node_exporter reads, and where the timer or cron entry goes.
+    if (metrics) {
+      for (const d of [o.metricsDir!, ...metrics.changes.map((c) => dirname(c.path))]) fresh.createdDirs.push(...ensureDir(d, 0o755));
+      fresh.metrics = { output: metrics.output, kind: metrics.kind, activated: metrics.activate && o.reload };
+    }
     save();
     for (const c of changes) {
       if (c === sshdChange) continue;
@@ -385,6 +408,7 @@ export async function install(o: InstallOptions): Promise<number> {
       if (old) fresh.keys.push(old);
     }
     save();
+    if (metrics?.activate) report.push(o.reload ? await systemdTimer('enable') : 'gatekeeper-metrics.timer not enabled (--no-reload)');
     // 4. sshd_config, validated before (above) and after it is in place.
     if (sshdPlan && sshdChange) {
       if (sshdPlan.kind === 'dropin') fresh.createdDirs.push(...ensureDir(dirname(sshdPlan.path), 0o755));

@@ -56,6 +56,8 @@ export interface InstallState {
   createdDirs: string[];
   /** Log files the logrotate rule covers. */
   logs: string[];
+  /** install --metrics-dir: the file the timer (or cron entry) writes, and whether systemctl enabled the timer. */
+  metrics?: { output: string; kind: 'systemd' | 'cron'; activated: boolean };
 }
 
 export const emptyState = (): InstallState => ({ version: STATE_VERSION, files: {}, keys: [], sshd: null, deployed: [], createdDirs: [], logs: [] });

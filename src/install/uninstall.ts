@@ -16,6 +16,7 @@ import { CACHE_DIR } from '../paths.js';
 import { checkAbsolute, DEFAULTS, type CommonOptions } from './install.js';
 import { planKeyRemoval } from './keys.js';
 import { planSshdRevert } from './sshd-plan.js';
+import { systemdTimer } from './metrics-schedule.js';
 import { readState, sha256, statePath, writeState, type InstallState } from './state.js';
 
 export interface UninstallOptions extends CommonOptions {
@@ -113,6 +114,7 @@ export async function uninstall(o: UninstallOptions): Promise<number> {
     o.out('gatekeeper uninstall --dry-run: nothing was changed.\n');
     for (const c of pending) o.out(describeChange(c));
     if (o.all && state.deployed.length) o.out(`# would remove ${state.deployed.length} deployed file(s) under ${lib}\n`);
+    if (o.all && state.metrics) o.out(`# would ${state.metrics.activated ? 'disable gatekeeper-metrics.timer and ' : ''}remove ${state.metrics.output}\n`);
     for (const w of warnings) o.err(`gatekeeper: warning: ${w}\n`);
     return 0;
   }
@@ -122,6 +124,14 @@ export async function uninstall(o: UninstallOptions): Promise<number> {
   let removeConfigDir = false;
   try {
     const save = () => writeState(o.configDir, state);
+    // The metrics timer stops before its unit files go; the file it wrote goes too (node_exporter would serve it forever).
+    if (o.all && state.metrics) {
+      if (state.metrics.activated) report.push(await systemdTimer('disable'));
+      rmSync(state.metrics.output, { force: true });
+      report.push(`removed ${state.metrics.output}`);
+      delete state.metrics;
+      save();
+    }
     for (const c of pending) {
       if (c === sshdChange) continue;
       applyChange(c, state, save);

@@ -74,6 +74,15 @@ describe('the executable with no node on the machine', () => {
     expect(a.stdout.trim().split('\n')).toHaveLength(1);
   });
 
+  it('audit --metrics and --check run from the executable (the monitoring views are in its one CLI file)', () => {
+    const m = ns.run(exe, ['audit', '--log', log, '--metrics']);
+    expect(m.status, m.stderr).toBe(0);
+    expect(m.stdout).toMatch(/^gatekeeper_refused_sessions_by_code\{host="[^"]*",policy="[^"]*\/pull\.yaml",client="127\.0\.0\.1",code="access"\} 1$/m);
+    const c = ns.run(exe, ['audit', '--log', log, '--check']);
+    expect(c.status).toBe(1);
+    expect(c.stdout).toMatch(/^GATEKEEPER WARNING - 127\.0\.0\.1 \(policy [^)]*\/pull\.yaml\): 1 refused in 24h \(access ×1\) \| /);
+  });
+
   it('doctor names the embedded Node, process.execve and glibc', () => {
     const r = ns.run(exe, ['doctor', '--runtime']);
     expect(r.status, r.stderr).toBe(0);
