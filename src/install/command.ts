@@ -1,7 +1,7 @@
 // `gatekeeper install` and `gatekeeper uninstall`: options and help only; the
 // implementations load when a command runs.
 import type { Command } from 'commander';
-import { EX_SOFTWARE, GatekeeperError } from '../exit.js';
+import { EX_SOFTWARE, EX_USAGE, GatekeeperError } from '../exit.js';
 import { DEFAULTS as DEF } from './defaults.js';
 import type { CommonOptions } from './install.js';
 
@@ -18,6 +18,10 @@ const io = {
   out: (s: string) => void process.stdout.write(s),
   err: (s: string) => void process.stderr.write(s),
 };
+
+function checkPaths(...paths: (string | undefined)[]): void {
+  for (const p of paths) if (p !== undefined && !p.startsWith('/')) throw new GatekeeperError(`not an absolute path: ${p}`, EX_USAGE, 'usage');
+}
 
 async function guarded(fn: () => Promise<number>): Promise<void> {
   try {
@@ -45,7 +49,8 @@ function pathOptions(cmd: Command): Command {
     .option('--config-dir <dir>', 'configuration directory (policies/, install-state.json)', DEF.configDir)
     .option('--sshd <path>', 'the sshd binary used to validate (sshd -t, sshd -T)', DEF.sshd)
     .option('--dry-run', 'print a unified diff of every file it would change; change nothing')
-    .option('--no-reload', 'do not reload sshd after changing its configuration');
+    .option('--no-reload', 'do not reload sshd after changing its configuration')
+    .option('--json', 'print on stdout one JSON object of what changed (or, with --dry-run, would change): {changed, files: [{path, type, action}], keys, reload}; messages go to stderr');
 }
 
 export function register(program: Command): void {
@@ -97,4 +102,24 @@ export function register(program: Command): void {
       return uninstall({ ...opts, ...io, all: opts.all ?? false, dryRun: opts.dryRun ?? false, readStdin });
     }),
   );
+
+  program
+    .command('keys')
+    .summary('list the keys install wired to the gate (what uninstall --key can remove)')
+    .description(
+      'Lists the keys `gatekeeper install` recorded in CONFIG-DIR/install-state.json: user, authorized_keys file, policy, ' +
+        'fingerprint, the key itself and its from= addresses, and whether the line install wrote is still there. ' +
+        'Changes nothing. --json prints {version, keys: [{user, file, policy, fingerprint, key, comment, from, present}]}.',
+    )
+    .option('--config-dir <dir>', 'configuration directory (install-state.json)', DEF.configDir)
+    .option('--user <name>', 'only the keys of this user')
+    .option('--authorized-keys <path>', 'only the keys in this authorized_keys file')
+    .option('--json', 'print one JSON object')
+    .action((opts: { configDir: string; user?: string; authorizedKeys?: string; json?: boolean }) =>
+      guarded(async () => {
+        checkPaths(opts.configDir, opts.authorizedKeys);
+        const { keysList } = await import('./keys-list.js');
+        return keysList({ ...opts, json: opts.json ?? false, out: io.out });
+      }),
+    );
 }

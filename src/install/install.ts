@@ -20,6 +20,7 @@ import { bundleChanges, bundleFiles, deployBundle, launcherText, removeBundle } 
 import { acquireLock, ensureDir, lstatOrNull, readOrNull } from './fsutil.js';
 import { keyProblem, keysWithoutCommand, findKeyLines, planKeyInstall } from './keys.js';
 import { matchOverrides, planSshdChange, WANTED, type SshdPlan } from './sshd-plan.js';
+import { dirEntry, deployedEntry, fileEntry, makeReport, printReport, reloadEntry, type FileEntry, type KeyEntry } from './report.js';
 import { readState, writeState } from './state.js';
 import { DEFAULTS } from './defaults.js';
 import { planMetricsSchedule, systemdTimer, type MetricsPlan } from './metrics-schedule.js';
@@ -35,6 +36,8 @@ export interface CommonOptions {
   sshd: string;
   dryRun: boolean;
   reload: boolean;
+  /** Print the ChangeReport (report.ts) on stdout; the human messages go to stderr. */
+  json?: boolean;
   out: (s: string) => void;
   err: (s: string) => void;
 }
@@ -124,6 +127,13 @@ async function resolvePolicy(o: InstallOptions, assets: Assets): Promise<{ name:
   const [file, data] = shipped[0]!;
   const policy = validatePolicy(await parsePolicyText(data.toString('utf8'), file), `${assets.policiesFrom}/${file}`);
   return { name: o.policy, target: join(policyDir, file), source: data, policy };
+}
+
+/** The directories `ensureDir(path)` would create, outermost first. */
+function missingDirs(path: string): string[] {
+  const missing: string[] = [];
+  for (let p = path; lstatOrNull(p) === null && p !== dirname(p); p = dirname(p)) missing.unshift(p);
+  return missing;
 }
 
 /** The node the launcher runs (or the packaged executable) must be as trustworthy as the gate itself. */
@@ -336,29 +346,52 @@ export async function install(o: InstallOptions): Promise<number> {
   }
   const pending = changes.filter((c) => !isNoop(c));
   const client = clientCommand(pol.policy, o.host ?? hostname(), o.key === '-' ? null : o.key, o.user);
+  // With --json, stdout carries the report alone.
+  const say = o.json ? o.err : o.out;
+  // The account of every file install manages (--json): the bundle, then the planned changes.
+  const fileEntries: FileEntry[] = [
+    ...files.map((f) => deployedEntry(join(lib, f.rel), bundle.changed.includes(f.rel), 'bundle')),
+    ...bundle.stale.map((rel): FileEntry => ({ path: join(lib, rel), type: 'file', action: 'removed', what: 'stale bundle file' })),
+    // The executable needs no bundle: one an earlier install deployed goes.
+    ...(files.length ? [] : state.deployed.filter((p) => existsSync(p)).map((path): FileEntry => ({ path, type: 'file', action: 'removed', what: 'bundle an earlier install deployed' }))),
+    ...changes.map(fileEntry),
+  ];
+  const keyEntries: KeyEntry[] = [{ fingerprint: describeKey(key).split(' ')[1] ?? '', policy: pol.name, action: keyPlan.action }];
 
   if (o.dryRun) {
-    o.out(`gatekeeper install --dry-run: nothing was changed.\n`);
-    if (bundle.changed.length || bundle.stale.length) o.out(`# would deploy ${bundle.changed.length} file(s) to ${lib}${bundle.stale.length ? ` and remove ${bundle.stale.length} stale file(s)` : ''}\n`);
-    for (const d of [join(o.configDir, 'policies'), ...logs.map((l) => dirname(l))]) if (!existsSync(d)) o.out(`# would create directory ${d}\n`);
-    if (akDirMissing) o.out(`# would create directory ${dirname(akPath)} (0700, ${user.name})\n`);
-    if (metrics && !existsSync(o.metricsDir!)) o.out(`# would create directory ${o.metricsDir} (0755)\n`);
-    for (const c of pending) o.out(describeChange(c));
-    if (sshdPlan) o.out(`# would validate with ${o.sshd} -t and reload sshd${o.reload ? '' : ' (skipped: --no-reload)'}\n`);
-    if (metrics?.activate) o.out(`# would run systemctl daemon-reload and systemctl enable --now gatekeeper-metrics.timer${o.reload ? '' : ' (skipped: --no-reload)'}\n`);
+    say(`gatekeeper install --dry-run: nothing was changed.\n`);
+    if (bundle.changed.length || bundle.stale.length) say(`# would deploy ${bundle.changed.length} file(s) to ${lib}${bundle.stale.length ? ` and remove ${bundle.stale.length} stale file(s)` : ''}\n`);
+    const dirs = [join(o.configDir, 'policies'), ...logs.map((l) => dirname(l))].filter((d) => !existsSync(d));
+    for (const d of dirs) say(`# would create directory ${d}\n`);
+    if (akDirMissing) say(`# would create directory ${dirname(akPath)} (0700, ${user.name})\n`);
+    if (metrics && !existsSync(o.metricsDir!)) say(`# would create directory ${o.metricsDir} (0755)\n`);
+    for (const c of pending) say(describeChange(c));
+    if (sshdPlan) say(`# would validate with ${o.sshd} -t and reload sshd${o.reload ? '' : ' (skipped: --no-reload)'}\n`);
+    if (metrics?.activate) say(`# would run systemctl daemon-reload and systemctl enable --now gatekeeper-metrics.timer${o.reload ? '' : ' (skipped: --no-reload)'}\n`);
     for (const w of warnings) o.err(`gatekeeper: warning: ${w}\n`);
     if (lockedOut.length) o.err(`gatekeeper: warning (--yes given): keys that would be shut out:\n  ${lockedOut.join('\n  ')}\n`);
-    o.out(`\nClient side:\n  ${client}\n`);
+    say(`\nClient side:\n  ${client}\n`);
+    if (o.json) {
+      // Every directory install would create (the whole missing chain, as ensureDir makes it).
+      const wanted = [o.configDir, join(o.configDir, 'policies'), ...(runner.node !== null || runner.copyFrom !== null ? [dirname(launcher)] : []), ...files.map((f) => dirname(join(lib, f.rel))), ...logs.map((l) => dirname(l)), dirname(akPath)];
+      if (sshdPlan?.kind === 'dropin') wanted.push(dirname(sshdPlan.path));
+      if (metrics) wanted.push(o.metricsDir!, ...metrics.changes.map((c) => dirname(c.path)));
+      const dirEntries = [...new Set(wanted.flatMap(missingDirs))].map((d) => dirEntry(d, 'directory'));
+      o.out(printReport(makeReport('install', true, [...dirEntries, ...fileEntries], keyEntries, reloadEntry(sshdPlan !== null, 'skipped'))));
+    }
     return 0;
   }
 
   const configDirMade = ensureDir(o.configDir, 0o755);
   const releaseLock = acquireLock(join(o.configDir, '.install.lock'));
   const report: string[] = [];
+  const madeDirs: string[] = [...configDirMade];
+  let reloaded: ReturnType<typeof reloadEntry> = reloadEntry(sshdPlan !== null, o.reload ? null : 'skipped');
   try {
     const fresh = readState(o.configDir);
     const save = () => writeState(o.configDir, fresh);
     fresh.createdDirs.push(...configDirMade);
+    const dirsBefore = fresh.createdDirs.length;
     save();
     // 1. Deploy: the bundle, then the launcher that runs it (the npm build);
     // the executable needs no bundle, and one an earlier install deployed goes.
@@ -431,16 +464,19 @@ export async function install(o: InstallOptions): Promise<number> {
         const eff2 = await sshdEffective(o.sshd, o.sshdConfig);
         const pidFile = 'error' in eff2 ? undefined : effectiveValue(eff2, 'pidfile');
         const r = await reloadSshd({ pidFile, sshd: o.sshd });
+        reloaded = reloadEntry(true, r);
         report.push(r.how === 'systemd' ? `reloaded sshd (systemctl reload ${r.unit})` : r.how === 'sighup' ? `reloaded sshd (SIGHUP to pid ${r.pid})` : `did not reload sshd: ${r.why}`);
       } else report.push('sshd not reloaded (--no-reload): it applies the change when it next starts or reloads');
     }
+    madeDirs.push(...fresh.createdDirs.slice(dirsBefore));
   } finally {
     releaseLock();
   }
   for (const w of warnings) o.err(`gatekeeper: warning: ${w}\n`);
   if (pol.note) o.err(`gatekeeper: note: ${pol.note}\n`);
-  o.out(report.length ? `${report.join('\n')}\n` : 'nothing to change: already installed\n');
-  o.out(`forced command: ${command}\n\nClient side:\n  ${client}\n`);
+  say(report.length || madeDirs.length ? `${report.join('\n')}\n` : 'nothing to change: already installed\n');
+  say(`forced command: ${command}\n\nClient side:\n  ${client}\n`);
+  if (o.json) o.out(printReport(makeReport('install', false, [...[...new Set(madeDirs)].map((d) => dirEntry(d, 'directory')), ...fileEntries], keyEntries, reloaded)));
   return 0;
 }
 

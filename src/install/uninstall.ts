@@ -17,6 +17,7 @@ import { checkAbsolute, DEFAULTS, type CommonOptions } from './install.js';
 import { planKeyRemoval } from './keys.js';
 import { planSshdRevert } from './sshd-plan.js';
 import { systemdTimer } from './metrics-schedule.js';
+import { fileEntry, makeReport, printReport, reloadEntry, type FileEntry, type ReloadEntry } from './report.js';
 import { readState, sha256, statePath, writeState, type InstallState } from './state.js';
 
 export interface UninstallOptions extends CommonOptions {
@@ -48,10 +49,14 @@ export async function uninstall(o: UninstallOptions): Promise<number> {
   if (!o.all && !o.key) throw new GatekeeperError('uninstall needs --key FILE or --all', EX_USAGE, 'usage');
   if (!o.dryRun && process.getuid?.() !== 0) throw new GatekeeperError('uninstall must run as root (or use --dry-run)', 77, 'not-root');
   const state = readState(o.configDir);
-  if (!existsSync(statePath(o.configDir))) {
-    o.out(`nothing to uninstall: no ${statePath(o.configDir)}\n`);
+  // With --json, stdout carries the report alone.
+  const say = o.json ? o.err : o.out;
+  const nothing = (why: string): number => {
+    say(`nothing to uninstall: ${why}\n`);
+    if (o.json) o.out(printReport(makeReport('uninstall', o.dryRun, [], [], reloadEntry(false, null))));
     return 0;
-  }
+  };
+  if (!existsSync(statePath(o.configDir))) return nothing(`no ${statePath(o.configDir)}`);
   let fp: string | null = null;
   if (o.key) {
     const text = o.key === '-' ? await (o.readStdin?.() ?? Promise.resolve('')) : readFileSync(o.key, 'utf8');
@@ -60,10 +65,7 @@ export async function uninstall(o: UninstallOptions): Promise<number> {
     fp = fingerprint(key);
   }
   const selected = state.keys.filter((k) => (o.all || k.fingerprint === fp) && (!o.authorizedKeys || k.file === o.authorizedKeys));
-  if (!o.all && selected.length === 0) {
-    o.out(`nothing to uninstall: no gate line for ${fp} recorded in ${statePath(o.configDir)}\n`);
-    return 0;
-  }
+  if (!o.all && selected.length === 0) return nothing(`no gate line for ${fp} recorded in ${statePath(o.configDir)}`);
   const changes: Change[] = [];
   const warnings: string[] = [];
   // authorized_keys, one file at a time (several keys may share one).
@@ -109,18 +111,28 @@ export async function uninstall(o: UninstallOptions): Promise<number> {
     }
   }
   const pending = changes.filter((c) => !isNoop(c));
+  // The account for --json: every planned change, then the bundle files that go with --all.
+  const fileEntries: FileEntry[] = [
+    ...changes.map(fileEntry),
+    ...(o.all ? state.deployed.filter((p) => p.startsWith(`${lib}/`) && existsSync(p)).map((path): FileEntry => ({ path, type: 'file', action: 'removed', what: 'bundle' })) : []),
+    ...(o.all && state.metrics && existsSync(state.metrics.output) ? [{ path: state.metrics.output, type: 'file' as const, action: 'removed' as const, what: 'metrics file' }] : []),
+  ];
+  const keyEntries = selected.map((k) => ({ fingerprint: k.fingerprint, policy: k.policy, action: 'removed' as const }));
+  const sshdNeedsReload = sshdChange !== null && !isNoop(sshdChange);
 
   if (o.dryRun) {
-    o.out('gatekeeper uninstall --dry-run: nothing was changed.\n');
-    for (const c of pending) o.out(describeChange(c));
-    if (o.all && state.deployed.length) o.out(`# would remove ${state.deployed.length} deployed file(s) under ${lib}\n`);
-    if (o.all && state.metrics) o.out(`# would ${state.metrics.activated ? 'disable gatekeeper-metrics.timer and ' : ''}remove ${state.metrics.output}\n`);
+    say('gatekeeper uninstall --dry-run: nothing was changed.\n');
+    for (const c of pending) say(describeChange(c));
+    if (o.all && state.deployed.length) say(`# would remove ${state.deployed.length} deployed file(s) under ${lib}\n`);
+    if (o.all && state.metrics) say(`# would ${state.metrics.activated ? 'disable gatekeeper-metrics.timer and ' : ''}remove ${state.metrics.output}\n`);
     for (const w of warnings) o.err(`gatekeeper: warning: ${w}\n`);
+    if (o.json) o.out(printReport(makeReport('uninstall', true, fileEntries, keyEntries, reloadEntry(sshdNeedsReload, 'skipped'))));
     return 0;
   }
 
   const release = acquireLock(join(o.configDir, '.install.lock'));
   const report: string[] = [];
+  let reloaded: ReloadEntry = reloadEntry(sshdNeedsReload, o.reload ? null : 'skipped');
   let removeConfigDir = false;
   try {
     const save = () => writeState(o.configDir, state);
@@ -156,6 +168,7 @@ export async function uninstall(o: UninstallOptions): Promise<number> {
       if (o.reload) {
         const eff = await sshdEffective(o.sshd, o.sshdConfig);
         const r = await reloadSshd({ pidFile: 'error' in eff ? undefined : effectiveValue(eff, 'pidfile'), sshd: o.sshd });
+        reloaded = reloadEntry(true, r);
         report.push(r.how === 'systemd' ? `reloaded sshd (systemctl reload ${r.unit})` : r.how === 'sighup' ? `reloaded sshd (SIGHUP to pid ${r.pid})` : `did not reload sshd: ${r.why}`);
       } else report.push('sshd not reloaded (--no-reload)');
     } else if (o.all && state.sshd) {
@@ -200,6 +213,7 @@ export async function uninstall(o: UninstallOptions): Promise<number> {
     }
   }
   for (const w of warnings) o.err(`gatekeeper: warning: ${w}\n`);
-  o.out(report.length ? `${report.join('\n')}\n` : 'nothing to change\n');
+  say(report.length ? `${report.join('\n')}\n` : 'nothing to change\n');
+  if (o.json) o.out(printReport(makeReport('uninstall', false, fileEntries, keyEntries, reloaded)));
   return 0;
 }

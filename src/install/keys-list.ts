@@ -1,0 +1,79 @@
+// `gatekeeper keys`: the keys `gatekeeper install` wired to the gate, as its
+// manifest (CONFIG-DIR/install-state.json) records them — exactly the keys
+// `uninstall --key` can take out again — and whether each line is still in
+// authorized_keys as install wrote it. Changes nothing. Configuration
+// management reads it (--json) to find the keys it installed earlier that are
+// no longer wanted.
+import { existsSync } from 'node:fs';
+import { getOption, parseAuthorizedKeys, parseLine } from '../sshd/authorized-keys.js';
+import { readOrNull } from './fsutil.js';
+import { readState, statePath } from './state.js';
+
+export const KEYS_VERSION = 1;
+
+export interface InstalledKey {
+  user: string;
+  /** The authorized_keys file the line is in. */
+  file: string;
+  policy: string;
+  /** `SHA256:…` */
+  fingerprint: string;
+  /** `TYPE BASE64`, without the comment: what to compare and what `uninstall --key -` reads. */
+  key: string;
+  comment: string;
+  /** The from="…" addresses, or null when the line has none. */
+  from: string[] | null;
+  /** The line install wrote is still in `file`, byte for byte. */
+  present: boolean;
+}
+
+export interface KeysListOptions {
+  configDir: string;
+  /** Only keys of this authorized_keys file. */
+  authorizedKeys?: string;
+  /** Only keys of this user. */
+  user?: string;
+  json: boolean;
+  out: (s: string) => void;
+}
+
+export function installedKeys(o: Pick<KeysListOptions, 'configDir' | 'authorizedKeys' | 'user'>): InstalledKey[] {
+  if (!existsSync(statePath(o.configDir))) return [];
+  const state = readState(o.configDir);
+  const texts = new Map<string, string[]>();
+  const linesOf = (file: string): string[] => {
+    let l = texts.get(file);
+    if (!l) {
+      l = parseAuthorizedKeys(readOrNull(file)?.toString('utf8') ?? '').map((x) => x.raw);
+      texts.set(file, l);
+    }
+    return l;
+  };
+  const out: InstalledKey[] = [];
+  for (const k of state.keys) {
+    if (o.authorizedKeys && k.file !== o.authorizedKeys) continue;
+    if (o.user && k.user !== o.user) continue;
+    const parsed = parseLine(k.line);
+    if (parsed.kind !== 'key') continue;
+    const from = getOption(parsed.options, 'from')?.value ?? null;
+    out.push({
+      user: k.user,
+      file: k.file,
+      policy: k.policy,
+      fingerprint: k.fingerprint,
+      key: `${parsed.key.type} ${parsed.key.blob}`,
+      comment: parsed.key.comment,
+      from: from === null ? null : from.split(','),
+      present: linesOf(k.file).includes(k.line),
+    });
+  }
+  return out;
+}
+
+export function keysList(o: KeysListOptions): number {
+  const keys = installedKeys(o);
+  if (o.json) o.out(`${JSON.stringify({ version: KEYS_VERSION, keys })}\n`);
+  else if (keys.length === 0) o.out(`no keys recorded in ${statePath(o.configDir)}\n`);
+  else for (const k of keys) o.out(`${k.fingerprint} ${k.policy} ${k.user} ${k.file}${k.present ? '' : ' (line changed since install)'}${k.comment ? ` ${k.comment}` : ''}\n`);
+  return 0;
+}
