@@ -76,7 +76,7 @@ describe('install --json', () => {
     // A dry run now says the same.
     const d2 = cli(installArgs(s, ED, ['--dry-run', '--json']));
     expect(report(d2.stdout).changed).toBe(false);
-  });
+  }, 300_000);
 
   it('a new from= rewrites the key line: only authorized_keys is updated', () => {
     const s = makeServer('debian', HOSTKEY, { authorizedKeys: EXISTING, policy: { root: '/srv' } });
@@ -88,7 +88,7 @@ describe('install --json', () => {
     const rep = report(r.stdout);
     expect(changedPaths(rep)).toEqual([`updated ${s.authorizedKeys}`]);
     expect(rep.keys[0]?.action).toBe('replaced');
-  });
+  }, 300_000);
 
   it('a refusal prints no JSON: the reason on stderr, exit 77', () => {
     const s = makeServer('debian', HOSTKEY, { authorizedKeys: readFileSync(RSA, 'utf8') });
@@ -97,7 +97,7 @@ describe('install --json', () => {
     expect(r.status).toBe(77);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('--yes');
-  });
+  }, 300_000);
 });
 
 describe('keys --json and uninstall --json', () => {
@@ -146,5 +146,5 @@ describe('keys --json and uninstall --json', () => {
     expect(gone).toMatchObject({ changed: true, reload: { needed: true, done: 'skipped' } });
     expect(action(gone, join(s.prefix, 'bin', 'gatekeeper'))).toBe('removed');
     expect(action(gone, join(s.prefix, 'lib', 'gatekeeper', 'gate.cjs'))).toBe('removed');
-  });
+  }, 300_000);
 });
