@@ -20,7 +20,7 @@ import { bundleChanges, bundleFiles, deployBundle, launcherText, removeBundle } 
 import { acquireLock, ensureDir, lstatOrNull, readOrNull } from './fsutil.js';
 import { keyProblem, keysWithoutCommand, findKeyLines, planKeyInstall } from './keys.js';
 import { matchOverrides, planSshdChange, WANTED, type SshdPlan } from './sshd-plan.js';
-import { dirEntry, deployedEntry, fileEntry, makeReport, printReport, reloadEntry, type FileEntry, type KeyEntry } from './report.js';
+import { dirEntry, deployedEntry, fileEntry, makeReport, printReport, reloadEntry, type FileEntry, type KeyEntry, type ReloadEntry } from './report.js';
 import { readState, writeState } from './state.js';
 import { DEFAULTS } from './defaults.js';
 import { planMetricsSchedule, systemdTimer, type MetricsPlan } from './metrics-schedule.js';
@@ -386,7 +386,7 @@ export async function install(o: InstallOptions): Promise<number> {
   const releaseLock = acquireLock(join(o.configDir, '.install.lock'));
   const report: string[] = [];
   const madeDirs: string[] = [...configDirMade];
-  let reloaded: ReturnType<typeof reloadEntry> = reloadEntry(sshdPlan !== null, o.reload ? null : 'skipped');
+  let reloaded: ReloadEntry = reloadEntry(sshdPlan !== null, o.reload ? null : 'skipped');
   try {
     const fresh = readState(o.configDir);
     const save = () => writeState(o.configDir, fresh);
@@ -474,7 +474,8 @@ export async function install(o: InstallOptions): Promise<number> {
   }
   for (const w of warnings) o.err(`gatekeeper: warning: ${w}\n`);
   if (pol.note) o.err(`gatekeeper: note: ${pol.note}\n`);
-  say(report.length || madeDirs.length ? `${report.join('\n')}\n` : 'nothing to change: already installed\n');
+  if (!report.length && madeDirs.length) report.push(`created ${[...new Set(madeDirs)].join(', ')}`);
+  say(report.length ? `${report.join('\n')}\n` : 'nothing to change: already installed\n');
   say(`forced command: ${command}\n\nClient side:\n  ${client}\n`);
   if (o.json) o.out(printReport(makeReport('install', false, [...[...new Set(madeDirs)].map((d) => dirEntry(d, 'directory')), ...fileEntries], keyEntries, reloaded)));
   return 0;
