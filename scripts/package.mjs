@@ -3,6 +3,8 @@
 // - gatekeeper-VERSION-linux-x64 and -linux-arm64: self-contained
 //   executables (Node single executable applications) built from the Node 24
 //   that `npm ci` installs and its arm64 twin (scripts/runtimes.sh);
+// - gatekeeper_VERSION_amd64.deb and gatekeeper-VERSION-1.x86_64.rpm, both
+//   from one file list (scripts/lib/package-files.mjs);
 // - SHA256SUMS of all of them.
 //
 // Usage: node scripts/package.mjs   (after npm run build)
@@ -20,6 +22,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSyn
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildDeb, buildRpm } from './lib/package-formats.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -84,7 +87,7 @@ async function buildExecutables(work) {
     copyFileSync(realpathSync(RUNTIMES[arch]), file);
     chmodSync(file, 0o755);
     // Node's debug symbols: ~15 MB of the 125.
-    execFileSync(STRIP[arch], ['--strip-all', file], { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(STRIP[arch], ['--strip-all', '--remove-section=.comment', file], { stdio: ['ignore', 'ignore', 'inherit'] });
     await inject(file, 'NODE_SEA_BLOB', data, { sentinelFuse: SEA_FUSE });
     chmodSync(file, 0o755);
     say(`${executableName(arch)} (${versions[arch]}): ${(readFileSync(file).length / 1e6).toFixed(0)} MB`);
@@ -105,6 +108,11 @@ mkdirSync(out, { recursive: true });
 const work = mkdtempSync(join(dist, '.package-'));
 try {
   const files = await buildExecutables(work);
+  const exe = join(out, executableName('x64'));
+  files.push(buildDeb({ root, out, work, version, executable: exe }));
+  say('deb');
+  files.push(buildRpm({ root, out, work, version, executable: exe }));
+  say('rpm');
   sha256sums(files);
   say(`dist/pkg: ${files.map((f) => f.slice(out.length + 1)).join(', ')}, SHA256SUMS`);
 } finally {
