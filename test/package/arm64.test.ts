@@ -19,7 +19,7 @@ function arm64(args: string[], env: Record<string, string> = {}) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-describe('the linux-arm64 executable under qemu-aarch64-static', () => {
+describe('the linux-arm64 executable under qemu-aarch64-static', { timeout: 20 * 60_000 }, () => {
   let dir: string;
   let log: string;
   let policy: string;

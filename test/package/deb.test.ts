@@ -75,7 +75,7 @@ async function acquireLock(): Promise<void> {
   }
 }
 
-describe('the .deb, installed on this machine', () => {
+describe('the .deb, installed on this machine', { timeout: 20 * 60_000 }, () => {
   let deb: string;
   let before: Record<string, string>;
   let installed = false;
@@ -93,7 +93,7 @@ describe('the .deb, installed on this machine', () => {
     sshd = await startSshd({ prefix: 'gk-deb-' });
     tree = join(sshd.dir, 'server-tree');
     buildFixtureTree(tree);
-  });
+  }, 25 * 60_000);
   afterAll(async () => {
     try {
       if (installed) await dpkg(['--purge', 'gatekeeper']);
@@ -101,7 +101,7 @@ describe('the .deb, installed on this machine', () => {
     } finally {
       if (locked) unlinkSync(LOCK);
     }
-  });
+  }, 10 * 60_000);
 
   it('installs with dpkg -i, and dpkg -L lists exactly the file list', async () => {
     const r = await dpkg(['-i', deb]);

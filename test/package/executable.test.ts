@@ -17,7 +17,7 @@ const BACKUP = ['-avzx', '--numeric-ids', '--delete', '--progress'];
 /** Without -H, hard links arrive as separate files. */
 const withoutLinks = (s: Snapshot): Snapshot => Object.fromEntries(Object.entries(s).map(([k, { links: _links, ...v }]) => [k, v]));
 
-describe('the executable with no node on the machine', () => {
+describe('the executable with no node on the machine', { timeout: 20 * 60_000 }, () => {
   let ns: NodelessNamespace;
   let exe: string;
   let dir: string;
@@ -56,7 +56,7 @@ describe('the executable with no node on the machine', () => {
       pullPolicy = join(sshd.dir, 'system-backup.yaml');
       writeFileSync(pullPolicy, `rsync: /usr/bin/rsync\naccess: read-only\nroot: ${tree}\nlog: ${sshd.dir}/gatekeeper.log\nstateDir: ${dir}/state\n`, { mode: 0o600 });
       sshd.setAuthorizedKeys([authorizedKeysLine(`${gate} gate --policy ${pullPolicy}`, sshd.clientPublicKey)]);
-    });
+    }, 5 * 60_000);
     afterAll(async () => {
       await sshd?.stop();
     });

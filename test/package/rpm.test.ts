@@ -16,7 +16,7 @@ function rpm(args: string[]) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-describe('the .rpm', () => {
+describe('the .rpm', { timeout: 20 * 60_000 }, () => {
   let file: string;
   let root: string;
 
