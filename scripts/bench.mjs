@@ -17,6 +17,7 @@ import { buildLarge, buildManySmall } from './bench/trees.mjs';
 import { buildBundle, nodeVersion, rrsyncToTrue, sshdLikeEnv, writeLauncher, writePolicies } from './bench/setup.mjs';
 import { printReport, judgeAims } from './bench/report.mjs';
 import { ratio } from './bench/stats.mjs';
+import { buildExecutables } from './lib/executable.mjs';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -55,6 +56,12 @@ const nodes = [{ id: 'node24', bin: NODE24 }, { id: 'node20', bin: NODE20 }]
   .filter((n, i, all) => n.version && all.findIndex((m) => m.version === n.version) === i)
   // What install deploys and sshd runs: the launcher, one per node.
   .map((n) => ({ ...n, launcher: writeLauncher(join(work, `gatekeeper-${n.id}`), n.bin, lib) }));
+// The self-contained executable, built from this run's bundle with the Node 24 that npm ci installs.
+log('bench: building the executable...');
+const exeWork = mkdtempSync(join(work, 'exe-'));
+const version = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version;
+const [exeBuilt] = await buildExecutables({ root: REPO, dist: lib, out: work, work: exeWork, version, archs: ['x64'] });
+const executable = { id: 'exe', bin: exeBuilt.file, version: exeBuilt.node, of: nodes.find((n) => n.version === exeBuilt.node)?.id };
 const rrsync = rrsyncToTrue(work);
 const policies = writePolicies(join(work, 'policies'), 'system-backup', { rsync: '/bin/true', root: '/', log: logFile, stateDir });
 // The same JSON policy with a backup window that holds every minute: what
@@ -77,6 +84,14 @@ for (const n of nodes) {
     { id: `${n.id}.gate-json`, label: `${n.id} gate allow (launcher, ${n.exec}, json)`, argv: gate(policies.json), env: allowEnv, expect: ok },
     { id: `${n.id}.gate-window`, label: `${n.id} gate allow (launcher, ${n.exec}, json, window)`, argv: gate(windowPolicy), env: allowEnv, expect: ok },
     { id: `${n.id}.refuse`, label: `${n.id} gate refuse (launcher, yaml)`, argv: gate(policies.yaml), env: refuseEnv, expect: (s) => s === 77 },
+  );
+}
+{
+  const gate = (policy) => [executable.bin, 'gate', '--policy', policy];
+  cases.push(
+    { id: 'exe.gate', label: `executable gate allow (${executable.version}, yaml)`, argv: gate(policies.yaml), env: allowEnv, expect: ok },
+    { id: 'exe.gate-json', label: 'executable gate allow (json)', argv: gate(policies.json), env: allowEnv, expect: ok },
+    { id: 'exe.refuse', label: 'executable gate refuse (yaml)', argv: gate(policies.yaml), env: refuseEnv, expect: (s) => s === 77 },
   );
 }
 if (rrsync) {
@@ -108,6 +123,7 @@ if (e2e) {
     const e2eCases = (tree, policy) => [
       { id: 'fixed', label: 'fixed command (original setup)', keyLine: fixedLine(sshd.clientPublicKey, tree) },
       ...nodes.map((n) => ({ id: `gate-${n.id}`, label: `gate ${n.id} (${n.exec})`, keyLine: gateLine(sshd.clientPublicKey, { launcher: n.launcher, policy }) })),
+      { id: 'gate-exe', label: 'gate executable (execve)', keyLine: gateLine(sshd.clientPublicKey, { launcher: executable.bin, policy }) },
       ...nodes.map((n) => ({ id: `floor-${n.id}`, label: `bare ${n.id} -e 0, then fixed`, keyLine: floorLine(sshd.clientPublicKey, tree, n.bin) })),
     ];
     log(`bench: no-op resync of ${PLAN.smallFiles} unchanged files, ${PLAN.noopReps} rounds...`);
@@ -132,6 +148,7 @@ const results = {
   // Other work on the machine widens the spread (p90); the ratios compare cases measured side by side.
   loadavg: { start: loadAtStart, end: loadavg().map((x) => Math.round(x * 100) / 100) },
   nodes: nodes.map(({ id, bin, version, exec }) => ({ id, bin, version, exec })),
+  executable: { version: executable.version, of: executable.of },
   plan: PLAN,
   latency,
   peakRssKiB: peakRss,
@@ -169,5 +186,19 @@ function ratiosOf(r) {
       out[`${n.id}.full-throughput/floor`] = ratio(e.full[`gate-${n.id}`].mibPerSec.median, e.full[`floor-${n.id}`].mibPerSec.median);
     }
   }
+  // The executable beside the launcher and bare node of the same Node version.
+  const of = r.executable.of;
+  if (of) {
+    out['exe.gate/launcher'] = ratio(med('exe.gate'), med(`${of}.gate`));
+    out['exe.gate-json/launcher'] = ratio(med('exe.gate-json'), med(`${of}.gate-json`));
+    out['exe.refuse/launcher'] = ratio(med('exe.refuse'), med(`${of}.refuse`));
+    out['exe.gate/bare'] = ratio(med('exe.gate'), med(`${of}.bare`));
+    if (r.endToEnd) {
+      out['exe.noop/floor'] = ratio(r.endToEnd.noop['gate-exe'].median, r.endToEnd.noop[`floor-${of}`].median);
+      out['exe.noop/fixed'] = ratio(r.endToEnd.noop['gate-exe'].median, r.endToEnd.noop.fixed.median);
+      out['exe.full-throughput/fixed'] = ratio(r.endToEnd.full['gate-exe'].mibPerSec.median, r.endToEnd.full.fixed.mibPerSec.median);
+    }
+  }
+  if (med('rrsync')) out['exe.gate/rrsync'] = ratio(med('exe.gate'), med('rrsync'));
   return out;
 }

@@ -23,6 +23,14 @@ export function judgeAims(r) {
       else add(n.id, 'spawn fallback: node parent resident during a transfer (informational)', node ? `${node.maxKiB} KiB` : 'none', '-', null, 'no process.execve on this node');
     }
   }
+  // The self-contained executable (issue 11's aims), against the same Node version's launcher and bare start.
+  const q = (k) => r.ratios[k];
+  if (q('exe.gate/launcher') !== undefined) {
+    add('exe', 'gate latency <= 0.95 x the launcher (same Node)', q('exe.gate/launcher'), 0.95, q('exe.gate/launcher') <= 0.95);
+    add('exe', 'gate latency <= 1.10 x bare node -e 0 (same Node)', q('exe.gate/bare'), 1.1, q('exe.gate/bare') <= 1.1);
+    if (q('exe.noop/floor') !== undefined) add('exe', 'no-op resync <= 1.03 x the floor (bare node, then fixed)', q('exe.noop/floor'), 1.03, q('exe.noop/floor') <= 1.03);
+    if (q('exe.gate/rrsync') !== undefined) add('exe', 'gate latency / rrsync (a figure, not an aim)', q('exe.gate/rrsync'), '-', null);
+  }
   return aims;
 }
 

@@ -55,7 +55,7 @@ export interface Sshd {
 export function missingPrerequisites(): string[] | null;
 export function makePrivateDir(prefix?: string): string;
 export function freePort(): Promise<number>;
-export function startSshd(options?: { extraConfig?: string[]; prefix?: string; logLevel?: string; keyComment?: string }): Promise<Sshd>;
+export function startSshd(options?: { extraConfig?: string[]; prefix?: string; logLevel?: string; keyComment?: string; wrap?: string[] }): Promise<Sshd>;
 export function gateCommand(o: { policy: string; node?: string; gatekeeper?: string; extra?: string[] }): string;
 export function authorizedKeysLine(command: string, publicKey: string, options?: string[]): string;
 export function run(file: string, args: string[], opts?: RunOptions): Promise<RunResult>;

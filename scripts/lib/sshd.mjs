@@ -143,7 +143,9 @@ export async function startSshd(options = {}) {
     );
     const log = openSync(logFile, 'a', 0o600);
     // Own process group (detached) so stop() takes sshd and its per-connection children down together.
-    const child = spawn(SSHD, ['-D', '-e', '-f', config], { detached: true, stdio: ['ignore', log, log] });
+    // options.wrap: an argv prefix that execs sshd elsewhere (e.g. nsenter into a mount namespace).
+    const argv = [...(options.wrap ?? []), SSHD, '-D', '-e', '-f', config];
+    const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ['ignore', log, log] });
     closeSync(log);
     let exited = false;
     child.once('exit', () => {

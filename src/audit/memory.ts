@@ -38,11 +38,32 @@ export function restartArgv(execPath: string, execArgv: readonly string[], argv:
   return [execPath, SEMI_SPACE_FLAG, ...execArgv, ...argv.slice(1)];
 }
 
+/**
+ * The same inside the self-contained executable, where flags on the command
+ * line go to gatekeeper, not to Node: the flag travels in NODE_OPTIONS
+ * (which the executable honours, as node does), and argv is the one it was
+ * started with. Null when NODE_OPTIONS has the flag already (no loop).
+ */
+export function restartInExecutable(argv: readonly string[], env: NodeJS.ProcessEnv): { args: string[]; env: NodeJS.ProcessEnv } | null {
+  const options = env.NODE_OPTIONS ?? '';
+  if (options.includes('--max-semi-space-size')) return null;
+  // argv[0] is the executable, argv[1] the name it was started by, then gatekeeper's arguments.
+  return { args: argv.slice(1), env: { ...env, NODE_OPTIONS: `${options} ${SEMI_SPACE_FLAG}`.trim() } };
+}
+
 /** Replace this process with itself plus the flag, when it can; returns when it cannot. */
 export function restartWithSmallYoungGeneration(): void {
   const execve = (process as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never }).execve;
-  const next = restartArgv(process.execPath, process.execArgv, process.argv, typeof execve === 'function');
-  if (!next || !execve) return;
+  if (!execve) return;
+  const sea = process.getBuiltinModule('node:sea') as typeof import('node:sea') | undefined;
+  if (sea?.isSea()) {
+    const next = restartInExecutable(process.argv, process.env);
+    if (!next) return;
+    process.removeAllListeners('warning');
+    execve(process.execPath, next.args, next.env);
+  }
+  const next = restartArgv(process.execPath, process.execArgv, process.argv, true);
+  if (!next) return;
   process.removeAllListeners('warning'); // execve's "experimental" notice must not reach the admin's terminal
   execve(process.execPath, next, process.env);
 }

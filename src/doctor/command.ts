@@ -1,6 +1,6 @@
 // `gatekeeper doctor`: options and help; the checks load when it runs.
 import type { Command } from 'commander';
-import { EX_SOFTWARE } from '../exit.js';
+import { EX_NOPERM, EX_SOFTWARE } from '../exit.js';
 
 export function register(program: Command): void {
   program
@@ -22,8 +22,17 @@ export function register(program: Command): void {
     .option('--sshd <path>', 'the sshd binary (for sshd -T)', '/usr/sbin/sshd')
     .option('--json', 'print the checks as JSON')
     .option('--runtime', 'only print, as JSON, what runs gatekeeper here: the executable or node, its version, process.execve, glibc')
-    .action(async (opts: { policy?: string; policyDir?: string; user: string; sshdConfig: string; authorizedKeys?: string; sshd: string; json?: boolean; runtime?: boolean }) => {
+    .option('--in-use <path>', "only say whether a forced command runs PATH (root's authorized_keys, those install recorded, --authorized-keys): exit 0 when none does, 77 listing them (the packages' removal scripts ask this)")
+    .option('--config-dir <dir>', "where install's manifest is (for --in-use)", '/etc/gatekeeper')
+    .action(async (opts: { policy?: string; policyDir?: string; user: string; sshdConfig: string; authorizedKeys?: string; sshd: string; json?: boolean; runtime?: boolean; inUse?: string; configDir: string }) => {
       try {
+        if (opts.inUse !== undefined) {
+          const { forcedCommandsRunning } = await import('./in-use.js');
+          const found = await forcedCommandsRunning(opts.inUse, opts.configDir, opts.authorizedKeys ? [opts.authorizedKeys] : []);
+          for (const f of found) process.stdout.write(`${f.file}:${f.line}: command="${f.command}"\n`);
+          process.exitCode = found.length ? EX_NOPERM : 0;
+          return;
+        }
         if (opts.runtime) {
           const { runtimeInfo } = await import('./checks.js');
           process.stdout.write(`${JSON.stringify(runtimeInfo())}\n`);

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIG_READ, inputBytes, restartArgv, SEMI_SPACE_FLAG } from '../../src/audit/memory.js';
+import { BIG_READ, inputBytes, restartArgv, restartInExecutable, SEMI_SPACE_FLAG } from '../../src/audit/memory.js';
 import { tempDir } from '../helpers/policy.js';
 import { CLI, lines, NODE } from './helpers.js';
 
@@ -82,5 +82,17 @@ describe('the CLI on a big read', () => {
     writeFileSync(f, '');
     truncateSync(f, BIG_READ);
     expect(inputBytes([{ base: f, files: [f] }])).toBeGreaterThanOrEqual(BIG_READ);
+  });
+});
+
+describe('restartInExecutable', () => {
+  it('passes the flag in NODE_OPTIONS (command-line flags go to the app) and keeps argv from the name it was started by', () => {
+    expect(restartInExecutable(['/usr/bin/gatekeeper', 'gatekeeper', 'audit', '--summary'], { PATH: '/usr/bin', NODE_OPTIONS: '--no-warnings' })).toEqual({
+      args: ['gatekeeper', 'audit', '--summary'],
+      env: { PATH: '/usr/bin', NODE_OPTIONS: `--no-warnings ${SEMI_SPACE_FLAG}` },
+    });
+  });
+  it('does not start again when NODE_OPTIONS has the flag', () => {
+    expect(restartInExecutable(['/x', 'x', 'audit'], { NODE_OPTIONS: '--max-semi-space-size=16' })).toBeNull();
   });
 });

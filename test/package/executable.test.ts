@@ -2,16 +2,22 @@
 // machine with no node: inside a private mount namespace where every node
 // binary is masked, with PATH=/usr/bin:/bin.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NODE, REPO } from '../helpers/gate.js';
 import { tempDir } from '../helpers/policy.js';
+import { authorizedKeysLine, describeRun, startSshd, type Sshd } from '../helpers/sshd.js';
+import { buildFixtureTree, diffSnapshots, snapshot, type Snapshot } from '../helpers/tree.js';
 import { executable, NodelessNamespace, VERSION } from './helpers.js';
 
 const SEED_PULL = 'rsync --server --sender -vlogDtprxze.iLsfxCIvu --numeric-ids . /';
 const PUSH = 'rsync --server -vlogDtprze.iLsfxCIvu --numeric-ids . /';
+/** The original setup's client options (root@HOST:/ DST/). */
+const BACKUP = ['-avzx', '--numeric-ids', '--delete', '--progress'];
+/** Without -H, hard links arrive as separate files. */
+const withoutLinks = (s: Snapshot): Snapshot => Object.fromEntries(Object.entries(s).map(([k, { links: _links, ...v }]) => [k, v]));
 
-describe('the executable with no node on the machine', () => {
+describe('the executable with no node on the machine', { timeout: 20 * 60_000 }, () => {
   let ns: NodelessNamespace;
   let exe: string;
   let dir: string;
@@ -30,6 +36,87 @@ describe('the executable with no node on the machine', () => {
   afterAll(() => {
     ns?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('through a private sshd that runs in the namespace', () => {
+    let sshd: Sshd;
+    let tree: string;
+    let gate: string;
+    let pullPolicy: string;
+
+    beforeAll(async () => {
+      sshd = await startSshd({ prefix: 'gk-exe-sshd-', wrap: ns.enter });
+      tree = join(sshd.dir, 'server-tree');
+      buildFixtureTree(tree);
+      // The forced command runs a root-owned copy, as an installation would.
+      mkdirSync(join(sshd.dir, 'bin'), { mode: 0o755 });
+      gate = join(sshd.dir, 'bin', 'gatekeeper');
+      copyFileSync(exe, gate);
+      chmodSync(gate, 0o755);
+      pullPolicy = join(sshd.dir, 'system-backup.yaml');
+      writeFileSync(pullPolicy, `rsync: /usr/bin/rsync\naccess: read-only\nroot: ${tree}\nlog: ${sshd.dir}/gatekeeper.log\nstateDir: ${dir}/state\n`, { mode: 0o600 });
+      sshd.setAuthorizedKeys([authorizedKeysLine(`${gate} gate --policy ${pullPolicy}`, sshd.clientPublicKey)]);
+    }, 5 * 60_000);
+    afterAll(async () => {
+      await sshd?.stop();
+    });
+
+    const records = () => readFileSync(join(sshd.dir, 'gatekeeper.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string; command: string; exec?: string });
+
+    it("the original setup's pull arrives identical, and rsync replaced the gate (execve)", async () => {
+      const dst = join(sshd.dir, 'dst');
+      mkdirSync(dst);
+      const r = await sshd.rsync([...BACKUP, 'root@127.0.0.1:/', `${dst}/`]);
+      expect(r.code, describeRun(r)).toBe(0);
+      expect(diffSnapshots(withoutLinks(snapshot(tree)), withoutLinks(snapshot(dst)))).toEqual([]);
+      expect(records().map((x) => [x.event, x.command, x.exec])).toEqual([['allow', SEED_PULL, 'execve']]);
+    });
+
+    it('refuses a push with the gatekeeper reason', async () => {
+      const src = join(sshd.dir, 'push-src');
+      mkdirSync(src);
+      writeFileSync(join(src, 'evil'), 'x\n');
+      const r = await sshd.rsync(['-av', `${src}/`, 'root@127.0.0.1:/']);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/gatekeeper: refused: /);
+      expect(existsSync(join(tree, 'evil'))).toBe(false);
+      expect(records().at(-1)?.event).toBe('deny');
+    });
+
+    it('install into a scratch prefix deploys the executable itself and writes the forced command a real pull goes through; uninstall --all takes it out again', async () => {
+      const base = join(sshd.dir, 'scratch');
+      const prefix = join(base, 'prefix');
+      const configDir = join(base, 'etc-gatekeeper');
+      mkdirSync(join(base, 'logrotate.d'), { recursive: true });
+      writeFileSync(join(base, 'backup.pub'), `${sshd.clientPublicKey}\n`);
+      const akBefore = readFileSync(sshd.authorizedKeys);
+      const paths = ['--sshd-config', sshd.config, '--authorized-keys', sshd.authorizedKeys, '--prefix', prefix, '--config-dir', configDir, '--no-reload'];
+      const inst = ns.run(exe, ['install', '--policy', pullPolicy, '--key', join(base, 'backup.pub'), ...paths, '--logrotate-dir', join(base, 'logrotate.d'), '--host', 'server']);
+      expect(inst.status, inst.stderr + inst.stdout).toBe(0);
+      // The executable itself, root-owned 0755; no launcher script, no bundle, no node.
+      const deployed = join(prefix, 'bin', 'gatekeeper');
+      expect(readFileSync(deployed).equals(readFileSync(exe))).toBe(true);
+      expect(statSync(deployed)).toMatchObject({ uid: 0, gid: 0, mode: 0o100755 });
+      expect(existsSync(join(prefix, 'lib'))).toBe(false);
+      const line = readFileSync(sshd.authorizedKeys, 'utf8');
+      expect(line).toContain(`command="${deployed} gate --policy system-backup --policy-dir ${configDir}/policies"`);
+      const dst = join(sshd.dir, 'dst-installed');
+      mkdirSync(dst);
+      const before = records().length;
+      const r = await sshd.rsync([...BACKUP, 'root@127.0.0.1:/', `${dst}/`]);
+      expect(r.code, describeRun(r)).toBe(0);
+      expect(diffSnapshots(withoutLinks(snapshot(tree)), withoutLinks(snapshot(dst)))).toEqual([]);
+      expect(records().slice(before).map((x) => x.event)).toEqual(['allow']);
+      // Run again: nothing to change.
+      const again = ns.run(exe, ['install', '--policy', pullPolicy, '--key', join(base, 'backup.pub'), ...paths, '--logrotate-dir', join(base, 'logrotate.d'), '--host', 'server']);
+      expect(again.status, again.stderr).toBe(0);
+      expect(again.stdout).toMatch(/^nothing to change/);
+      const un = ns.run(deployed, ['uninstall', '--all', ...paths]);
+      expect(un.status, un.stderr + un.stdout).toBe(0);
+      expect(existsSync(deployed)).toBe(false);
+      expect(existsSync(prefix), 'the directories install made').toBe(false);
+      expect(readFileSync(sshd.authorizedKeys).equals(akBefore)).toBe(true);
+    });
   });
 
   it('masks every node: none runs inside the namespace', () => {

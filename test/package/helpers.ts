@@ -32,43 +32,46 @@ export function nodeBinaries(): string[] {
 }
 
 /**
- * A private mount namespace (`unshare -m`, private propagation: nothing
- * reaches the system's mounts) where /dev/null is bind-mounted over every
- * node binary. Processes enter it with nsenter; a holder process keeps it.
+ * A private mount namespace (`unshare -m`, private propagation: no mount
+ * made in it reaches the system). A holder process keeps it; programs enter
+ * it with nsenter.
  */
-export class NodelessNamespace {
-  private constructor(
-    private readonly holder: ChildProcess,
-    readonly masked: string[],
-  ) {}
+export class PrivateMounts {
+  protected constructor(private readonly holder: ChildProcess) {}
 
-  static async start(): Promise<NodelessNamespace> {
+  static async start(): Promise<PrivateMounts> {
     const holder = spawn('/usr/bin/unshare', ['--mount', '--propagation', 'private', '/usr/bin/sleep', 'infinity'], { stdio: 'ignore' });
-    const ns = new NodelessNamespace(holder, nodeBinaries());
-    // Wait until the holder is in its own namespace (unshare has exec'd sleep).
+    const ns = new PrivateMounts(holder);
+    await ns.ready();
+    return ns;
+  }
+
+  /** Wait until the holder is in its own namespace (unshare has exec'd sleep). */
+  protected async ready(): Promise<void> {
     const own = readlinkSync('/proc/self/ns/mnt');
     for (let i = 0; ; i++) {
       let theirs = own;
       try {
-        if (readFileSync(`/proc/${holder.pid}/comm`, 'utf8').trim() === 'sleep') theirs = readlinkSync(`/proc/${holder.pid}/ns/mnt`);
+        if (readFileSync(`/proc/${this.holder.pid}/comm`, 'utf8').trim() === 'sleep') theirs = readlinkSync(`/proc/${this.holder.pid}/ns/mnt`);
       } catch {
         /* not yet */
       }
-      if (theirs !== own) break;
-      if (i > 400 || holder.exitCode !== null) {
-        ns.stop();
+      if (theirs !== own) return;
+      if (i > 400 || this.holder.exitCode !== null) {
+        this.stop();
         throw new Error('unshare --mount did not start a private mount namespace');
       }
       await new Promise((r) => setTimeout(r, 25));
     }
-    for (const node of ns.masked) {
-      const r = spawnSync('/usr/bin/nsenter', ['-t', String(holder.pid), '-m', '--', '/usr/bin/mount', '--bind', '/dev/null', node], { encoding: 'utf8' });
-      if (r.status !== 0) {
-        ns.stop();
-        throw new Error(`cannot mask ${node}: ${r.stderr}`);
-      }
+  }
+
+  /** Bind-mount `source` over `target`, inside only. */
+  bind(source: string, target: string): void {
+    const r = this.run('/usr/bin/mount', ['--bind', source, target]);
+    if (r.status !== 0) {
+      this.stop();
+      throw new Error(`mount --bind ${source} ${target}: ${r.stderr}`);
     }
-    return ns;
   }
 
   /** The argv prefix that runs a program inside the namespace. */
@@ -79,11 +82,24 @@ export class NodelessNamespace {
   /** Run a program inside, PATH=/usr/bin:/bin and only the environment given. */
   run(file: string, args: string[], opts: { env?: Record<string, string>; input?: string; cwd?: string } = {}) {
     const [cmd, ...pre] = this.enter;
-    const r = spawnSync(cmd!, [...pre, file, ...args], { env: { PATH: '/usr/bin:/bin', ...opts.env }, input: opts.input ?? '', cwd: opts.cwd ?? '/', encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(cmd!, [...pre, file, ...args], { env: { PATH: '/usr/bin:/bin', ...opts.env }, input: opts.input ?? '', cwd: opts.cwd ?? '/', encoding: 'utf8', timeout: 300_000 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr, error: r.error };
   }
 
   stop(): void {
     if (this.holder.exitCode === null && this.holder.signalCode === null) this.holder.kill('SIGKILL');
+  }
+}
+
+/** A private mount namespace where /dev/null is bind-mounted over every node binary. */
+export class NodelessNamespace extends PrivateMounts {
+  readonly masked: string[] = nodeBinaries();
+
+  static override async start(): Promise<NodelessNamespace> {
+    const holder = spawn('/usr/bin/unshare', ['--mount', '--propagation', 'private', '/usr/bin/sleep', 'infinity'], { stdio: 'ignore' });
+    const ns = new NodelessNamespace(holder);
+    await ns.ready();
+    for (const node of ns.masked) ns.bind('/dev/null', node);
+    return ns;
   }
 }
