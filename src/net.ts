@@ -75,6 +75,9 @@ export function addressInList(addr: string, entries: readonly string[]): boolean
   const ip = unmap(parsed);
   for (const entry of entries) {
     const [net, bits] = entry.split('/') as [string, string | undefined];
+    // A malformed prefix ("/", "/x") would read as NaN and match every
+    // client: such an entry matches nothing (the policy loader refuses it).
+    if (bits !== undefined && !/^\d{1,3}$/.test(bits)) continue;
     const n = parseIp(net);
     if (!n) continue;
     const m = unmap(n);
