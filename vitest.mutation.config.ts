@@ -8,14 +8,14 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: [
-      'test/decide/decide.test.ts',
-      'test/decide/property.test.ts',
-      'test/decide/*-pins.test.ts',
+      'test/decide/*.test.ts',
       'test/net/*.test.ts',
       'test/rsync/*.test.ts',
       'test/shell/*.test.ts',
       'test/security/corpus-in-process.test.ts',
     ],
+    // real-clients runs the rsync client (and rrsync) to record its commands.
+    exclude: ['test/decide/real-clients.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },
