@@ -87,3 +87,16 @@ describe('a push\'s destination-relative directories, however the value is spell
     }
   });
 });
+
+describe('the from list and the root fail closed', () => {
+  it('a from list refuses a session without a client address (no SSH_CONNECTION)', () => {
+    const noClient: Session = { ...session('rsync --server --sender -vlogDtpre.iLsfxCIvu . /data/'), client: null };
+    const d = evaluate(noClient, policy({ root, from: ['192.0.2.0/24'] }), { fs: realFs, confineRootSupported: true });
+    expect(d).toMatchObject({ verdict: 'deny', code: 'from' });
+    expect(d.verdict === 'deny' && d.reason).toMatch(/client address \(unknown: no SSH_CONNECTION\) is not in the policy's "from" list/);
+  });
+  it('a root that does not exist refuses', () => {
+    const d = run('rsync --server --sender -vlogDtpre.iLsfxCIvu . /data/', { root: `${root}/no-such-dir` });
+    expect(d).toMatchObject({ verdict: 'deny', code: 'config' });
+  });
+});
