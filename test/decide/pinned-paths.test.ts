@@ -70,6 +70,9 @@ describe('a pull starts in the deepest directory common to its sources', () => {
     // Not pinned: a wildcard in a directory part, a missing directory; rsync starts in root.
     ['d*/file.c', '/', ['d*/file.c']],
     ['data/nope/f', '/', ['data/nope/f']],
+    // An absolute path spelled with the root itself is that path, not root/srv/root/...
+    ['/srv/root/data/file.c', '/data', ['file.c']],
+    ['/srv/root', '/', ['.']],
   ])('%s: in %s, sends %j', (paths, cwd, sent) => {
     expect(where(`${PULL}${paths}`, 'read-only')).toEqual({ cwd, paths: sent });
   });
@@ -108,5 +111,12 @@ describe('a push starts in its destination directory', () => {
   });
   it('several paths (a push has one destination; rsync refuses more): not pinned', () => {
     expect(where(`${PUSH}dst/ x/`, 'write-only')).toEqual({ cwd: '/', paths: ['dst/', 'x/'] });
+  });
+});
+
+describe('option paths spelled with the root itself', () => {
+  it('--link-dest=/srv/root/dst is root/dst', () => {
+    const d = decide(session, parse('rsync --server -vlogDtpre.iLsfxCIvu --link-dest=/srv/root/dst --temp-dir=/srv/root . /dst/'), policy({ root: R, access: 'write-only' }), { fs, confineRootSupported: false });
+    expect(d.verdict === 'allow' && d.argv).toEqual(expect.arrayContaining([`--link-dest=${R}/dst`, `--temp-dir=${R}`]));
   });
 });

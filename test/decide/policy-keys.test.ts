@@ -100,3 +100,22 @@ describe('the from list and the root fail closed', () => {
     expect(d).toMatchObject({ verdict: 'deny', code: 'config' });
   });
 });
+
+describe('option values that name no usable path', () => {
+  it('a write-only policy reads no --files-from list from a server path, but takes one over the protocol', () => {
+    const d = run('rsync --server -vlogDtpre.iLsfxCIvu --files-from=/list . /dst/', { root, access: 'write-only' });
+    expect(d).toMatchObject({ verdict: 'deny', code: 'access', options: ['--files-from'] });
+    expect(d.verdict === 'deny' && d.reason).toMatch(/a write-only policy cannot read a --files-from list from a server path/);
+    const stdin = run('rsync --server -vlogDtpre.iLsfxCIvu --files-from=- . /dst/', { root, access: 'write-only' });
+    expect(stdin.verdict === 'allow' && stdin.argv).toContain('--files-from=-');
+  });
+  it.each(['--temp-dir', '--link-dest', '--backup-dir'])('an empty %s is refused', (name) => {
+    const d = run(`rsync --server -vlogDtpre.iLsfxCIvu ${name}= . /dst/`, { root, access: 'read-write' });
+    expect(d).toMatchObject({ verdict: 'deny', code: 'syntax' });
+    expect(d.verdict === 'deny' && d.reason).toBe(`option ${name} needs a path`);
+  });
+  it('a denied option is named in the refusal (for audit --suggest)', () => {
+    const d = run('rsync --server --sender -vlogDtpre.iLsfxCIvu . /data/', { root, options: { deny: ['-t'] } });
+    expect(d).toMatchObject({ verdict: 'deny', code: 'option-denied', options: ['-t'] });
+  });
+});
