@@ -27,7 +27,9 @@
 // - decide.ts pinSources/pinDestination: `/\/+$/` for `/\/$/` and
 //   `slash <= 0` for `slash < 0` (mapPath has already collapsed repeated
 //   slashes and made the path relative); `leaf === ''` (a trailing slash is
-//   "contents", so a leaf is never empty). toAbsoluteInRoot's `^\/+` variants
+//   "contents", so a leaf is never empty); the `realRoot === '/'` and
+//   `cwd === '/'` arms there (a root of / is never pinned, and every
+//   directory pinned lies inside a root other than /). toAbsoluteInRoot's `^\/+` variants
 //   (the same path to the kernel). optionValue's path-kind test made false,
 //   and optionRefusal's `risk === 'refused'` (the grammar refuses those
 //   first): both only check or refuse more.
