@@ -29,7 +29,9 @@
 //   slashes and made the path relative); `leaf === ''` (a trailing slash is
 //   "contents", so a leaf is never empty); the `realRoot === '/'` and
 //   `cwd === '/'` arms there (a root of / is never pinned, and every
-//   directory pinned lies inside a root other than /). toAbsoluteInRoot's `^\/+` variants
+//   directory pinned lies inside a root other than /); pinSources' `p === '.'`
+//   and `p === './'` (covered by the endsWith tests, or left unpinned with
+//   the same result: rsync in root sending "."). toAbsoluteInRoot's `^\/+` variants
 //   (the same path to the kernel). optionValue's path-kind test made false,
 //   and optionRefusal's `risk === 'refused'` (the grammar refuses those
 //   first): both only check or refuse more.
