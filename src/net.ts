@@ -25,13 +25,14 @@ function parseV6(text: string): Uint8Array | null {
   if (!/^[0-9A-Fa-f:.]+$/.test(text) || text.length > 45) return null;
   const halves = text.split('::');
   if (halves.length > 2) return null;
-  const groups = (s: string): number[] | null => {
+  // A dotted v4 part may only end the address: "1.2.3.4::" is not one.
+  const groups = (s: string, last: boolean): number[] | null => {
     if (s === '') return [];
     const out: number[] = [];
     const items = s.split(':');
     for (let i = 0; i < items.length; i++) {
       const g = items[i]!;
-      if (i === items.length - 1 && g.includes('.')) {
+      if (last && i === items.length - 1 && g.includes('.')) {
         const v4 = parseV4(g);
         if (!v4) return null;
         out.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
@@ -40,8 +41,8 @@ function parseV6(text: string): Uint8Array | null {
     }
     return out;
   };
-  const head = groups(halves[0]!);
-  const tail = halves.length === 2 ? groups(halves[1]!) : [];
+  const head = groups(halves[0]!, halves.length === 1);
+  const tail = halves.length === 2 ? groups(halves[1]!, true) : [];
   if (!head || !tail) return null;
   const missing = 8 - head.length - tail.length;
   if (halves.length === 2 ? missing < 1 : missing !== 0) return null;
@@ -75,6 +76,9 @@ export function addressInList(addr: string, entries: readonly string[]): boolean
   const ip = unmap(parsed);
   for (const entry of entries) {
     const [net, bits] = entry.split('/') as [string, string | undefined];
+    // A malformed prefix ("/", "/x") would read as NaN and match every
+    // client: such an entry matches nothing (the policy loader refuses it).
+    if (bits !== undefined && !/^\d{1,3}$/.test(bits)) continue;
     const n = parseIp(net);
     if (!n) continue;
     const m = unmap(n);
