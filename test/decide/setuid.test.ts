@@ -1,7 +1,7 @@
 // A push as root must not plant setuid files: what decide() forces and refuses
 // under `setuid: strip` (the default) and lets through under `setuid: keep`.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluate } from '../../src/evaluate.js';
 import { idsFromFile, realFs } from '../../src/facts.js';
@@ -118,6 +118,7 @@ describe('rootTarget and the account files', () => {
     expect(rootTarget('*:toor', ids)).toMatchObject({ item: '*:toor' });
     expect(rootTarget('*:backup', ids)).toBeNull();
     expect(idsFromFile(join(dir, 'missing'))('root')).toBeNull();
+    rmSync(dir, { recursive: true, force: true });
   });
   it('ignores items rsync itself rejects (no colon, nothing after it)', () => {
     expect(rootTarget('root', undefined)).toBeNull();
