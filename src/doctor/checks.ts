@@ -9,7 +9,7 @@ import { loadPolicy } from '../policy/load.js';
 import type { LoadedPolicy } from '../policy/schema.js';
 import { trustProblem } from '../policy/trust.js';
 import { describeKey, getOption, hasOption, isDsaType, parseAuthorizedKeys, type KeyLine } from '../sshd/authorized-keys.js';
-import { canonicalPermitRootLogin } from '../sshd/config.js';
+import { canonicalPermitRootLogin, type SettingSource } from '../sshd/config.js';
 import type { PasswdEntry } from '../sshd/passwd.js';
 import { effectiveValue, run, type Effective } from '../sshd/run.js';
 
@@ -31,13 +31,21 @@ export function formatCheck(c: Check): string {
 
 // ---------------------------------------------------------------- sshd -T
 
-export function sshdChecks(eff: Effective, user: PasswdEntry, akPath: string, akFiles: string[], hasGateLines: boolean): Check[] {
+/**
+ * `prlSource`: the file and line sshd takes the global PermitRootLogin from
+ * (firstGlobalSetting), named when it is what sshd -T reports, e.g. a drop-in
+ * that sorts before gatekeeper's.
+ */
+export function sshdChecks(eff: Effective, user: PasswdEntry, akPath: string, akFiles: string[], hasGateLines: boolean, prlSource: SettingSource | null = null): Check[] {
   const out: Check[] = [];
   if (user.uid === 0) {
     const prl = canonicalPermitRootLogin(effectiveValue(eff, 'permitrootlogin') ?? 'prohibit-password');
+    const src = prlSource && canonicalPermitRootLogin(prlSource.value) === prl ? prlSource : null;
+    const from = src ? ` (sshd reads it first from ${src.file}:${src.lineNo})` : '';
+    const fix = src ? `change ${src.file}:${src.lineNo} to PermitRootLogin forced-commands-only or remove it (the first value sshd reads wins)` : null;
     if (prl === 'forced-commands-only') out.push(ok('PermitRootLogin', 'forced-commands-only: root logs in only with keys that carry command='));
-    else if (prl === 'no') out.push(fail('PermitRootLogin', 'no: root cannot log in at all, so the gate never runs', 'gatekeeper install (sets forced-commands-only)'));
-    else out.push(warn('PermitRootLogin', `${prl}: keys without command= give a root shell`, 'set PermitRootLogin forced-commands-only (gatekeeper install does)'));
+    else if (prl === 'no') out.push(fail('PermitRootLogin', `no${from}: root cannot log in at all, so the gate never runs`, fix ?? 'gatekeeper install (sets forced-commands-only)'));
+    else out.push(warn('PermitRootLogin', `${prl}${from}: keys without command= give a root shell`, fix ?? 'set PermitRootLogin forced-commands-only (gatekeeper install does)'));
   }
   const strict = effectiveValue(eff, 'strictmodes');
   out.push(strict === 'yes' ? ok('StrictModes', 'yes') : warn('StrictModes', `${strict}: sshd accepts authorized_keys others can write`, 'StrictModes yes'));
