@@ -94,6 +94,10 @@ describe('--usermap/--groupmap onto uid or gid 0 is refused on a push', () => {
       expect(d.reason).toContain('setuid: keep');
     });
   }
+  it('--chown and --chmod from a client are refused outright: a client sends neither (rsync turns --chown into the maps)', () => {
+    expect(run(`${PUSH} --chown=root:root . /dst/`, { setuid: 'keep' })).toMatchObject({ verdict: 'deny', code: 'unknown-option' });
+    expect(run(`${PUSH} --chmod=u+s . /dst/`, {})).toMatchObject({ verdict: 'deny', code: 'unknown-option' });
+  });
   it('a named target is refused when the server cannot look names up (fail closed)', () => {
     expect(run(`${PUSH} --usermap=\\*:backup . /dst/`, {}, facts(false))).toMatchObject({ verdict: 'deny', code: 'root-map-refused' });
   });
