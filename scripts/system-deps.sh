@@ -14,6 +14,8 @@ needs=(
   /usr/bin/python3                   python3            # rrsync comparisons, syslog tests
   /usr/bin/logger                    bsdutils           # syslog tests
   /usr/bin/patch                     patch
+  /usr/sbin/setcap                   libcap2-bin        # a file capability pushed with -X (test/e2e/push-setuid)
+  /usr/sbin/getcap                   libcap2-bin
   /usr/bin/unshare                   util-linux         # private mount and UTS namespaces
   /usr/bin/nsenter                   util-linux         # enters the node-less namespace (test/package)
   /usr/bin/mount                     mount              # masks node inside that namespace

@@ -8,6 +8,7 @@ import type { ParsedCommand, ParsedOption } from './rsync/grammar.js';
 import { knownOption, longOption, namesOf, type Risk, type RsyncOption } from './rsync/options.js';
 import { addressInList } from './net.js';
 import { windowRefusal } from './window.js';
+import { rootTarget, type IdLookup } from './rsync/idmap.js';
 
 export interface FsView {
   /** Canonical path of an existing file, or null when it does not exist. */
@@ -28,6 +29,11 @@ export interface Facts {
    * reads it; without it such a policy refuses (fail closed).
    */
   now?: number;
+  /**
+   * This server's account and group ids by name, for --usermap/--groupmap
+   * targets. Without it a named target cannot be checked and is refused.
+   */
+  accounts?: { user: IdLookup; group: IdLookup };
 }
 
 /** A refusal the policy could lift (access, delete, options ...); permissive mode waives these. */
@@ -50,7 +56,8 @@ export type RefusalCode =
   | 'not-daemon-policy'
   | 'path-outside-root'
   | 'glob-too-broad'
-  | 'outside-window';
+  | 'outside-window'
+  | 'root-map-refused';
 
 export type Decision =
   | {
@@ -119,6 +126,17 @@ export function decide(session: Session, command: ParsedCommand, policy: Policy,
   for (const opt of command.options) {
     const r = optionRefusal(opt.spec, policy, subRoot, isListed(allowed, opt.spec), isListed(denied, opt.spec));
     if (r) addSoft(r);
+  }
+
+  // A receiving rsync runs as root and gives files the owner the client
+  // names: a map onto uid/gid 0 makes anything root's (`setuid: keep` lifts it).
+  if (!command.sender && policy.setuid !== 'keep') {
+    for (const opt of command.options) {
+      const which = opt.spec.name === '--usermap' ? 'user' : opt.spec.name === '--groupmap' ? 'group' : null;
+      if (!which || opt.value === undefined) continue;
+      const bad = rootTarget(opt.value, facts.accounts?.[which]);
+      if (bad) addSoft({ code: 'root-map-refused', reason: `option ${opt.spec.name} is refused: "${bad.item}" ${bad.why}; files pushed to the server must not become root's (the policy's \`setuid: keep\` allows it, for a full-system restore)`, options: [opt.spec.name] });
+    }
   }
 
   // Paths: option values and positional arguments.
@@ -201,6 +219,15 @@ export function decide(session: Session, command: ParsedCommand, policy: Policy,
     forced.push(`--confine-root=${realRoot}`);
     if (!command.sender) forced.push('--drop-D');
   }
+  if (!command.sender && policy.setuid !== 'keep') {
+    // The receiver applies --chmod to every mode the client sends (flist.c
+    // receive_file_entry) and a client cannot send --chmod itself (it is not
+    // in the option table): nothing lands setuid or setgid. File capabilities
+    // are setuid by another name: with -X the security.capability attribute
+    // is filtered out on receipt.
+    forced.push('--chmod=ugo-s');
+    if (command.options.some((o) => o.spec.name === '-X')) forced.push('--filter=-x security.capability');
+  }
   if (policy.transferLog) forced.push(`--log-file=${policy.transferLog}`);
 
   const argv = [
@@ -272,6 +299,7 @@ const riskAdvice: Record<RefusalCode, string> = {
   'path-outside-root': '',
   'glob-too-broad': '',
   'outside-window': '',
+  'root-map-refused': '',
 };
 
 function optionRefusal(spec: RsyncOption, policy: Policy, subRoot: boolean, allowListed: boolean, denyListed: boolean): Refusal | null {

@@ -91,7 +91,38 @@ export function confineRootSupport(rsyncPath: string, cacheDir: string | null): 
   return confineRoot;
 }
 
+/**
+ * Ids by name from a local account file (/etc/passwd, /etc/group), read only
+ * when asked (a --usermap/--groupmap is rare). A name found only through NSS
+ * (LDAP ...) is unknown here: decide() then refuses it (fail closed).
+ */
+export function idsFromFile(file: string): (name: string) => number | null {
+  let ids: Map<string, number> | null = null;
+  return (name) => {
+    if (!ids) {
+      ids = new Map();
+      let text = '';
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch {
+        /* unreadable: every name is unknown */
+      }
+      for (const line of text.split('\n')) {
+        const f = line.split(':');
+        // The first entry wins, as getpwnam's files backend does.
+        if (f.length >= 3 && /^[0-9]+$/.test(f[2]!) && !ids.has(f[0]!)) ids.set(f[0]!, Number(f[2]));
+      }
+    }
+    return ids.get(name) ?? null;
+  };
+}
+
 /** Facts from the machine, the clock's time included; `cacheDir`: root's cache directory for confineRootSupport, or null. */
 export function realFacts(rsyncPath: string, needConfine: boolean, cacheDir: string | null = null): Facts {
-  return { fs: realFs, confineRootSupported: needConfine && confineRootSupport(rsyncPath, cacheDir), now: Date.now() };
+  return {
+    fs: realFs,
+    confineRootSupported: needConfine && confineRootSupport(rsyncPath, cacheDir),
+    now: Date.now(),
+    accounts: { user: idsFromFile('/etc/passwd'), group: idsFromFile('/etc/group') },
+  };
 }

@@ -1,7 +1,7 @@
 // The doctor's checks: each looks at one thing that cost the original
 // setup's author days, and says ok / warn / fail with the fix. They read the
 // machine (files, sshd -T, the shell, rsync --version) and change nothing.
-import { accessSync, closeSync, constants, existsSync, lstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, lstatSync, openSync, readFileSync, readSync, realpathSync, type Stats } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { CACHE_DIR } from '../paths.js';
 import { basename, dirname } from 'node:path';
@@ -9,7 +9,7 @@ import { loadPolicy } from '../policy/load.js';
 import type { LoadedPolicy } from '../policy/schema.js';
 import { trustProblem } from '../policy/trust.js';
 import { describeKey, getOption, hasOption, isDsaType, parseAuthorizedKeys, type KeyLine } from '../sshd/authorized-keys.js';
-import { canonicalPermitRootLogin } from '../sshd/config.js';
+import { canonicalPermitRootLogin, type SettingSource } from '../sshd/config.js';
 import type { PasswdEntry } from '../sshd/passwd.js';
 import { effectiveValue, run, type Effective } from '../sshd/run.js';
 
@@ -31,13 +31,21 @@ export function formatCheck(c: Check): string {
 
 // ---------------------------------------------------------------- sshd -T
 
-export function sshdChecks(eff: Effective, user: PasswdEntry, akPath: string, akFiles: string[], hasGateLines: boolean): Check[] {
+/**
+ * `prlSource`: the file and line sshd takes the global PermitRootLogin from
+ * (firstGlobalSetting), named when it is what sshd -T reports, e.g. a drop-in
+ * that sorts before gatekeeper's.
+ */
+export function sshdChecks(eff: Effective, user: PasswdEntry, akPath: string, akFiles: string[], hasGateLines: boolean, prlSource: SettingSource | null = null): Check[] {
   const out: Check[] = [];
   if (user.uid === 0) {
     const prl = canonicalPermitRootLogin(effectiveValue(eff, 'permitrootlogin') ?? 'prohibit-password');
+    const src = prlSource && canonicalPermitRootLogin(prlSource.value) === prl ? prlSource : null;
+    const from = src ? ` (sshd reads it first from ${src.file}:${src.lineNo})` : '';
+    const fix = src ? `change ${src.file}:${src.lineNo} to PermitRootLogin forced-commands-only or remove it (the first value sshd reads wins)` : null;
     if (prl === 'forced-commands-only') out.push(ok('PermitRootLogin', 'forced-commands-only: root logs in only with keys that carry command='));
-    else if (prl === 'no') out.push(fail('PermitRootLogin', 'no: root cannot log in at all, so the gate never runs', 'gatekeeper install (sets forced-commands-only)'));
-    else out.push(warn('PermitRootLogin', `${prl}: keys without command= give a root shell`, 'set PermitRootLogin forced-commands-only (gatekeeper install does)'));
+    else if (prl === 'no') out.push(fail('PermitRootLogin', `no${from}: root cannot log in at all, so the gate never runs`, fix ?? 'gatekeeper install (sets forced-commands-only)'));
+    else out.push(warn('PermitRootLogin', `${prl}${from}: keys without command= give a root shell`, fix ?? 'set PermitRootLogin forced-commands-only (gatekeeper install does)'));
   }
   const strict = effectiveValue(eff, 'strictmodes');
   out.push(strict === 'yes' ? ok('StrictModes', 'yes') : warn('StrictModes', `${strict}: sshd accepts authorized_keys others can write`, 'StrictModes yes'));
@@ -234,6 +242,7 @@ export async function policyChecks(name: string, policyDir: string | undefined, 
   }
   const p = loaded.policy;
   out.push(ok(label, `${loaded.file}: valid, root-owned chain (root ${p.root}, ${p.access})`));
+  let confineSupported = false;
   try {
     accessSync(p.rsync, constants.X_OK);
   } catch {
@@ -249,11 +258,17 @@ export async function policyChecks(name: string, policyDir: string | undefined, 
     out.push(ok(`${label}: rsync`, `${p.rsync} version ${info.version} protocol version ${info.protocol} (compare with the client's rsync --version; --protocol=N pins an older one)`));
     const help = (await run(p.rsync, ['--help'])).stdout;
     const confine = help.includes('--confine-root') && help.includes('--drop-D');
+    confineSupported = confine;
     if (p.root !== '/' && p.confineRoot !== false) {
       if (confine) out.push(ok(`${label}: confinement`, `${p.rsync} supports --confine-root and --drop-D: the gate adds them for root ${p.root}`));
       else if (p.confineRoot === true) out.push(fail(`${label}: confinement`, `confineRoot: true but ${p.rsync} has no --confine-root/--drop-D (needs rsync 3.5+)`, 'install rsync 3.5+ or set confineRoot: auto'));
       else out.push(warn(`${label}: confinement`, `${p.rsync} has no --confine-root: paths are checked by the gate only`, 'install rsync 3.5+ for kernel-side confinement'));
     }
+  }
+  if (p.access !== 'read-only' && !p.daemon) {
+    // Under a restricted root the gate forces --drop-D when the rsync has it: no device nodes arrive.
+    const dropD = p.root !== '/' && (p.confineRoot === true || (p.confineRoot === 'auto' && confineSupported));
+    out.push(mountCheck(label, p.root, p.setuid, !dropD));
   }
   if (p.daemon) {
     const d = trustProblem(p.daemon.config);
@@ -268,6 +283,63 @@ export async function policyChecks(name: string, policyDir: string | undefined, 
     out.push(logDirCheck(label, dirname(log), user));
   }
   return out;
+}
+
+// ---------------------------------------------------------------- mounts
+
+export interface Mount {
+  mountPoint: string;
+  fsType: string;
+  /** Per-mount options (where nosuid and nodev are). */
+  options: string[];
+}
+
+/** The mount a canonical path lies on: the longest mount point that is a prefix of it (the last one mounted, when stacked). */
+export function mountOf(path: string, mountinfo: string): Mount | null {
+  let best: Mount | null = null;
+  for (const line of mountinfo.split('\n')) {
+    // ID PARENT MAJ:MIN ROOT MOUNT-POINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER-OPTIONS
+    const f = line.split(' ');
+    const dash = f.indexOf('-', 6);
+    if (f.length < 6 || dash < 0) continue;
+    const mountPoint = f[4]!.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
+    const under = mountPoint === '/' || path === mountPoint || path.startsWith(`${mountPoint}/`);
+    if (under && (!best || mountPoint.length >= best.mountPoint.length)) best = { mountPoint, fsType: f[dash + 1] ?? '', options: f[5]!.split(',') };
+  }
+  return best;
+}
+
+/**
+ * A write policy's root on a filesystem mounted without nosuid (and nodev,
+ * where device files can arrive): the kernel-side second line behind
+ * `setuid: strip` and --drop-D.
+ */
+export function mountCheck(label: string, root: string, setuid: 'strip' | 'keep', devicesAllowed: boolean, mountinfo?: string): Check {
+  const name = `${label}: mount`;
+  let real: string;
+  try {
+    real = realpathSync(root);
+  } catch {
+    return fail(name, `the policy root ${root} does not exist: the gate refuses every session`, `create ${root} or fix root: in the policy`);
+  }
+  let text = mountinfo;
+  if (text === undefined) {
+    try {
+      text = readFileSync('/proc/self/mountinfo', 'utf8');
+    } catch (e) {
+      return warn(name, `cannot read /proc/self/mountinfo (${(e as Error).message}): the mount options of ${real} are unknown`, 'run doctor on Linux with /proc mounted');
+    }
+  }
+  const m = mountOf(real, text);
+  if (!m) return warn(name, `no mount in /proc/self/mountinfo holds ${real}`, 'run doctor on Linux with /proc mounted');
+  const missing = [...(m.options.includes('nosuid') ? [] : ['nosuid']), ...(devicesAllowed && !m.options.includes('nodev') ? ['nodev'] : [])];
+  const on = `${real} is on ${m.mountPoint} (${m.fsType}, ${m.options.join(',')})`;
+  if (missing.length === 0) return ok(name, `${on}: setuid bits${devicesAllowed ? ' and device files' : ''} pushed there have no effect`);
+  const why = [
+    ...(missing.includes('nosuid') ? [setuid === 'keep' ? 'the policy keeps setuid bits (setuid: keep), so a pushed setuid-root file is one on this server' : 'the gate strips setuid bits (setuid: strip), but nothing in the kernel backs that up'] : []),
+    ...(missing.includes('nodev') ? ['device files can arrive (no --drop-D: root is / or the rsync lacks --confine-root), and a pushed device node opens a disk'] : []),
+  ];
+  return warn(name, `${on}, without ${missing.join(' and ')}: ${why.join('; ')}`, `mount ${m.mountPoint} with ${missing.join(',')} (its line in /etc/fstab), or move the policy root to a filesystem that is`);
 }
 
 export function logDirCheck(label: string, dir: string, user: PasswdEntry): Check {

@@ -10,7 +10,8 @@ export function register(program: Command): void {
       'One line per check: ok / warn / fail, with the fix. Checks the effective sshd settings for the user (sshd -T -C), ' +
         "the gate's authorized_keys lines and the modes along their path, whether the login shell is clean (zero bytes on " +
         'stdout for `SHELL -c true`, as sshd runs it), each policy (valid, root-owned, rsync present, its version and protocol, ' +
-        '--confine-root support), the log directory, and what runs the gate: the executable\'s embedded Node or the launcher\'s node, ' +
+        '--confine-root support; for a policy that allows pushes, whether its root is on a filesystem mounted nosuid, and nodev ' +
+        'where device files can arrive), the log directory, and what runs the gate: the executable\'s embedded Node or the launcher\'s node, ' +
         'process.execve, and glibc (the executable needs 2.28 or later). Changes nothing. ' +
         'Exit: 0 when nothing fails, 78 when a check fails, 70 internal error.',
     )

@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EX_CONFIG } from '../exit.js';
-import { authorizedKeysFiles } from '../sshd/config.js';
+import { authorizedKeysFiles, firstGlobalSetting } from '../sshd/config.js';
+import { fsConfigReader } from '../sshd/files.js';
 import { lookupUser } from '../sshd/passwd.js';
 import { sshdEffective, effectiveValue } from '../sshd/run.js';
 import { authorizedKeysChecks, cacheCheck, formatCheck, gateLines, modeChecks, nodeCheck, policyChecks, shellCheck, sshdChecks, type Check } from './checks.js';
@@ -39,7 +40,7 @@ export async function doctor(o: DoctorOptions): Promise<{ checks: Check[]; code:
   if ('error' in eff) checks.push({ status: 'fail', check: 'sshd -T', detail: `${o.sshd} -T -f ${o.sshdConfig}: ${eff.error}`, fix: `fix ${o.sshdConfig} until sshd -t passes` });
   else {
     const akFiles = authorizedKeysFiles(effectiveValue(eff, 'authorizedkeysfile') ?? '.ssh/authorized_keys', user);
-    checks.push(...sshdChecks(eff, user, akPath, akFiles, gates.length > 0));
+    checks.push(...sshdChecks(eff, user, akPath, akFiles, gates.length > 0, firstGlobalSetting('permitrootlogin', o.sshdConfig, fsConfigReader)));
   }
   checks.push(...authorizedKeysChecks(akText, akPath));
   checks.push(...modeChecks(akPath, user));

@@ -10,7 +10,8 @@ import { loadPolicy, locatePolicy, parsePolicyText, validatePolicy } from '../po
 import type { Policy } from '../policy/schema.js';
 import { trustProblem } from '../policy/trust.js';
 import { describeKey, parsePublicKey, type PublicKey } from '../sshd/authorized-keys.js';
-import { authorizedKeysFiles, canonicalPermitRootLogin, parseSshdConfig } from '../sshd/config.js';
+import { authorizedKeysFiles, canonicalPermitRootLogin, firstGlobalSetting, parseSshdConfig } from '../sshd/config.js';
+import { fsConfigReader } from '../sshd/files.js';
 import { lookupUser } from '../sshd/passwd.js';
 import { reloadSshd } from '../sshd/reload.js';
 import { effectivePermitRootLogin, effectiveValue, sshdEffective, sshdTest, sshdVersion, supportsRestrict, type Effective, type MatchSpec } from '../sshd/run.js';
@@ -19,7 +20,7 @@ import { applyChange, describeChange, isNoop, type Change } from './changes.js';
 import { bundleChanges, bundleFiles, deployBundle, launcherText, removeBundle } from './deploy.js';
 import { acquireLock, ensureDir, lstatOrNull, readOrNull } from './fsutil.js';
 import { keyProblem, keysWithoutCommand, findKeyLines, planKeyInstall } from './keys.js';
-import { matchOverrides, planSshdChange, WANTED, type SshdPlan } from './sshd-plan.js';
+import { earlierSetting, matchOverrides, planSshdChange, WANTED, type SshdPlan } from './sshd-plan.js';
 import { dirEntry, deployedEntry, fileEntry, makeReport, printReport, reloadEntry, type FileEntry, type KeyEntry, type ReloadEntry } from './report.js';
 import { readState, writeState } from './state.js';
 import { DEFAULTS } from './defaults.js';
@@ -264,6 +265,10 @@ export async function install(o: InstallOptions): Promise<number> {
     if (plan.kind === 'dropin' && existsSync(plan.path) && readFileSync(plan.path, 'utf8') !== plan.content) {
       throw config(`${plan.path} exists and is not gatekeeper's; nothing was changed`);
     }
+    // Where sshd would read PermitRootLogin first once the change is in place.
+    const changed = new Map([[plan.path, plan.kind === 'dropin' ? plan.content : plan.text]]);
+    const loses = earlierSetting(plan, firstGlobalSetting('permitrootlogin', o.sshdConfig, fsConfigReader, undefined, changed));
+    if (loses) throw config(loses);
     const { global, forUser } = await validateSshdCandidate(o, plan, spec);
     if (effectivePermitRootLogin(forUser) !== WANTED) throw config(explainNotEffective(o, plan, global, forUser));
     sshdPlan = plan;

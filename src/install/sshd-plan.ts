@@ -9,7 +9,7 @@
 //  - otherwise the line is inserted before the first Match block (never
 //    after it: there it would silently become part of the Match block).
 // The real sshd then confirms the result (see install/sshd.ts).
-import { dropInDirs, globMatch, globalLines, firstMatchIndex, parseSshdConfig, printSshdConfig, type ConfigLine } from '../sshd/config.js';
+import { canonicalPermitRootLogin, dropInDirs, globMatch, globalLines, firstMatchIndex, parseSshdConfig, printSshdConfig, type ConfigLine, type SettingSource } from '../sshd/config.js';
 
 export const WANTED = 'forced-commands-only';
 export const DROPIN_NAMES = ['00-gatekeeper.conf', '00-gatekeeper'];
@@ -88,4 +88,16 @@ export function planSshdRevert(text: string, edit: { mode: 'replaced' | 'inserte
 /** Lines of Match blocks in this file that set PermitRootLogin (to explain a refusal). */
 export function matchOverrides(text: string): ConfigLine[] {
   return parseSshdConfig(text).filter((l) => l.kw === 'permitrootlogin' && l.match !== -1);
+}
+
+/**
+ * When sshd would still take PermitRootLogin from another file after the
+ * change (a drop-in that sorts before ours, a file Included earlier), the
+ * one line install refuses with. install does not rename its drop-in to win:
+ * the other file is the admin's, and which of two settings should hold is
+ * the admin's call. null when the change is what sshd reads first.
+ */
+export function earlierSetting(plan: SshdPlan, first: SettingSource | null): string | null {
+  if (!first || first.file === plan.path || canonicalPermitRootLogin(first.value) === WANTED) return null;
+  return `${first.file}:${first.lineNo} sets PermitRootLogin ${first.value} and sshd reads it before ${plan.path} (the first value wins): change that line to PermitRootLogin ${WANTED} or remove it, then run install again. Nothing was changed.`;
 }

@@ -28,6 +28,7 @@ export const REFUSAL_CODES = [
   'path-outside-root',
   'glob-too-broad',
   'outside-window',
+  'root-map-refused',
   // the gate's runner (src/gate/main.ts)
   'path-changed',
   'busy',

@@ -71,6 +71,13 @@ export const PolicySchema = z.strictObject({
   stateDir: z._default(absolutePath('stateDir'), DEFAULT_STATE_DIR),
   /** Add --confine-root=ROOT when root is not /: auto = when the rsync build supports it. */
   confineRoot: z._default(z.union([z.boolean(), z.literal('auto')]), 'auto'),
+  /**
+   * Pushes (the server receives, as root): strip = the gate forces --chmod=ugo-s (and, with -X, drops the
+   * security.capability attribute), so nothing lands setuid, setgid or with file capabilities, and refuses
+   * --usermap/--groupmap (a client's --chown) onto uid/gid 0. keep = files keep the bits and owners the client
+   * sends: only for a full-system restore that needs them.
+   */
+  setuid: z._default(z.enum(['strip', 'keep']), 'strip'),
   /** Allow `ssh host true` as a connectivity check (exits 0, runs nothing), as rrsync does. */
   allowTrue: z._default(z.boolean(), true),
   /** Wall-clock ranges "HH:MM-HH:MM" (start inclusive, end exclusive; 22:00-06:00 crosses midnight) outside which sessions are refused ("outside-window"); `true` stays allowed. */

@@ -162,3 +162,57 @@ export function authorizedKeysFiles(value: string, user: { name: string; uid: nu
     return expanded.startsWith('/') ? expanded : `${user.home.replace(/\/$/, '')}/${expanded}`;
   });
 }
+
+/** What the walker may read: a file's text, a directory's names (null when missing or unreadable). */
+export interface ConfigReader {
+  readFile(path: string): string | null;
+  readDir(dir: string): string[] | null;
+}
+
+export interface SettingSource {
+  file: string;
+  lineNo: number;
+  value: string;
+}
+
+/**
+ * Where sshd takes a global keyword's value from: it reads the main file top
+ * to bottom, descending into each Include where it stands (a glob's matches
+ * in byte order, as glob(3) sorts them in sshd's C locale), and keeps the
+ * first value it obtains. Only global lines count (a Match block in a file
+ * lasts until that file's end). null when nothing sets it (sshd's default).
+ * `extra` adds files to a directory's listing as if they were there (install
+ * asks where a drop-in it has not written yet would rank).
+ */
+export function firstGlobalSetting(kw: string, mainPath: string, reader: ConfigReader, sshDir = '/etc/ssh', extra: ReadonlyMap<string, string> = new Map()): SettingSource | null {
+  const read = (path: string) => extra.get(path) ?? reader.readFile(path);
+  const walk = (path: string, text: string, depth: number): SettingSource | null => {
+    if (depth > 16) return null; // sshd's own limit on nested Includes
+    for (const line of parseSshdConfig(text)) {
+      if (line.match !== -1) break;
+      if (line.kw === kw) return { file: path, lineNo: line.lineNo, value: line.args.join(' ') };
+      if (line.kw !== 'include') continue;
+      for (const arg of line.args) {
+        const full = resolveInclude(arg, sshDir);
+        const slash = full.lastIndexOf('/');
+        const dir = full.slice(0, slash);
+        const pattern = full.slice(slash + 1);
+        let files: string[];
+        if (/[*?[]/.test(pattern)) {
+          const names = new Set(reader.readDir(dir) ?? []);
+          for (const p of extra.keys()) if (p.slice(0, p.lastIndexOf('/')) === dir) names.add(p.slice(p.lastIndexOf('/') + 1));
+          files = [...names].filter((n) => globMatch(pattern, n)).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))).map((n) => `${dir}/${n}`);
+        } else files = [full];
+        for (const f of files) {
+          const t = read(f);
+          if (t === null) continue;
+          const found = walk(f, t, depth + 1);
+          if (found) return found;
+        }
+      }
+    }
+    return null;
+  };
+  const main = read(mainPath);
+  return main === null ? null : walk(mainPath, main, 0);
+}

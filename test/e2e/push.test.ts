@@ -34,7 +34,7 @@ describe('scenario 3: push into a write-only root', () => {
     expect(g.newRecords().map((x) => x.event)).toEqual(['deny']);
   });
 
-  it('with delete: true, the push mirrors the client tree and removes what the client does not have; no device nodes are made', async () => {
+  it('with delete: true, the push mirrors the client tree and removes what the client does not have; no device nodes are made, no setuid/setgid bits', async () => {
     g.usePolicy('push', { access: 'write-only', root: target, delete: true });
     const r = await g.sshd.rsync(['-avzx', '-H', '--numeric-ids', '--delete', `${src}/`, 'root@127.0.0.1:/']);
     expect(r.code, describeRun(r)).toBe(0);
@@ -46,12 +46,18 @@ describe('scenario 3: push into a write-only root', () => {
     const special = Object.keys(expected).filter((k) => ['char', 'block', 'fifo'].includes(expected[k]!.type));
     expect(special.sort()).toEqual(['dev/block', 'dev/char', 'dev/fifo']);
     for (const k of special) delete expected[k];
+    // setuid: strip (the default) has the gate force --chmod=ugo-s: the tree's setuid file and
+    // setgid directory arrive without those bits (test/e2e/push-setuid.test.ts has the attack).
+    const stripped = Object.keys(expected).filter((k) => parseInt(expected[k]!.mode, 8) & 0o6000);
+    expect(stripped.sort()).toEqual(['empty-dir', 'setuid']);
+    for (const k of stripped) expected[k]!.mode = (parseInt(expected[k]!.mode, 8) & ~0o6000).toString(8);
     expect(diffSnapshots(expected, snapshot(target))).toEqual([]);
     const records = g.newRecords();
     expect(records.map((x) => x.event)).toEqual(['allow']);
     expect(records[0]!.command).toMatch(/^rsync --server -[^ ]*H[^ ]* .*--delete/);
     expect(records[0]!.command).not.toContain('--sender');
     expect(records[0]!.argv).toContain('--drop-D');
+    expect(records[0]!.argv).toContain('--chmod=ugo-s');
   });
 
   it('a pull with the same key is refused and nothing arrives', async () => {

@@ -22,7 +22,8 @@ describe('shipped policies', () => {
     expect(conf).toMatch(/^\s*list = false$/m);
     expect(conf).toMatch(/^max connections = 1$/m);
   });
-  it('push-backup: write-only, deletions mirrored, links munged', async () => {
-    expect(await load('push-backup.yaml')).toMatchObject({ access: 'write-only', root: '/srv/backups/HOST', delete: true, mungeLinks: true });
+  it('push-backup: write-only, deletions mirrored, links munged, setuid bits stripped (said explicitly)', async () => {
+    expect(await load('push-backup.yaml')).toMatchObject({ access: 'write-only', root: '/srv/backups/HOST', delete: true, mungeLinks: true, setuid: 'strip' });
+    expect(readFileSync(join(REPO, 'policies', 'push-backup.yaml'), 'utf8')).toMatch(/^setuid: strip$/m);
   });
 });
