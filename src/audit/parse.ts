@@ -34,17 +34,9 @@ function isEndpoint(x: unknown): boolean {
   return isString(e.addr) && isNumber(e.port);
 }
 
-/**
- * The record if `value` satisfies LogRecordSchema, else why not. Optional
- * fields are checked only when present, as the schema does; unknown fields
- * are ignored (the schema strips them).
- */
-export function checkRecord(value: unknown): LogRecord | SkipReason {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not-record';
-  const r = value as Record<string, unknown>;
-  if (r.v !== RECORD_VERSION) return typeof r.v === 'number' ? 'other-version' : 'not-record';
-  const ok =
-    isString(r.time) &&
+/** The fields both versions share, as LogRecordSchema and RecordLineSchema check them. */
+function sharedFieldsOk(r: Record<string, unknown>): boolean {
+  return (
     isString(r.event) &&
     EVENT_SET.has(r.event) &&
     isString(r.policy) &&
@@ -56,7 +48,6 @@ export function checkRecord(value: unknown): LogRecord | SkipReason {
     (r.key === undefined || r.key === null || isString(r.key)) &&
     (r.command === null || isString(r.command)) &&
     (r.argv === null || isStringArray(r.argv)) &&
-    isString(r.reason) &&
     (r.code === undefined || isString(r.code)) &&
     (r.status === undefined || r.status === null || isNumber(r.status)) &&
     (r.wouldDeny === undefined || isString(r.wouldDeny)) &&
@@ -64,10 +55,38 @@ export function checkRecord(value: unknown): LogRecord | SkipReason {
     (r.exec === undefined || r.exec === 'execve' || r.exec === 'spawn') &&
     (r.transferLog === undefined || isString(r.transferLog)) &&
     (r.signal === undefined || r.signal === null || isString(r.signal)) &&
-    (r.rsyncPid === undefined || isNumber(r.rsyncPid));
-  // Key presence matters: the schema requires these keys even when null.
-  if (!ok || !('user' in r) || !('client' in r) || !('server' in r) || !('command' in r) || !('argv' in r)) return 'not-record';
-  return r as unknown as LogRecord;
+    (r.rsyncPid === undefined || isNumber(r.rsyncPid)) &&
+    // Key presence matters: the schemas require these keys even when null.
+    'user' in r &&
+    'client' in r &&
+    'server' in r &&
+    'command' in r &&
+    'argv' in r
+  );
+}
+
+/**
+ * The record if `value` is a line of either version (record.ts: version 1
+ * satisfies LogRecordSchema, version 2 RecordLineSchema), else why not. A
+ * version 2 line comes back as a LogRecord: its time as ISO text, its msg as
+ * reason. Optional fields are checked only when present, as the schemas do;
+ * unknown fields are ignored.
+ */
+export function checkRecord(value: unknown): LogRecord | SkipReason {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not-record';
+  const r = value as Record<string, unknown>;
+  if (r.v === 1) {
+    const ok = isString(r.time) && isString(r.reason) && (r.hostname === undefined || isString(r.hostname)) && sharedFieldsOk(r);
+    return ok ? (r as unknown as LogRecord) : 'not-record';
+  }
+  if (r.v === RECORD_VERSION) {
+    const ok = isNumber(r.level) && isNumber(r.time) && isString(r.hostname) && isString(r.msg) && sharedFieldsOk(r);
+    if (!ok) return 'not-record';
+    const time = new Date(r.time as number);
+    if (!Number.isFinite(time.getTime())) return 'not-record';
+    return { ...(r as unknown as LogRecord), time: time.toISOString(), reason: r.msg as string };
+  }
+  return typeof r.v === 'number' ? 'other-version' : 'not-record';
 }
 
 /** Longest line audit accepts; longer ones are skipped so memory stays bounded. */
