@@ -93,7 +93,7 @@ describe('parseLine', () => {
 
   it('reads classic syslog file lines (rsyslog)', () => {
     const p = parseLine(`Nov 26 13:00:00 host gatekeeper[4242]: ${record}`);
-    expect(p).toMatchObject({ raw: record });
+    expect(p).toMatchObject({ raw: JSON.stringify({ ...base, hostname: 'host' }), record: { hostname: 'host' } });
     expect(parseLine(`<38>Nov 26 13:00:00 gatekeeper[4242]: ${record}`)).toMatchObject({ raw: record });
     expect(parseLine(`Nov 26 13:00:00 host sshd[1]: ${record}`)).toBe('not-json');
   });
