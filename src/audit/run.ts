@@ -142,6 +142,31 @@ function count(flag: string, text: string): number {
   return Number(text);
 }
 
+/** How many recent records SeenRecords remembers; a duplicate comes soon after its original. */
+export const SEEN_WINDOW = 100_000;
+
+/**
+ * Records already read, by host, session and event: a session has one
+ * decision record and at most one exit record, so a second one is a copy
+ * (rsyslog's forwarding delivers at least once; the same records may also
+ * arrive through two files). Bounded: the oldest are forgotten first.
+ */
+export class SeenRecords {
+  private readonly keys = new Set<string>();
+  duplicates = 0;
+
+  repeated(r: AuditRecord): boolean {
+    const key = `${r.hostname ?? ''}\0${r.session}\0${r.event}`;
+    if (this.keys.has(key)) {
+      this.duplicates++;
+      return true;
+    }
+    this.keys.add(key);
+    if (this.keys.size > SEEN_WINDOW) this.keys.delete(this.keys.values().next().value!);
+    return false;
+  }
+}
+
 /** Rows the table holds back, at most, to see whether a second host comes. */
 export const HOST_LOOKAHEAD = 1000;
 
@@ -308,9 +333,11 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
     else if (opts.json) out.line(raw ?? JSON.stringify(r));
     else table?.add(r, t);
   };
+  const seen = new SeenRecords();
   const handle = (item: Item) => {
     if (item.parsed) {
       const { record, t, raw } = item.parsed;
+      if (seen.repeated(record)) return;
       for (const done of joiner.flush(t)) emit(done, Date.parse(done.time), null);
       // A held record (spawn fallback) comes back completed from a later flush.
       if (!joiner.onRecord(record, t)) emit(record, t, raw);
@@ -369,6 +396,9 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
   // An empty exposition is a valid answer for --metrics (nothing logged yet).
   if (shown === 0 && !collector && !opts.metrics) err('no records match');
   for (const line of skips.report()) err(line);
+  if (seen.duplicates > 0) {
+    err(`skipped ${seen.duplicates} duplicate record${seen.duplicates === 1 ? '' : 's'} (the same host, session and event again: syslog forwarding delivers at least once, or a file was named twice)`);
+  }
   return EX_OK;
 }
 

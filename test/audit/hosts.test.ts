@@ -2,7 +2,7 @@
 // timestamp formats, journald's JSON export), the host of each record,
 // --host with shell wildcards, and the HOST column of the table and summary.
 import { afterAll, describe, expect, it } from 'vitest';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { parseLine } from '../../src/audit/parse.js';
@@ -163,6 +163,26 @@ describe('audit over a fleet', () => {
       ['web-2', '192.0.2.10', 1],
       ['web-2', '203.0.113.9', 0],
     ]);
+  });
+
+  it('reads a record delivered twice once (rsyslog forwards at least once; two files may hold the same records)', () => {
+    const twice = join(dir, 'twice.log');
+    const copy = lineV2({ time: '2026-12-02T05:05:00.000Z', session: 'dup', hostname: 'web-1' });
+    const sameSessionOtherEvent = lineV2({ time: '2026-12-02T05:06:00.000Z', session: 'dup', hostname: 'web-1', event: 'exit', status: 0 });
+    const sameSessionOtherHost = lineV2({ time: '2026-12-02T05:07:00.000Z', session: 'dup', hostname: 'web-2' });
+    writeFileSync(twice, [`2026-12-02T05:05:00.1+00:00 central gatekeeper[5]: ${copy}`, `2026-12-02T05:05:00.2+00:00 central gatekeeper[5]: ${copy}`, sameSessionOtherEvent, sameSessionOtherHost, ''].join('\n'));
+    const r = audit(['--log', twice, '--log', central, '--json', '--host', 'web-*']);
+    const got = jsonLines(r.stdout).map((x) => `${x.hostname} ${x.session} ${x.event}`);
+    expect(got.filter((x) => x.includes(' dup '))).toEqual(['web-1 dup allow', 'web-1 dup exit', 'web-2 dup allow']);
+    expect(got).toHaveLength(4 + 3);
+    expect(r.stderr).toContain('skipped 1 duplicate record (');
+    // The same file under two names: the summary counts each session once.
+    const copyOf = join(dir, 'central-copy.log');
+    writeFileSync(copyOf, readFileSync(central));
+    const once = audit(['--log', central, '--summary', '--json']).stdout;
+    const both = audit(['--log', central, '--log', copyOf, '--summary', '--json']);
+    expect(both.stdout).toBe(once);
+    expect(both.stderr).toContain('skipped 4 duplicate records (');
   });
 
   it('shows no HOST column for the records of one host', () => {
