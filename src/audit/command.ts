@@ -44,7 +44,7 @@ export function register(program: Command): void {
 Examples:
   gatekeeper audit --since 1d
   gatekeeper audit --summary
-  gatekeeper audit --decision deny --client 203.0.113.9 --json | jq .reason
+  gatekeeper audit --decision deny --client 203.0.113.9 --json | jq .msg
   gatekeeper audit --suggest --policy system-backup
   journalctl -t gatekeeper -o json | gatekeeper audit --log -
   gatekeeper audit --log /var/log/gatekeeper/fleet.log --summary --host 'db-*'
