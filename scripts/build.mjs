@@ -78,6 +78,38 @@ const builtins = {
   },
 };
 
+/**
+ * pino writes the gate's record, on a synchronous destination of our own
+ * (src/log/writer.ts: one write() per record). Its other destinations are
+ * never used, yet pino loads them when it loads: transports (thread-stream,
+ * a worker thread, real-require) and SonicBoom, about as much start-up as
+ * the rest of pino; its redaction library too, for an option the gate does
+ * not use. In the gate's bundle they are replaced by stubs that
+ * throw if anything ever calls them: should pino ever be built without our
+ * destination, it fails closed instead of writing to stdout (the rsync
+ * protocol channel) through SonicBoom. pino's "am I the main thread?" is
+ * answered true: the gate never runs pino in a worker thread.
+ */
+const PINO_STUBS = {
+  transport: "module.exports = function transport () { throw new Error('pino transports are not part of the gatekeeper gate build (scripts/build.mjs)') }",
+  'sonic-boom': "module.exports = class SonicBoom { constructor () { throw new Error('pino.destination is not part of the gatekeeper gate build (scripts/build.mjs)') } }",
+  worker_threads: 'module.exports = { isMainThread: true }',
+  // Loaded by pino for its `redact` option, which the gate does not set.
+  redact: "module.exports = function redact () { throw new Error('pino redaction is not part of the gatekeeper gate build (scripts/build.mjs)') }",
+};
+const pinoStubs = {
+  name: 'pino-stubs',
+  setup(b) {
+    const fromPino = (importer) => /[\\/]node_modules[\\/]pino[\\/]/.test(importer);
+    const stub = (filter, path) => b.onResolve({ filter }, (a) => (fromPino(a.importer) ? { path, namespace: 'pino-stub' } : undefined));
+    stub(/^\.\/(lib\/)?transport$/, 'transport');
+    stub(/^sonic-boom$/, 'sonic-boom');
+    stub(/^(node:)?worker_threads$/, 'worker_threads');
+    stub(/^@pinojs\/redact$/, 'redact');
+    b.onLoad({ filter: /.*/, namespace: 'pino-stub' }, (a) => ({ contents: PINO_STUBS[a.path], loader: 'js' }));
+  },
+};
+
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
@@ -140,7 +172,7 @@ const externalTo = (spec, importer, target) => ({
   },
 });
 const policyChunk = await gateFile('src/policy/load.ts', 'gate-policy');
-const mainChunk = await gateFile('src/gate/main.ts', 'gate-main', [externalTo(/^\.\.\/policy\/load\.js$/, /[\\/]src[\\/]gate[\\/]policy\.ts$/, `./${policyChunk.slice('chunks/'.length)}`)]);
+const mainChunk = await gateFile('src/gate/main.ts', 'gate-main', [pinoStubs, externalTo(/^\.\.\/policy\/load\.js$/, /[\\/]src[\\/]gate[\\/]policy\.ts$/, `./${policyChunk.slice('chunks/'.length)}`)]);
 gateCommon.define = { ...gateCommon.define, __GATE_MAIN_CHUNK__: JSON.stringify(mainChunk) };
 await gateFile('src/gate/entry.ts', 'gate', [externalTo(/^\.\/main\.js$/, /[\\/]src[\\/]gate[\\/]entry\.ts$/, `./${mainChunk}`)]);
 writeFileSync(join(out, 'package.json'), '{"type":"module"}\n');

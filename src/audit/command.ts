@@ -23,9 +23,10 @@ export function register(program: Command): void {
     .addOption(new Option('--decision <kind>', 'only allow (with how those runs ended), deny, error or exit (repeatable)').argParser(collect))
     .option('--client <addr|cidr>', 'only this client address or network (repeatable)', collect)
     .option('--user <name>', 'only this SSH user (repeatable)', collect)
+    .option('--host <name>', 'only this server (repeatable; shell wildcards * ? [...] match whole names, e.g. "web-*"; "-" a record with no host)', collect)
     .option('--grep <text>', 'only records whose command, reason, policy, user, key or client contains this text (case-insensitive)')
     .option('--json', 'one JSON record per line (with --summary: one JSON object per policy and client)')
-    .option('--summary', 'per policy and client: sessions allowed, refused and failed, first and last seen, last success, top refusals')
+    .option('--summary', 'per host, policy and client: sessions allowed, refused and failed, first and last seen, last success, top refusals')
     .option('--suggest', 'the smallest policy change (YAML) that lets the refused commands through; always-refused options and sessions outside a backup window are listed, never suggested')
     .option('--stale <duration>', '--summary, --check: flag a client whose last success is older than this', CHECK_DEFAULTS.stale)
     .option('--metrics', 'Prometheus text exposition per host, policy and client (for node_exporter\'s textfile collector)')
@@ -43,13 +44,17 @@ export function register(program: Command): void {
 Examples:
   gatekeeper audit --since 1d
   gatekeeper audit --summary
-  gatekeeper audit --decision deny --client 203.0.113.9 --json | jq .reason
+  gatekeeper audit --decision deny --client 203.0.113.9 --json | jq .msg
   gatekeeper audit --suggest --policy system-backup
   journalctl -t gatekeeper -o json | gatekeeper audit --log -
+  gatekeeper audit --log /var/log/gatekeeper/fleet.log --summary --host 'db-*'
   gatekeeper audit --follow
   gatekeeper audit --metrics --output /var/lib/prometheus/node-exporter/gatekeeper.prom
   gatekeeper audit --check --stale 26h --refusals-warning 0 --refusals-critical 10
 
+Each line may be the gate's own, a syslog line (rsyslog, also a central
+collector's file of many hosts) or journald's JSON export. The table and the
+summary get a HOST column when the records come from more than one host.
 Times are shown in the local time zone (TZ). Lines that are not records (corrupt,
 truncated, another schema version) are skipped and counted on stderr.
 Exit status: 0 done, 64 usage error, 66 a named log cannot be read or no logs found,

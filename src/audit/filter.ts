@@ -12,6 +12,8 @@ export interface FilterOptions {
   decision?: string[];
   client?: string[];
   user?: string[];
+  /** Host names, with shell-style wildcards (`*`, `?`, `[...]`); `-` is a record with no known host. */
+  host?: string[];
   grep?: string;
 }
 
@@ -77,6 +79,50 @@ export function clientMatcher(specs: readonly string[]): (addr: string | undefin
   };
 }
 
+/**
+ * A shell-style wildcard (`*`, `?`, `[abc]`, `[a-z]`, `[!abc]`) as a regular
+ * expression matching a whole name. Every other character is literal: the
+ * pattern is an admin's text, never regex syntax.
+ */
+export function wildcardRegExp(pattern: string): RegExp {
+  const lit = (c: string) => c.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '*') re += '.*';
+    else if (c === '?') re += '.';
+    else if (c === '[') {
+      // A set ends at the first `]` after its first character (so `[]a]` holds `]`).
+      let j = i + 1;
+      const negate = pattern[j] === '!' || pattern[j] === '^';
+      if (negate) j++;
+      const end = pattern.indexOf(']', j + 1);
+      if (end === -1) {
+        re += lit(c);
+        continue;
+      }
+      const body = pattern.slice(j, end);
+      let set = '';
+      for (let k = 0; k < body.length; k++) {
+        if (body[k + 1] === '-' && k + 2 < body.length) {
+          if (body[k]! > body[k + 2]!) throw new Error(`bad range ${body.slice(k, k + 3)} in ${JSON.stringify(pattern)}`);
+          set += `${lit(body[k]!)}-${lit(body[k + 2]!)}`;
+          k += 2;
+        } else set += lit(body[k]!);
+      }
+      re += `[${negate ? '^' : ''}${set}]`;
+      i = end;
+    } else re += lit(c);
+  }
+  return new RegExp(`^(?:${re})$`, 'is');
+}
+
+/** Matches a host name against --host patterns (DNS names: case does not matter); `-` matches a record with no host. */
+export function hostMatcher(patterns: readonly string[]): (host: string | undefined) => boolean {
+  const res = patterns.map(wildcardRegExp);
+  return (host) => res.some((re) => re.test(host ?? '-'));
+}
+
 /** What --decision accepts; `allow` also shows how allowed sessions ended (exit). */
 function decisionSet(values: readonly string[]): Set<string> {
   const set = new Set<string>();
@@ -96,6 +142,7 @@ export function buildFilter(opts: FilterOptions, now: number): RecordFilter {
   const decisions = opts.decision?.length ? decisionSet(opts.decision) : null;
   const client = opts.client?.length ? clientMatcher(opts.client) : null;
   const users = opts.user?.length ? new Set(opts.user) : null;
+  const hosts = opts.host?.length ? hostMatcher(opts.host) : null;
   const grep = opts.grep?.toLowerCase();
   return {
     since,
@@ -106,6 +153,7 @@ export function buildFilter(opts: FilterOptions, now: number): RecordFilter {
       if (policies && !policies.has(r.policy)) return false;
       if (client && !client(r.client?.addr)) return false;
       if (users && (r.user === null || !users.has(r.user))) return false;
+      if (hosts && !hosts(r.hostname)) return false;
       if (grep !== undefined && !haystack(r).includes(grep)) return false;
       return true;
     },
@@ -114,7 +162,7 @@ export function buildFilter(opts: FilterOptions, now: number): RecordFilter {
 
 /** The text --grep searches: what an admin would recognise in a record. */
 function haystack(r: AuditRecord): string {
-  return [r.command ?? '', r.argv?.join(' ') ?? '', r.reason, r.code ?? '', r.policy, r.user ?? '', r.key ?? '', r.client?.addr ?? '', r.session, r.wouldDeny ?? '', r.options?.join(' ') ?? '']
+  return [r.command ?? '', r.argv?.join(' ') ?? '', r.reason, r.code ?? '', r.policy, r.user ?? '', r.key ?? '', r.client?.addr ?? '', r.hostname ?? '', r.session, r.wouldDeny ?? '', r.options?.join(' ') ?? '']
     .join('\n')
     .toLowerCase();
 }

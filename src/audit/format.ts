@@ -111,7 +111,7 @@ export function decisionLabel(r: AuditRecord): { text: string; style: 'red' | 'g
 }
 
 export const TABLE_HEADER = ['TIME', 'POLICY', 'CLIENT', 'DECISION', 'COMMAND', 'REASON'] as const;
-const WIDTHS = { time: 19, policy: 12, client: 15, decision: 9 } as const;
+const WIDTHS = { time: 19, host: 16, policy: 12, client: 15, decision: 9 } as const;
 const FIXED = WIDTHS.time + WIDTHS.policy + WIDTHS.client + WIDTHS.decision + 5;
 
 /** The command column: room for a typical pull/push line, narrower on a small terminal so the reason stays visible. */
@@ -124,8 +124,8 @@ function cell(text: string, width: number): string {
   return truncate(text, width).padEnd(width);
 }
 
-/** One table row; `columns` is the terminal width, or undefined (no truncation of the reason). */
-export function tableRow(r: AuditRecord, t: number, p: Paint, columns?: number): string {
+/** One table row; `columns` is the terminal width, or undefined (no truncation of the reason); a HOST column after TIME when `withHost`. */
+export function tableRow(r: AuditRecord, t: number, p: Paint, columns?: number, withHost = false): string {
   const d = decisionLabel(r);
   let command = shortCommand(r);
   let reason = visible(r.event === 'allow' ? (r.wouldDeny !== undefined ? `would deny: ${r.wouldDeny}` : '') : r.reason);
@@ -135,19 +135,21 @@ export function tableRow(r: AuditRecord, t: number, p: Paint, columns?: number):
   }
   const fixed = [
     cell(localTime(t), WIDTHS.time),
+    ...(withHost ? [cell(visible(r.hostname ?? '-'), WIDTHS.host)] : []),
     cell(visible(r.policy), WIDTHS.policy),
     cell(visible(r.client?.addr ?? '-'), WIDTHS.client),
     p(d.style, cell(d.text, WIDTHS.decision)),
     cell(command, commandWidth(columns)),
   ].join(' ');
-  const rest = columns !== undefined ? truncate(reason, Math.max(10, columns - FIXED - commandWidth(columns))) : reason;
+  const hostWidth = withHost ? WIDTHS.host + 1 : 0;
+  const rest = columns !== undefined ? truncate(reason, Math.max(10, columns - FIXED - hostWidth - commandWidth(columns))) : reason;
   return `${fixed} ${rest}`.trimEnd();
 }
 
-export function tableHeader(p: Paint, columns?: number): string {
+export function tableHeader(p: Paint, columns?: number, withHost = false): string {
   const [time, policy, client, decision, command, reason] = TABLE_HEADER;
   return p(
     'bold',
-    [cell(time, WIDTHS.time), cell(policy, WIDTHS.policy), cell(client, WIDTHS.client), cell(decision, WIDTHS.decision), cell(command, commandWidth(columns)), reason].join(' '),
+    [cell(time, WIDTHS.time), ...(withHost ? [cell('HOST', WIDTHS.host)] : []), cell(policy, WIDTHS.policy), cell(client, WIDTHS.client), cell(decision, WIDTHS.decision), cell(command, commandWidth(columns)), reason].join(' '),
   );
 }

@@ -8,7 +8,8 @@
 // Besides the gate's own files, the same record arrives wrapped by syslog:
 // - journald's `journalctl -o json`: an object whose MESSAGE is the record
 //   (a string, or an array of bytes when journald found it unprintable);
-// - a classic syslog file (rsyslog): `Nov 26 13:00:00 host gatekeeper[123]: {...}`.
+// - a syslog file (rsyslog, local or a central collector's):
+//   `Nov 26 13:00:00 host gatekeeper[123]: {...}`, or with an RFC 3339 time.
 import { EVENTS, RECORD_VERSION, type LogRecord } from '../log/record.js';
 
 export type SkipReason = 'not-json' | 'not-record' | 'other-version' | 'too-long';
@@ -34,17 +35,9 @@ function isEndpoint(x: unknown): boolean {
   return isString(e.addr) && isNumber(e.port);
 }
 
-/**
- * The record if `value` satisfies LogRecordSchema, else why not. Optional
- * fields are checked only when present, as the schema does; unknown fields
- * are ignored (the schema strips them).
- */
-export function checkRecord(value: unknown): LogRecord | SkipReason {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not-record';
-  const r = value as Record<string, unknown>;
-  if (r.v !== RECORD_VERSION) return typeof r.v === 'number' ? 'other-version' : 'not-record';
-  const ok =
-    isString(r.time) &&
+/** The fields both versions share, as LogRecordSchema and RecordLineSchema check them. */
+function sharedFieldsOk(r: Record<string, unknown>): boolean {
+  return (
     isString(r.event) &&
     EVENT_SET.has(r.event) &&
     isString(r.policy) &&
@@ -56,7 +49,6 @@ export function checkRecord(value: unknown): LogRecord | SkipReason {
     (r.key === undefined || r.key === null || isString(r.key)) &&
     (r.command === null || isString(r.command)) &&
     (r.argv === null || isStringArray(r.argv)) &&
-    isString(r.reason) &&
     (r.code === undefined || isString(r.code)) &&
     (r.status === undefined || r.status === null || isNumber(r.status)) &&
     (r.wouldDeny === undefined || isString(r.wouldDeny)) &&
@@ -64,25 +56,70 @@ export function checkRecord(value: unknown): LogRecord | SkipReason {
     (r.exec === undefined || r.exec === 'execve' || r.exec === 'spawn') &&
     (r.transferLog === undefined || isString(r.transferLog)) &&
     (r.signal === undefined || r.signal === null || isString(r.signal)) &&
-    (r.rsyncPid === undefined || isNumber(r.rsyncPid));
-  // Key presence matters: the schema requires these keys even when null.
-  if (!ok || !('user' in r) || !('client' in r) || !('server' in r) || !('command' in r) || !('argv' in r)) return 'not-record';
-  return r as unknown as LogRecord;
+    (r.rsyncPid === undefined || isNumber(r.rsyncPid)) &&
+    // Key presence matters: the schemas require these keys even when null.
+    'user' in r &&
+    'client' in r &&
+    'server' in r &&
+    'command' in r &&
+    'argv' in r
+  );
+}
+
+/**
+ * The record if `value` is a line of either version (record.ts: version 1
+ * satisfies LogRecordSchema, version 2 RecordLineSchema), else why not. A
+ * version 2 line comes back as a LogRecord: its time as ISO text, its msg as
+ * reason. Optional fields are checked only when present, as the schemas do;
+ * unknown fields are ignored.
+ */
+export function checkRecord(value: unknown): LogRecord | SkipReason {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not-record';
+  const r = value as Record<string, unknown>;
+  if (r.v === 1) {
+    const ok = isString(r.time) && isString(r.reason) && (r.hostname === undefined || isString(r.hostname)) && sharedFieldsOk(r);
+    return ok ? (r as unknown as LogRecord) : 'not-record';
+  }
+  if (r.v === RECORD_VERSION) {
+    const ok = isNumber(r.level) && isNumber(r.time) && isString(r.hostname) && isString(r.msg) && sharedFieldsOk(r);
+    if (!ok) return 'not-record';
+    const time = new Date(r.time as number);
+    if (!Number.isFinite(time.getTime())) return 'not-record';
+    return { ...(r as unknown as LogRecord), time: time.toISOString(), reason: r.msg as string };
+  }
+  return typeof r.v === 'number' ? 'other-version' : 'not-record';
 }
 
 /** Longest line audit accepts; longer ones are skipped so memory stays bounded. */
 export const MAX_LINE = 1 << 20;
 
-// `host gatekeeper[123]: {` in a syslog file; the record starts at the brace.
-const SYSLOG_PREFIX = /(?:^|\s)gatekeeper(?:\[\d+\])?: (?=\{)/;
+// A syslog line carrying a record; the record starts at the brace. rsyslog
+// writes `TIMESTAMP HOST TAG: MSG`, the timestamp in its traditional format
+// (`Dec  2 05:55:26`, RSYSLOG_TraditionalFileFormat, the default) or in RFC
+// 3339 (`2026-12-02T05:55:26.123456+00:00`, RSYSLOG_FileFormat). The header
+// gives the host; the time is always the record's own (the gate's clock, to
+// the millisecond), so the year the traditional format leaves out is never
+// needed. Anything else with a `gatekeeper[PID]: {` in it (a raw datagram,
+// `<38>Nov 26 13:00:00 gatekeeper[4242]: {…}`) is read without a host.
+const TRADITIONAL = /^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d (\S+) gatekeeper(?:\[\d+\])?: (?=\{)/;
+const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d) (\S+) gatekeeper(?:\[\d+\])?: (?=\{)/;
+const SYSLOG_TAG = /(?:^|\s)gatekeeper(?:\[\d+\])?: (?=\{)/;
 
-/** Parse one line (without its newline) into a record, or say why it is skipped. */
+/**
+ * Parse one line (without its newline) into a record, or say why it is
+ * skipped. The format is detected per line: the gate's own file, a syslog
+ * file, or journald's JSON export, mixed in one input if need be. A record
+ * without its own hostname (version 1) takes the host its carrier names: the
+ * syslog header's HOST, or journald's _HOSTNAME.
+ */
 export function parseLine(line: string): ParsedLine | SkipReason {
   let text = line;
+  let host: string | undefined;
   if (text.length > MAX_LINE) return 'too-long';
   if (text.charCodeAt(0) !== 0x7b /* { */) {
-    const m = SYSLOG_PREFIX.exec(text);
+    const m = TRADITIONAL.exec(text) ?? RFC3339.exec(text) ?? SYSLOG_TAG.exec(text);
     if (!m) return 'not-json';
+    host = m[1];
     text = text.slice(m.index + m[0].length);
   }
   let value: unknown;
@@ -92,9 +129,12 @@ export function parseLine(line: string): ParsedLine | SkipReason {
     return 'not-json';
   }
   if (value !== null && typeof value === 'object' && !Array.isArray(value) && 'MESSAGE' in value && !('v' in value)) {
-    // A journald export entry: the record is its MESSAGE.
-    const message = journaldMessage((value as { MESSAGE: unknown }).MESSAGE);
+    // A journald export entry (journalctl -o json, systemd-journal-remote): the record is its MESSAGE.
+    const entry = value as { MESSAGE: unknown; SYSLOG_IDENTIFIER?: unknown; _HOSTNAME?: unknown };
+    if (entry.SYSLOG_IDENTIFIER !== undefined && entry.SYSLOG_IDENTIFIER !== 'gatekeeper') return 'not-record';
+    const message = journaldMessage(entry.MESSAGE);
     if (message === null) return 'not-record';
+    if (typeof entry._HOSTNAME === 'string') host = entry._HOSTNAME;
     text = message;
     try {
       value = JSON.parse(text);
@@ -104,8 +144,13 @@ export function parseLine(line: string): ParsedLine | SkipReason {
   }
   const record = checkRecord(value);
   if (typeof record === 'string') return record;
-  const t = Date.parse(record.time);
+  const t = record.v === RECORD_VERSION ? (value as { time: number }).time : Date.parse(record.time);
   if (!Number.isFinite(t)) return 'not-record';
+  if (record.hostname === undefined && host !== undefined && host !== '') {
+    // --json prints the line as logged, with the host it was carried from.
+    record.hostname = host;
+    return { record, t, raw: JSON.stringify({ ...(value as object), hostname: host }) };
+  }
   return { record, t, raw: text };
 }
 

@@ -11,7 +11,7 @@ import { buildFilter, type FilterOptions, parseTimePoint } from './filter.js';
 import { followLines } from './follow.js';
 import { HealthCollector } from './health.js';
 import { BIG_READ, inputBytes } from './memory.js';
-import { paint, tableHeader, tableRow, useColour } from './format.js';
+import { type Paint, paint, tableHeader, tableRow, useColour, visible } from './format.js';
 import { parseLine } from './parse.js';
 import { type Item, mergeByTime, openFile, type Opener, recordItems, SkipCounter, transferItems } from './read.js';
 import { defaultSources, DEFAULT_POLICY_DIR, expandGlob, type Family, groupFamilies, rotatedFamily } from './sources.js';
@@ -142,6 +142,85 @@ function count(flag: string, text: string): number {
   return Number(text);
 }
 
+/** How many recent records SeenRecords remembers; a duplicate comes soon after its original. */
+export const SEEN_WINDOW = 100_000;
+
+/**
+ * Records already read, by host, session and event: a session has one
+ * decision record and at most one exit record, so a second one is a copy
+ * (rsyslog's forwarding delivers at least once; the same records may also
+ * arrive through two files). Bounded: the oldest are forgotten first.
+ */
+export class SeenRecords {
+  private readonly keys = new Set<string>();
+  duplicates = 0;
+
+  repeated(r: AuditRecord): boolean {
+    const key = `${r.hostname ?? ''}\0${r.session}\0${r.event}`;
+    if (this.keys.has(key)) {
+      this.duplicates++;
+      return true;
+    }
+    this.keys.add(key);
+    if (this.keys.size > SEEN_WINDOW) this.keys.delete(this.keys.values().next().value!);
+    return false;
+  }
+}
+
+/** Rows the table holds back, at most, to see whether a second host comes. */
+export const HOST_LOOKAHEAD = 1000;
+
+/**
+ * The table, with a HOST column when the records come from more than one
+ * host. Rows wait (up to HOST_LOOKAHEAD of them) until a second host shows
+ * or the input ends, so a fleet's log has the column from its first row. If
+ * a second host appears only later (a long read, or --follow, which holds
+ * nothing back), the column starts there: a note names the one host of every
+ * row above, and the header comes again, with HOST.
+ */
+class Table {
+  private readonly hosts = new Set<string>();
+  private pending: { r: AuditRecord; t: number }[] | null = [];
+  private withHost = false;
+
+  constructor(
+    private readonly out: Out,
+    private readonly p: Paint,
+    private readonly columns: number | undefined,
+    private readonly lookahead: number,
+  ) {
+    if (lookahead === 0) this.release();
+  }
+
+  add(r: AuditRecord, t: number): void {
+    this.hosts.add(r.hostname ?? '-');
+    if (this.pending) {
+      this.pending.push({ r, t });
+      if (this.hosts.size > 1) {
+        this.withHost = true;
+        this.release();
+      } else if (this.pending.length >= this.lookahead) this.release();
+      return;
+    }
+    if (!this.withHost && this.hosts.size > 1) {
+      const [first] = this.hosts;
+      this.out.line(this.p('dim', `(every row above is from ${first === '-' ? 'an unknown host' : `host ${visible(first!)}`})`));
+      this.withHost = true;
+      this.out.line(tableHeader(this.p, this.columns, true));
+    }
+    this.out.line(tableRow(r, t, this.p, this.columns, this.withHost));
+  }
+
+  /** The header and the rows held back; from here on rows are written as they come. */
+  release(): void {
+    if (!this.pending) return;
+    const rows = this.pending;
+    this.pending = null;
+    this.out.line(tableHeader(this.p, this.columns, this.withHost));
+    for (const { r, t } of rows) this.out.line(tableRow(r, t, this.p, this.columns, this.withHost));
+  }
+}
+
 export async function runAudit(opts: AuditOptions, io: AuditIo): Promise<number> {
   const err = (msg: string) => io.stderr.write(`gatekeeper: ${msg}\n`);
   try {
@@ -241,7 +320,7 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
   const health = opts.metrics || opts.check ? new HealthCollector(now, lookbackMs) : null;
   const { SuggestCollector } = opts.suggest ? await import('./suggest.js') : { SuggestCollector: null };
   const collector = SuggestCollector ? new SuggestCollector() : null;
-  const table = !opts.json && !summary && !collector && !health;
+  const table = !opts.json && !summary && !collector && !health ? new Table(out, p, columns, opts.follow ? 0 : HOST_LOOKAHEAD) : null;
   let shown = 0;
 
   // One record through the filter to the chosen view.
@@ -252,11 +331,13 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
     else if (health) health.add(r, t);
     else if (collector) collector.add(r, t);
     else if (opts.json) out.line(raw ?? JSON.stringify(r));
-    else out.line(tableRow(r, t, p, columns));
+    else table?.add(r, t);
   };
+  const seen = new SeenRecords();
   const handle = (item: Item) => {
     if (item.parsed) {
       const { record, t, raw } = item.parsed;
+      if (seen.repeated(record)) return;
       for (const done of joiner.flush(t)) emit(done, Date.parse(done.time), null);
       // A held record (spawn fallback) comes back completed from a later flush.
       if (!joiner.onRecord(record, t)) emit(record, t, raw);
@@ -264,8 +345,6 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
       for (const done of joiner.onLine(item.line)) emit(done, Date.parse(done.time), null);
     }
   };
-
-  if (table) out.line(tableHeader(p, columns));
 
   if (opts.follow) {
     await follow(logs, transferLogs, opts, io, filter.since > Number.NEGATIVE_INFINITY, skips, handle, joiner, emit, out);
@@ -279,6 +358,7 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
     }
     for (const done of joiner.flushAll()) emit(done, Date.parse(done.time), null);
   }
+  table?.release();
 
   if (summary) {
     const groups = summary.result();
@@ -316,6 +396,9 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
   // An empty exposition is a valid answer for --metrics (nothing logged yet).
   if (shown === 0 && !collector && !opts.metrics) err('no records match');
   for (const line of skips.report()) err(line);
+  if (seen.duplicates > 0) {
+    err(`skipped ${seen.duplicates} duplicate record${seen.duplicates === 1 ? '' : 's'} (the same host, session and event again: syslog forwarding delivers at least once, or a file was named twice)`);
+  }
   return EX_OK;
 }
 

@@ -5,6 +5,8 @@ import { age, localTime, type Paint, truncate, visible } from './format.js';
 import { isSuccessStatus, type AuditRecord } from './transfer.js';
 
 export interface GroupSummary {
+  /** The server (the record's hostname, or its syslog/journald carrier's); `-` when unknown. */
+  host: string;
   policy: string;
   client: string;
   allowed: number;
@@ -47,10 +49,12 @@ export class Summary {
 
   add(r: AuditRecord, t: number): void {
     const client = r.client?.addr ?? '-';
-    const key = `${r.policy}\0${client}`;
+    const host = r.hostname ?? '-';
+    const key = `${host}\0${r.policy}\0${client}`;
     let g = this.groups.get(key);
     if (!g) {
       g = {
+        host,
         policy: r.policy,
         client,
         allowed: 0,
@@ -105,14 +109,14 @@ export class Summary {
     else g.reasons.set(OTHER, (g.reasons.get(OTHER) ?? 0) + 1);
   }
 
-  /** Groups by policy, then client. */
+  /** Groups by host, then policy, then client. */
   result(): GroupSummary[] {
     return [...this.groups.values()]
       .map((g) => ({
         ...g,
         reasons: [...g.reasons].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason)),
       }))
-      .sort((a, b) => a.policy.localeCompare(b.policy) || a.client.localeCompare(b.client));
+      .sort((a, b) => a.host.localeCompare(b.host) || a.policy.localeCompare(b.policy) || a.client.localeCompare(b.client));
   }
 }
 
@@ -132,7 +136,10 @@ function lastGood(g: GroupSummary): { t: number | null; finished: boolean } {
 /** The text summary: one table, then what needs attention, in sentences. */
 export function renderSummary(groups: GroupSummary[], view: SummaryView): string {
   const p = view.paint;
-  const head = ['POLICY', 'CLIENT', 'ALLOWED', 'REFUSED', 'FAILED', 'FIRST SEEN', 'LAST SEEN', 'LAST SUCCESS', 'TOP REFUSALS'];
+  // The HOST column only when there is more than one host to tell apart.
+  const withHost = new Set(groups.map((g) => g.host)).size > 1;
+  const head = [...(withHost ? ['HOST'] : []), 'POLICY', 'CLIENT', 'ALLOWED', 'REFUSED', 'FAILED', 'FIRST SEEN', 'LAST SEEN', 'LAST SUCCESS', 'TOP REFUSALS'];
+  const numeric = new Set(['ALLOWED', 'REFUSED', 'FAILED'].map((h) => head.indexOf(h)));
   const rows = groups.map((g) => {
     const good = lastGood(g);
     let last: string;
@@ -142,30 +149,30 @@ export function renderSummary(groups: GroupSummary[], view: SummaryView): string
       .slice(0, 2)
       .map((r) => `${truncate(visible(r.reason), 40)} ×${r.count}`)
       .join('; ');
-    return [visible(g.policy), visible(g.client), String(g.allowed), String(g.refused), String(g.failed), localTime(g.first).slice(0, 16), localTime(g.last).slice(0, 16), last, refusals];
+    return [...(withHost ? [visible(g.host)] : []), visible(g.policy), visible(g.client), String(g.allowed), String(g.refused), String(g.failed), localTime(g.first).slice(0, 16), localTime(g.last).slice(0, 16), last, refusals];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>
     cells
-      .map((c, i) => (i === cells.length - 1 ? c : i >= 2 && i <= 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .map((c, i) => (i === cells.length - 1 ? c : numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd();
   const out = [p('bold', line(head)), ...rows.map(line)];
   if (groups.some((g) => !g.outcomeKnown && g.lastAllowed !== null)) {
     out.push('', p('dim', '* last allowed session; whether it finished is unknown (set transferLog in the policy to record outcomes)'));
   }
-  const attention = attentionLines(groups, view);
+  const attention = attentionLines(groups, view, withHost);
   if (attention.length > 0) out.push('', p('bold', 'Needs attention:'), ...attention.map((a) => `  ${a}`));
   return out.join('\n') + '\n';
 }
 
 /** "host X has not backed up for 3 days", "203.0.113.9 keeps trying --log-file". */
-export function attentionLines(groups: GroupSummary[], view: SummaryView): string[] {
+export function attentionLines(groups: GroupSummary[], view: SummaryView, withHost = new Set(groups.map((g) => g.host)).size > 1): string[] {
   const p = view.paint;
   const out: string[] = [];
   for (const g of groups) {
     const good = lastGood(g);
-    const who = visible(`${g.client} (policy ${g.policy})`);
+    const who = visible(withHost ? `${g.client} (policy ${g.policy} on ${g.host})` : `${g.client} (policy ${g.policy})`);
     if (g.allowed > 0 || g.outcomeKnown) {
       if (good.t === null) {
         out.push(p('red', `${who}: no successful session in the log`));
@@ -185,10 +192,11 @@ export function attentionLines(groups: GroupSummary[], view: SummaryView): strin
   return out;
 }
 
-/** `--summary --json`: one object per (policy, client), times as ISO strings. */
+/** `--summary --json`: one object per (host, policy, client), times as ISO strings; host null when unknown. */
 export function summaryJson(g: GroupSummary): string {
   const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
   return JSON.stringify({
+    host: g.host === '-' ? null : g.host,
     policy: g.policy,
     client: g.client,
     allowed: g.allowed,

@@ -220,6 +220,7 @@ export class TransferJoiner {
       },
     };
     if (r.key !== undefined) record.key = r.key;
+    if (r.hostname !== undefined) record.hostname = r.hostname; // the run's host is its allow record's
     if (r.transferLog !== undefined) record.transferLog = r.transferLog;
     return record;
   }

@@ -1,7 +1,7 @@
 // The doctor's checks: each looks at one thing that cost the original
 // setup's author days, and says ok / warn / fail with the fix. They read the
 // machine (files, sshd -T, the shell, rsync --version) and change nothing.
-import { accessSync, closeSync, constants, existsSync, lstatSync, openSync, readFileSync, readSync, realpathSync, type Stats } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, lstatSync, openSync, readFileSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { CACHE_DIR } from '../paths.js';
 import { basename, dirname } from 'node:path';
@@ -277,7 +277,16 @@ export async function policyChecks(name: string, policyDir: string | undefined, 
   for (const log of [p.log, p.transferLog]) {
     if (log === undefined) continue;
     if (log === 'syslog') {
-      out.push(ok(`${label}: log`, 'syslog'));
+      // The gate refuses every session it cannot log: a missing socket locks the key out.
+      const socket = p.syslogSocket ?? '/dev/log';
+      let isSocket = false;
+      try {
+        isSocket = statSync(socket).isSocket(); // /dev/log is often a symlink into /run
+      } catch {
+        /* missing */
+      }
+      if (isSocket) out.push(ok(`${label}: log`, `syslog, through ${socket}`));
+      else out.push(fail(`${label}: log`, `syslog, but ${socket} is not a socket: the gate cannot log, so it refuses every connection`, 'start the system logger (rsyslog or journald), or set syslogSocket to its socket'));
       continue;
     }
     out.push(logDirCheck(label, dirname(log), user));

@@ -13,9 +13,8 @@ import { targetProblem } from '../policy/target.js';
 import { evaluate } from '../evaluate.js';
 import { realFacts } from '../facts.js';
 import { EX_CONFIG, EX_NOPERM, EX_OK, EX_SOFTWARE, EX_USAGE, GatekeeperError } from '../exit.js';
-import type { LogRecord } from '../log/record.js';
+import type { GateEntry } from '../log/record.js';
 import { RECORD_VERSION } from '../log/version.js';
-import { isoNow } from '../log/time.js';
 import { openFileLog, sinkFor, type LogSink } from '../log/writer.js';
 import { claimSlot, releaseSlot } from './slots.js';
 import { DEFAULT_STATE_DIR } from '../paths.js';
@@ -88,12 +87,11 @@ export async function gateMain(args: readonly string[], { cacheDir, saveCode = (
   let log: LogSink | null = null;
   let logTarget = '(none)';
 
-  const record = (fields: Pick<LogRecord, 'event' | 'reason'> & Partial<LogRecord>): LogRecord => ({
+  // pino adds level, time, pid and hostname (log/writer.ts).
+  const record = (fields: Pick<GateEntry, 'event' | 'reason'> & Partial<GateEntry>): GateEntry => ({
     v: RECORD_VERSION,
-    time: isoNow(),
     policy: policyName,
     session: sessionId,
-    pid,
     user: session.user,
     client: session.client,
     server: session.server,
@@ -104,7 +102,7 @@ export async function gateMain(args: readonly string[], { cacheDir, saveCode = (
   });
 
   // A log that fails once is not tried again: the client gets one line, not two.
-  const writeLog = (r: LogRecord): void => {
+  const writeLog = (r: GateEntry): void => {
     try {
       log!.write(r);
     } catch (e) {
@@ -211,7 +209,8 @@ async function openLog(loaded: LoadedPolicy): Promise<LogSink> {
   const target = loaded.policy.log;
   if (target === 'syslog') {
     const { sendToSyslog } = await import('../log/syslog.js');
-    return sinkFor((line) => sendToSyslog(line.trimEnd()));
+    const socket = loaded.policy.syslogSocket;
+    return sinkFor((line) => sendToSyslog(line, socket === undefined ? {} : { socket }));
   }
   try {
     return openFileLog(target);

@@ -1,22 +1,29 @@
 // The log record: one JSON object per line, written by the gate and read by
 // `gatekeeper audit`. This module is the contract between the two; change the
 // schema version when a field changes meaning.
+//
+// Version 2 (written today) is a pino line: pino's own fields first, in
+// pino's conventions, so that pino-pretty, jq and any pino-aware collector
+// read it as it is, then the record's fields:
+//   {"level":30,"time":1795698000000,"pid":4242,"hostname":"srv1","v":2,"event":"allow",…,"msg":"allowed: pull …"}
+// Version 1 (written before) had an ISO time string, a level label
+// ("info"), no hostname, and the reason as `reason`.
+//
+// Readers get both as one shape, LogRecord: the fields of version 1 (time as
+// ISO text, the reason as `reason`) plus hostname when the line had one.
 import * as z from 'zod/mini';
 
-import { RECORD_VERSION } from './version.js';
+import { LEVELS, RECORD_VERSION } from './version.js';
 
-export { RECORD_VERSION };
+export { LEVELS, RECORD_VERSION };
 
 export const EVENTS = ['allow', 'deny', 'error', 'exit'] as const;
 export type GateEvent = (typeof EVENTS)[number];
 
 const Endpoint = z.object({ addr: z.string(), port: z.number() });
 
-export const LogRecordSchema = z.object({
-  /** Schema version of this record. */
-  v: z.literal(RECORD_VERSION),
-  /** ISO 8601 time with milliseconds, UTC. */
-  time: z.string(),
+/** The fields every version shares: what the gate knows about a session and what it decided. */
+const shared = {
   /** allow: rsync is about to be exec'd; deny: refused (exit 77); error: configuration or internal error (78/70); exit: the spawn fallback's rsync finished. */
   event: z.enum(EVENTS),
   /** Policy name as given on the command line (or the path). */
@@ -25,8 +32,6 @@ export const LogRecordSchema = z.object({
   session: z.string(),
   /** The gate's pid; with execve it is also rsync's pid. */
   pid: z.number(),
-  /** The server's host name; absent in records written before it was logged (audit then takes it from a syslog header). */
-  hostname: z.optional(z.string()),
   user: z.nullable(z.string()),
   client: z.nullable(Endpoint),
   server: z.nullable(Endpoint),
@@ -36,8 +41,6 @@ export const LogRecordSchema = z.object({
   command: z.nullable(z.string()),
   /** The argv that runs (allow) or would have run; null when there is none. */
   argv: z.nullable(z.array(z.string())),
-  /** Why: an admin-actionable sentence. */
-  reason: z.string(),
   /** Machine-readable reason code (e.g. option-refused, path-outside-root, busy). */
   code: z.optional(z.string()),
   /** The exit status the gate ends with (deny/error), or rsync's status (exit). */
@@ -54,11 +57,52 @@ export const LogRecordSchema = z.object({
   signal: z.optional(z.nullable(z.string())),
   /** The spawn fallback's rsync, a child of the gate: its pid, which rsync's --log-file lines carry (exit events). */
   rsyncPid: z.optional(z.number()),
+};
+
+/** A record as audit and the tests read it, whatever version the line was (see parseRecordLine). */
+export const LogRecordSchema = z.object({
+  /** Schema version of the line the record was read from. */
+  v: z.union([z.literal(1), z.literal(RECORD_VERSION)]),
+  /** ISO 8601 time with milliseconds, UTC. */
+  time: z.string(),
+  ...shared,
+  /** The server's host name; absent in version 1 lines (audit then takes it from a syslog header or journald). */
+  hostname: z.optional(z.string()),
+  /** Why: an admin-actionable sentence (`msg` in a version 2 line). */
+  reason: z.string(),
 });
 
 export type LogRecord = z.infer<typeof LogRecordSchema>;
 
-/** Parse one log line; null for anything that is not a record of this version. */
+/** A version 2 line, as pino writes it for the gate. */
+export const RecordLineSchema = z.object({
+  /** pino's level: 30 allow and exit, 40 deny, 50 error. */
+  level: z.number(),
+  /** Milliseconds since the epoch (pino's default). */
+  time: z.number().check(z.refine((t) => Number.isFinite(new Date(t).getTime()), 'time must be a valid time')),
+  /** The server's host name, os.hostname() (pino's default). */
+  hostname: z.string(),
+  v: z.literal(RECORD_VERSION),
+  ...shared,
+  /** Why: an admin-actionable sentence. */
+  msg: z.string(),
+});
+
+export type RecordLine = z.infer<typeof RecordLineSchema>;
+
+/** What the gate hands the writer: pino adds level, time, pid and hostname, and writes the reason as msg. */
+export type GateEntry = Omit<RecordLine, 'level' | 'time' | 'pid' | 'hostname' | 'msg'> & { reason: string };
+
+/** A version 1 line: the record with its ISO time, reason and a level label. */
+export const RecordLineV1Schema = z.object({ ...LogRecordSchema.shape, v: z.literal(1) });
+
+/** A version 2 line as a LogRecord. */
+export function fromLine(line: RecordLine): LogRecord {
+  const { level: _level, time, msg, ...rest } = line;
+  return { ...rest, time: new Date(time).toISOString(), reason: msg };
+}
+
+/** Parse one log line of either version; null for anything that is not a record. */
 export function parseRecordLine(line: string): LogRecord | null {
   let value: unknown;
   try {
@@ -66,6 +110,11 @@ export function parseRecordLine(line: string): LogRecord | null {
   } catch {
     return null;
   }
-  const result = LogRecordSchema.safeParse(value);
+  const v = (value as { v?: unknown } | null)?.v;
+  if (v === RECORD_VERSION) {
+    const result = RecordLineSchema.safeParse(value);
+    return result.success ? fromLine(result.data) : null;
+  }
+  const result = RecordLineV1Schema.safeParse(value);
   return result.success ? result.data : null;
 }

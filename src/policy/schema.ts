@@ -65,6 +65,8 @@ export const PolicySchema = z.strictObject({
   enforce: z._default(z.boolean(), true),
   /** Log file path, or "syslog" for the local syslog socket. */
   log: z._default(z.union([z.literal('syslog'), absolutePath('log')]), DEFAULT_LOG),
+  /** With log: syslog, the local syslog socket to send to (default /dev/log): e.g. a chroot's or a container's. */
+  syslogSocket: z.optional(absolutePath('syslogSocket')),
   /** When set, the gate adds --log-file=PATH so rsync records the transfer's outcome. */
   transferLog: z.optional(absolutePath('transferLog')),
   /** Where maxConnections keeps its slots (a root-owned tmpfs directory). */

@@ -131,7 +131,7 @@ describe('sources', () => {
   it('corrupt, truncated and foreign lines are skipped and counted on stderr, never fatal', () => {
     const f = join(dir, 'corrupt.log');
     const good = line(allow);
-    writeFileSync(f, [good, 'garbage', '', JSON.stringify({ v: 2, time: 'x' }), '{"v":1}', good.replace('aaaa', 'dddd'), good.slice(0, 50)].join('\n'));
+    writeFileSync(f, [good, 'garbage', '', JSON.stringify({ v: 3, time: 'x' }), '{"v":1}', good.replace('aaaa', 'dddd'), good.slice(0, 50)].join('\n'));
     const r = audit(['--log', f, '--json']);
     expect(r.status).toBe(0);
     expect(jsonLines(r.stdout).map((x) => x.session)).toEqual(['aaaa', 'dddd']);

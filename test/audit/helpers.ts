@@ -2,7 +2,7 @@
 // built CLI run as a process, and the real gate run the way sshd runs it.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { join } from 'node:path';
-import { LogRecordSchema, RECORD_VERSION, type LogRecord } from '../../src/log/record.js';
+import { RecordLineV1Schema, type LogRecord } from '../../src/log/record.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const CLI = join(ROOT, 'dist', 'gatekeeper.mjs');
@@ -12,11 +12,15 @@ export const NODE20 = '/usr/bin/node';
 
 let counter = 0;
 
-/** A record as the gate writes it; anything not given gets a plausible value. Validated by LogRecordSchema. */
+/**
+ * A record as the gate wrote it in version 1 (ISO time, reason), which audit
+ * reads as it reads today's pino lines (test/log/pino.test.ts and the real
+ * gate's records cover version 2); anything not given gets a plausible value.
+ */
 export function rec(fields: Partial<LogRecord> & { time: string }): LogRecord {
   counter++;
-  return LogRecordSchema.parse({
-    v: RECORD_VERSION,
+  return RecordLineV1Schema.parse({
+    v: 1,
     event: 'allow',
     policy: 'backup',
     session: `s${String(counter).padStart(6, '0')}`,
@@ -29,6 +33,13 @@ export function rec(fields: Partial<LogRecord> & { time: string }): LogRecord {
     reason: 'allowed: pull (the server sends)',
     ...fields,
   });
+}
+
+/** A version 2 line, as pino writes it for the gate today (level, epoch-ms time, pid, hostname, …, msg). */
+export function lineV2(fields: Partial<LogRecord> & { time: string; hostname: string }): string {
+  const { time, reason, hostname, pid, ...rest } = rec(fields);
+  const level = { allow: 30, exit: 30, deny: 40, error: 50 }[rest.event];
+  return JSON.stringify({ level, time: Date.parse(time), pid, hostname: hostname!, ...rest, v: 2, msg: reason });
 }
 
 export const line = (fields: Partial<LogRecord> & { time: string }) => JSON.stringify(rec(fields));

@@ -2,6 +2,7 @@
 // judged by the tools that read it: promtool check metrics, and Debian's
 // prometheus-node-exporter serving the file through its textfile collector,
 // scraped over HTTP.
+import { parseRecordLine } from '../../src/log/record.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -71,9 +72,9 @@ function expectValuesOfTheLog(samples: Sample[]): void {
   const records = readFileSync(g.log, 'utf8')
     .split('\n')
     .filter(Boolean)
-    .map((l) => JSON.parse(l) as { time: string; event: string; client: { addr: string } });
+    .map((l) => parseRecordLine(l)!);
   const group = (client: string) => ({ host: g.host, policy: 'backup', client });
-  const lastOf = (event: string, client: string) => Math.max(...records.filter((r) => r.event === event && r.client.addr === client).map((r) => Date.parse(r.time))) / 1000;
+  const lastOf = (event: string, client: string) => Math.max(...records.filter((r) => r.event === event && r.client?.addr === client).map((r) => Date.parse(r.time))) / 1000;
   expect(pick(samples, 'gatekeeper_build_info', {})).toBe(1);
   expect(samples.find((s) => s.name === 'gatekeeper_build_info')!.labels).toEqual({ version: VERSION });
   expect(pick(samples, 'gatekeeper_metrics_computed_timestamp_seconds', {})).toBe(now / 1000);

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import { parseRecordLine } from '../../src/log/record.js';
 import { writePolicy } from '../helpers/policy.js';
 import { CLI, NODE, runGate } from './helpers.js';
 
@@ -68,8 +69,8 @@ export function writeGateLogs(dir: string): GateLogs {
   const records = readFileSync(log, 'utf8')
     .split('\n')
     .filter(Boolean)
-    .map((l) => JSON.parse(l) as { time: string; event: string; client: { addr: string }; hostname?: string });
-  const goodAllowed = Date.parse(records.find((r) => r.event === 'allow' && r.client.addr === GOOD)!.time);
+    .map((l) => parseRecordLine(l)!);
+  const goodAllowed = Date.parse(records.find((r) => r.event === 'allow' && r.client?.addr === GOOD)!.time);
   const lastRefused = Date.parse(records.filter((r) => r.event === 'deny').at(-1)!.time);
   const sentLine = readFileSync(transferLog, 'utf8')
     .split('\n')

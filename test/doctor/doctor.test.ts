@@ -1,4 +1,5 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -148,6 +149,22 @@ describe('policies, log, node', () => {
     expect(logDirCheck('p', logDir, root('/root')).status).toBe('ok');
     chmodSync(logDir, 0o770);
     expect(logDirCheck('p', logDir, root('/root')).detail).toContain('writable by group or others');
+  });
+  it('log: syslog: ok with the socket there, a failure without (the gate would refuse every session)', async () => {
+    const dir = join(priv, 'syslog-policies');
+    mkdirSync(dir, { mode: 0o755 });
+    const socket = join(priv, 'log.sock');
+    writeFileSync(join(dir, 's.yaml'), `root: /srv\nlog: syslog\nsyslogSocket: ${socket}\n`, { mode: 0o644 });
+    const logCheck = async () => (await policyChecks('s', dir, root('/root'))).find((c) => c.check === 'policy s: log')!;
+    expect(await logCheck()).toMatchObject({ status: 'fail' });
+    expect((await logCheck()).detail).toContain(`${socket} is not a socket`);
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(socket, r));
+    try {
+      expect(await logCheck()).toMatchObject({ status: 'ok', detail: `syslog, through ${socket}` });
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
   it('fails an invalid or untrusted policy', async () => {
     writeFileSync(join(tmp, 'bad.yaml'), 'root: relative\n');

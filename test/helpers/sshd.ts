@@ -1,6 +1,7 @@
 // The end-to-end harness as the tests use it: the private sshd core lives in
 // scripts/lib/sshd.mjs (shared with `npm run demo`); this adds policies, the
 // gate's log, and a vitest-friendly lifecycle.
+import { parseRecordLine } from '../../src/log/record.js';
 import { existsSync, readFileSync, writeFileSync, chmodSync, mkdirSync, cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -52,13 +53,17 @@ export interface GateRecord {
   [k: string]: unknown;
 }
 
-/** Every record in the gate's log (one JSON object per line); [] when there is no log yet. */
+/** Every record in the gate's log (one JSON object per line, read as audit reads it); [] when there is no log yet. */
 export function readLog(file: string): GateRecord[] {
   if (!existsSync(file)) return [];
   return readFileSync(file, 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as GateRecord);
+    .map((l) => {
+      const r = parseRecordLine(l);
+      if (!r) throw new Error(`not a log record: ${l}`);
+      return r as GateRecord;
+    });
 }
 
 /** Install the gate as the only key's forced command, for this policy. */

@@ -1,16 +1,22 @@
-// The writer's line is the contract audit reads: what formatRecord writes,
-// parseRecordLine must take back unchanged, one line per record.
-import { describe, expect, it } from 'vitest';
-import { parseRecordLine, RECORD_VERSION, type LogRecord } from '../../src/log/record.js';
-import { formatRecord, sinkFor } from '../../src/log/writer.js';
+// The writer's line is the contract audit reads: pino's line (record.ts,
+// version 2), one write() per record, nothing left pending, and read back by
+// parseRecordLine as the record the gate meant.
+import { afterAll, describe, expect, it } from 'vitest';
+import { readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { parseRecordLine, RecordLineSchema, RECORD_VERSION, type GateEntry } from '../../src/log/record.js';
+import { openFileLog, sinkFor } from '../../src/log/writer.js';
+import { tempDir } from '../helpers/policy.js';
 
-const base: LogRecord = {
+const dir = tempDir('gk-writer-');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const base: GateEntry = {
   v: RECORD_VERSION,
-  time: '2026-11-26T12:00:00.000Z',
   event: 'allow',
   policy: 'system-backup',
   session: '0123456789abcdef',
-  pid: 4242,
   user: 'root',
   client: { addr: '192.0.2.7', port: 50022 },
   server: { addr: '192.0.2.1', port: 22 },
@@ -22,36 +28,75 @@ const base: LogRecord = {
   exec: 'execve',
 };
 
-describe('formatRecord', () => {
+function linesOf(entries: GateEntry[]): string[] {
+  const lines: string[] = [];
+  const sink = sinkFor((l) => lines.push(l));
+  for (const e of entries) sink.write(e);
+  return lines;
+}
+
+describe('sinkFor (pino)', () => {
   it.each([
-    ['allow', 'info'],
-    ['exit', 'info'],
-    ['deny', 'warn'],
-    ['error', 'error'],
-  ] as const)('%s is written at level %s, first in the line', (event, level) => {
-    const line = formatRecord({ ...base, event });
-    expect(line.startsWith(`{"level":"${level}",`)).toBe(true);
+    ['allow', 30],
+    ['exit', 30],
+    ['deny', 40],
+    ['error', 50],
+  ] as const)("%s is written at pino's level %i, with pino's time, pid and hostname first", (event, level) => {
+    const before = Date.now();
+    const [line] = linesOf([{ ...base, event }]);
+    expect(line).toMatch(new RegExp(`^\\{"level":${level},"time":\\d+,"pid":${process.pid},"hostname":`));
+    const parsed = RecordLineSchema.parse(JSON.parse(line!));
+    expect(parsed).toMatchObject({ level, pid: process.pid, hostname: hostname(), v: 2, event, msg: base.reason });
+    expect(parsed.time).toBeGreaterThanOrEqual(before);
+    expect(parsed.time).toBeLessThanOrEqual(Date.now());
   });
 
-  it('writes one newline-terminated line that audit reads back as the same record', () => {
-    // Client-chosen text with a newline, quotes, escapes and non-ASCII must stay on one line.
-    const record: LogRecord = { ...base, event: 'deny', command: 'rsync --server . "/x\ny" \\ grüße \u2028', argv: null, status: 77 };
-    const line = formatRecord(record);
+  it('writes one newline-terminated line per record that audit reads back as the record meant', () => {
+    // Client-chosen text with a newline, quotes, escapes, a format directive and non-ASCII stays on one line, verbatim.
+    const entry: GateEntry = { ...base, event: 'deny', command: 'rsync --server . "/x\ny" \\ grüße %s %d \u2028', argv: null, status: 77, reason: 'refused: "%s" %j %%' };
+    const lines = linesOf([entry]);
+    expect(lines).toHaveLength(1);
+    const line = lines[0]!;
     expect(line.endsWith('\n')).toBe(true);
-    expect(line.slice(0, -1)).not.toMatch(/\n/);
-    expect(parseRecordLine(line.slice(0, -1))).toEqual(record);
+    expect(line.slice(0, -1)).not.toMatch(/[\n\r]/);
+    const r = parseRecordLine(line.slice(0, -1));
+    const { reason, ...fields } = entry;
+    expect(r).toMatchObject({ ...fields, reason, pid: process.pid, hostname: hostname() });
+    expect(Date.parse(r!.time)).toBe(JSON.parse(line).time);
   });
 
   it('leaves out fields that are undefined', () => {
-    const line = formatRecord({ ...base, wouldDeny: undefined });
+    const [line] = linesOf([{ ...base, wouldDeny: undefined }]);
     expect(line).not.toContain('wouldDeny');
   });
+});
 
-  it('sinkFor hands each record to the line function as formatted', () => {
-    const lines: string[] = [];
-    const sink = sinkFor((l) => lines.push(l));
+describe('openFileLog', () => {
+  it('has the line in the file when write() returns, and leaves nothing pending (execve may follow at once)', () => {
+    const file = join(dir, 'sync.log');
+    const resources = process.getActiveResourcesInfo().sort();
+    const sink = openFileLog(file);
     sink.write(base);
-    sink.write({ ...base, event: 'error', reason: 'x' });
-    expect(lines).toEqual([formatRecord(base), formatRecord({ ...base, event: 'error', reason: 'x' })]);
+    // No await, no tick: the record is already in the file.
+    const text = readFileSync(file, 'utf8');
+    expect(text.split('\n')).toHaveLength(2);
+    expect(parseRecordLine(text.trimEnd())).toMatchObject({ session: base.session, reason: base.reason });
+    sink.write({ ...base, event: 'deny', reason: 'second' });
+    sink.close();
+    // No stream, timer, worker or pending write was started by pino.
+    expect(process.getActiveResourcesInfo().sort()).toEqual(resources);
+    expect(readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => parseRecordLine(l)?.reason)).toEqual([base.reason, 'second']);
+  });
+
+  it('appends, never truncates, and never follows a symlink', () => {
+    const file = join(dir, 'append.log');
+    writeFileSync(file, 'older line\n');
+    const sink = openFileLog(file);
+    sink.write(base);
+    sink.close();
+    expect(readFileSync(file, 'utf8').startsWith('older line\n{"level":30,')).toBe(true);
+    const link = join(dir, 'link.log');
+    symlinkSync(file, link);
+    expect(() => openFileLog(link)).toThrow(/ELOOP/);
   });
 });
