@@ -25,7 +25,7 @@ beforeEach(() => {
 });
 
 describe('gate (execve, Node 24)', () => {
-  it('allows the original setup pull: nothing on stdout, rsync replaces the gate, one allow record', () => {
+  it('allows the original setup pull: nothing on stdout, the policy\'s rsync (a recorder script) replaces the gate in its process, one allow record', () => {
     const r = runGate(['--policy', pol], env(PULL));
     expect(r.status).toBe(0);
     expect(r.stdout.length).toBe(0);
