@@ -11,8 +11,11 @@ needs=(
   /usr/bin/ssh                       openssh-client
   /usr/bin/ssh-keygen                openssh-client
   /usr/bin/rsync                     rsync
+  /usr/bin/rrsync                    rsync              # the yardstick: decide/real-clients.test.ts compares with it
+  /bin/bash                          bash               # the tokenizer differential (root's login shell)
   /usr/bin/python3                   python3            # rrsync comparisons, syslog tests
   /usr/bin/logger                    bsdutils           # syslog tests
+  /usr/bin/script                    bsdutils           # audit's colour on a terminal
   /usr/bin/patch                     patch
   /usr/sbin/setcap                   libcap2-bin        # a file capability pushed with -X (test/e2e/push-setuid)
   /usr/sbin/getcap                   libcap2-bin

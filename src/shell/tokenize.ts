@@ -1,5 +1,7 @@
 // Split SSH_ORIGINAL_COMMAND into words the way /bin/sh would with globbing
-// off, and refuse every string in which sh would see more than literal words.
+// off, and refuse every string in which sh would see more than literal words:
+// POSIX sh (dash) or bash, root's login shell on Debian and RHEL (brace
+// expansion, and a tilde after "=" or ":", are bash's alone).
 //
 // Why so strict: sshd hands us the client's command as one string. The client
 // (rsync) built it for a shell, escaping what it wants literal. We never run a
@@ -93,6 +95,15 @@ function scan(input: string): TokenizeResult {
       return fail('"#" at the start of a word starts a shell comment');
     } else if (c === '~' && atWordStart) {
       return fail('"~" at the start of a word is tilde expansion; name the path relative to the policy root instead');
+    } else if (c === '~' && (input[i - 1] === '=' || input[i - 1] === ':')) {
+      // bash (root's shell on Debian and RHEL) expands a tilde after "=" and
+      // ":" in a word shaped like an assignment (a=~/x); dash does not. Refused
+      // wherever it follows "=" or ":", which is wider than bash's rule.
+      return fail('"~" after "=" or ":" is tilde expansion in bash; escape it as \\~');
+    } else if (c === '{') {
+      // Brace expansion ({a,b}, {1..3}) is bash's, not POSIX sh's; set -f does
+      // not turn it off. rsync escapes "{" in the names it sends.
+      return fail('an unquoted "{" is brace expansion in bash ({a,b}, {1..3}); escape it as \\{');
     } else {
       word += c;
       i++;

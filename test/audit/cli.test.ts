@@ -249,14 +249,28 @@ describe('client text never reaches the terminal raw', () => {
     reason: 'control characters (newline, CR, tab, NUL, ESC ...) are refused',
     code: 'shell-syntax',
   };
+  // The summary does not print commands, but it prints the options a refusal
+  // names, and an unknown option's name is the client's too.
+  const evilOption = {
+    ...evil,
+    session: 'hhhh',
+    command: 'rsync --server --x\u001b[2J\u001b]0;pwned\u0007 . /',
+    reason: 'unknown option',
+    code: 'unknown-option',
+    options: ['--x\u001b[2J\u202eevil'],
+  };
   const log = join(dir, 'evil.log');
-  beforeAll(() => writeFileSync(log, lines(evil, { ...evil, session: 'ffff' }, { ...evil, session: 'gggg' })));
+  beforeAll(() => writeFileSync(log, lines(evil, { ...evil, session: 'ffff' }, { ...evil, session: 'gggg' }, evilOption)));
 
-  it.each([[[]], [['--summary']], [['--suggest']]])('audit %j shows escapes, not the characters', (extra) => {
+  it.each([
+    [[], 'the command', '\\x1b[2J\\x1b]0;pwned\\x07 \\u{202e}evil'],
+    [['--summary'], 'the refused option', 'unknown-option --x\\x1b[2J\\u{202e}evil'],
+    [['--suggest'], 'the command', '\\x1b[2J\\x1b]0;pwned\\x07 \\u{202e}evil'],
+  ])('audit %j shows escapes, not the characters (%s)', (extra, _field, escaped) => {
     const r = audit(['--log', log, ...extra]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
-    if (extra.length === 0) expect(r.stdout).toContain('\\x1b[2J\\x1b]0;pwned\\x07 \\u{202e}evil');
+    expect(r.stdout).toContain(escaped);
   });
 
   it('--json keeps the record exactly as logged', () => {

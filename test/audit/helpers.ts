@@ -6,9 +6,10 @@ import { RecordLineV1Schema, type LogRecord } from '../../src/log/record.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const CLI = join(ROOT, 'dist', 'gatekeeper.mjs');
-/** Node 24 from devDependencies when run by npm; /usr/bin/node is v20 (the gate's spawn fallback). */
+/** Node 24 from devDependencies when run by npm. */
 export const NODE = process.execPath;
-export const NODE20 = '/usr/bin/node';
+/** Node 20 from npm (runtimes/, scripts/runtimes.sh): no process.execve, so the gate takes its spawn fallback. */
+export const NODE20 = join(ROOT, 'runtimes', 'node_modules', 'node20-linux-x64', 'bin', 'node');
 
 let counter = 0;
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { evaluate } from '../../src/evaluate.js';
 import { realFacts } from '../../src/facts.js';
 import type { PolicyInput } from '../../src/policy/schema.js';
-import { cleanupClients, haveRrsync, recordClientCommand, rrsyncVerdict } from '../helpers/clients.js';
+import { cleanupClients, recordClientCommand, rrsyncVerdict } from '../helpers/clients.js';
 import { makeTree, policy, tempDir } from '../helpers/policy.js';
 
 type Kind = 'ro' | 'wo' | 'wo-del' | 'rw' | 'ro-munge' | 'wo-noover';
@@ -115,7 +115,7 @@ describe.each(cases)('$name ($policy)', (c) => {
     }
   });
 
-  it.skipIf(!haveRrsync)(`rrsync ${policies[c.policy].rrsync.join(' ')} agrees${c.differs ? ' (deliberate difference)' : ''}`, () => {
+  it(`rrsync ${policies[c.policy].rrsync.join(' ')} agrees${c.differs ? ' (deliberate difference)' : ''}`, () => {
     const verdict = rrsyncVerdict(command(), policies[c.policy].rrsync, root);
     if (c.differs) expect(verdict).not.toBe(c.expect);
     else expect(verdict).toBe(c.expect);

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeRun, run, setupGate, SYSTEM_NODE, type GateSetup } from '../helpers/sshd.js';
+import { describeRun, run, setupGate, NODE20, type GateSetup } from '../helpers/sshd.js';
 import { buildFixtureTree, diffSnapshots, snapshot } from '../helpers/tree.js';
 
 /** The server arguments of the seed's pull; with no client on stdin, rsync exits with its protocol error. */
@@ -72,9 +72,9 @@ describe('scenario 7: both exec paths', () => {
   });
 
   it('spawn fallback (system Node 20): the transfer works, rsync is the gate child', async () => {
-    const probe = await run(SYSTEM_NODE, ['-p', 'typeof process.execve']);
-    expect(probe.stdout.trim(), `${SYSTEM_NODE} is expected to lack process.execve`).toBe('undefined');
-    g.usePolicy('spawn', { access: 'read-only', root: tree, rsync: wrapper }, SYSTEM_NODE);
+    const probe = await run(NODE20, ['-p', 'typeof process.execve']);
+    expect(probe.stdout.trim(), `${NODE20} is expected to lack process.execve`).toBe('undefined');
+    g.usePolicy('spawn', { access: 'read-only', root: tree, rsync: wrapper }, NODE20);
     rmSync(wrapperLog, { force: true });
     const dst = join(g.dir, 'dst-spawn');
     mkdirSync(dst);
@@ -93,7 +93,7 @@ describe('scenario 7: both exec paths', () => {
   });
 
   it.each([
-    ['spawn', SYSTEM_NODE],
+    ['spawn', NODE20],
     ['execve', process.execPath],
   ] as const)("rsync's own exit status reaches the client (%s)", async (path, node) => {
     g.usePolicy(`status-${path}`, { access: 'read-only', root: tree }, node);

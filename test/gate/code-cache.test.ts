@@ -2,7 +2,7 @@
 // the cache is written once after the code has run, and a cache V8 rejects
 // is replaced rather than trusted.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { codeCacheFile, decodeCodeCache, encodeCodeCache, loadChunk } from '../../src/gate/code-cache.js';
 import { tempDir } from '../helpers/policy.js';
@@ -50,9 +50,13 @@ describe('loadChunk', () => {
     const file = codeCacheFile(cache, chunk);
     expect(file).toBe(join(cache, 'code', `gate-main-TEST.cjs-${process.version}-${process.arch}.bin`));
     expect(readFileSync(file).length).toBeGreaterThan(0);
-    const before = readFileSync(file);
-    writeFileSync(file, before); // same bytes, new mtime
+    expect(statSync(file).mode & 0o777, 'mode').toBe(0o600);
+    expect(readdirSync(join(cache, 'code'))).toEqual([`gate-main-TEST.cjs-${process.version}-${process.arch}.bin`]);
+    // Once: a second save() of the same load writes nothing, so a file put
+    // in its place stays as it is.
+    writeFileSync(file, 'sentinel');
     c.save();
+    expect(readFileSync(file, 'utf8')).toBe('sentinel');
     expect(readdirSync(join(cache, 'code'))).toEqual([`gate-main-TEST.cjs-${process.version}-${process.arch}.bin`]);
   });
 

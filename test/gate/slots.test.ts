@@ -2,7 +2,7 @@
 // ones (exited, killed -9, zombies) free their slot without any cleanup.
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { claimSlot, liveHolders, processStart, releaseSlot } from '../../src/gate/slots.js';
 import { tempDir } from '../helpers/policy.js';
@@ -31,16 +31,49 @@ describe('slots', () => {
     rmSync(dir, { recursive: true });
   });
 
-  it('a holder killed with -9 frees its slot, even before it is reaped (zombie)', async () => {
+  it('a holder killed with -9 frees its slot at once', async () => {
     const dir = join(tempDir(), 'slots');
     const a = sleeper();
     expect(claimSlot(dir, 1, a.pid!)).toBe(0);
     expect(claimSlot(dir, 1, process.pid)).toBeNull();
-    // Stop Node from reaping it, so the pid stays a zombie for a moment.
-    a.kill('SIGKILL');
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => {
+      a.on('exit', r);
+      a.kill('SIGKILL');
+    });
     expect(processStart(a.pid!)).toBeNull();
     expect(claimSlot(dir, 1, process.pid)).toBe(0);
+    rmSync(dir, { recursive: true });
+  });
+
+  it('a holder killed with -9 frees its slot while it is still a zombie (its parent has not reaped it)', async () => {
+    const dir = join(tempDir(), 'slots');
+    // A parent that forks a child and never waits for it: once killed, the
+    // child stays a zombie until the parent exits (as a gate's process does
+    // until sshd reaps it).
+    const parent = spawn('/usr/bin/python3', ['-c', 'import os, sys, time\npid = os.fork()\nif pid == 0:\n    time.sleep(300)\n    os._exit(0)\nprint(pid, flush=True)\ntime.sleep(300)\n'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(parent);
+    const pid = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      parent.stdout!.setEncoding('utf8').on('data', (s: string) => {
+        out += s;
+        if (out.includes('\n')) resolve(Number(out.trim()));
+      });
+      parent.on('exit', (code) => reject(new Error(`the parent exited (${code}) before naming its child`)));
+    });
+    expect(claimSlot(dir, 1, pid)).toBe(0);
+    expect(claimSlot(dir, 1, process.pid)).toBeNull();
+    process.kill(pid, 'SIGKILL');
+    const state = () => {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    };
+    for (const until = Date.now() + 30_000; state() !== 'Z'; ) {
+      if (Date.now() > until) throw new Error(`pid ${pid} did not become a zombie (state ${state()})`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(processStart(pid)).toBeNull();
+    expect(claimSlot(dir, 1, process.pid)).toBe(0);
+    expect(state(), 'still a zombie while its slot was claimed').toBe('Z');
     rmSync(dir, { recursive: true });
   });
 });

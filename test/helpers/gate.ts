@@ -8,8 +8,8 @@ export const REPO = join(import.meta.dirname, '..', '..');
 export const BUNDLE = join(REPO, 'dist', 'gatekeeper.mjs');
 /** Node 24 from the devDependency (has process.execve), whatever Node runs the tests. */
 export const NODE = existsSync(join(REPO, 'node_modules', 'node', 'bin', 'node')) ? join(REPO, 'node_modules', 'node', 'bin', 'node') : process.execPath;
-/** The machine's Node 20: no process.execve, so the gate takes the spawn fallback. */
-export const SYSTEM_NODE = '/usr/bin/node';
+/** Node 20 from npm (runtimes/, scripts/runtimes.sh): no process.execve, so the gate takes its spawn fallback. */
+export const NODE20 = join(REPO, 'runtimes', 'node_modules', 'node20-linux-x64', 'bin', 'node');
 
 export interface Run {
   status: number | null;

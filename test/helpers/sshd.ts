@@ -26,7 +26,9 @@ import {
 export { startSshd, gateCommand, authorizedKeysLine, makePrivateDir, run, start, missingPrerequisites, GATEKEEPER, REPO, RSYNC, SSH, INSTALL_HINT };
 export type { Sshd, RunResult };
 
-/** Node 20 from the system: no process.execve, so the gate takes its spawn fallback. */
+/** Node 20 from npm (runtimes/, scripts/runtimes.sh): no process.execve, so the gate takes its spawn fallback. */
+export const NODE20 = join(REPO, 'runtimes', 'node_modules', 'node20-linux-x64', 'bin', 'node');
+/** The machine's node (what npm runs on): a node that exists on the target, for install --node. */
 export const SYSTEM_NODE = '/usr/bin/node';
 
 /** Write a policy file (YAML), root-owned 0600, and return its absolute path. */

@@ -32,7 +32,7 @@ describe.each([
     if (esm) writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
   });
 
-  it('runs the gate for `gate`: rsync takes over the launcher\'s process, one allow record', () => {
+  it('runs the gate for `gate`: the policy\'s rsync (a recorder script) takes over the launcher\'s process, one allow record', () => {
     const rec = writeRecorder(dir);
     const log = join(dir, 'gate.log');
     const pol = writePolicy(dir, { rsync: rec.path, log, access: 'read-only' }, 'p.yaml');

@@ -107,7 +107,9 @@ describe('option table', () => {
       const forms = o.arg === 'none' ? [[o.name]] : [[`${o.name}=/tmp/x`], [o.name, '/tmp/x']];
       for (const f of forms) {
         const r = parseServerArgs(['rsync', '--server', '--sender', '-v', ...f, '.', '/']);
-        expect(r.ok, f.join(' ')).toBe(false);
+        // Refused for being this option, not for some other reason (a syntax error would also say ok: false).
+        expect(r, f.join(' ')).toMatchObject({ ok: false, code: 'always-refused', option: o.name });
+        expect(r.ok === false && r.reason, f.join(' ')).toMatch(new RegExp(`^option ${o.name} is always refused: `));
       }
     }
   });

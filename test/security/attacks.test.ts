@@ -5,7 +5,7 @@
 // the directory outside it are byte-for-byte as they were.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { allAttacks, PULL, type Attack } from './corpus.js';
 import { GATEKEEPER, listing, makeLab, pool, SSH_CONNECTION, type GateRun, type Lab } from './lab.js';
@@ -88,12 +88,45 @@ describe('payloads the environment can carry', () => {
     expect(lab.records().some((x) => x.command === null && x.code === 'shell')).toBe(true);
   });
 
-  it('variables in the gate\'s own environment (LD_PRELOAD, BASH_ENV) change no refusal', async () => {
+  it('variables in the gate\'s own environment (LD_PRELOAD, BASH_ENV) change no refusal, and never reach rsync', async () => {
     // sshd may pass variables (PermitUserEnvironment, AcceptEnv): the decision must not depend on them.
-    const r = await lab.run({ command: `${PULL} . data/; id`, env: { LD_PRELOAD: '/tmp/gk-evil.so', BASH_ENV: '/tmp/gk-evil.sh' } });
+    // Files that exist and act: a library the loader really preloads into the
+    // gate (the C library the tests run on: loaded twice, it is harmless), and
+    // a BASH_ENV script that leaves a marker whenever a bash starts.
+    const libc = readFileSync('/proc/self/maps', 'utf8').split('\n').map((l) => l.split(/\s+/)[5] ?? '').find((f) => /\/libc\.so\.6$/.test(f));
+    expect(libc, 'the C library of this process').toBeDefined();
+    const sourced = join(lab.dir, 'BASH_ENV-SOURCED');
+    const bashEnv = join(lab.dir, 'evil-bash-env.sh');
+    writeFileSync(bashEnv, `echo sourced >> '${sourced}'\n`);
+    // (stdin not a socket: on one, Debian's bash reads ~/.bashrc instead, as under rshd or sshd.)
+    expect(spawnSync('/bin/bash', ['-c', 'true'], { env: { BASH_ENV: bashEnv }, stdio: 'ignore' }).status).toBe(0);
+    expect(readFileSync(sourced, 'utf8'), 'the BASH_ENV script acts when a bash starts').toBe('sourced\n');
+    rmSync(sourced);
+    const env = { LD_PRELOAD: libc!, BASH_ENV: bashEnv };
+
+    const plain = await lab.run({ command: `${PULL} . data/; id` });
+    const r = await lab.run({ command: `${PULL} . data/; id`, env });
     expect(r.code).toBe(77);
+    expect(r.stderr).toBe(plain.stderr);
     expect(existsSync(lab.marker)).toBe(false);
-  });
+
+    // Allowed, in a lab of its own (this one's log must hold refusals only),
+    // with a bash script as rsync: a variable passed on would show in its
+    // environment, and BASH_ENV would be sourced.
+    const own = makeLab('gk-sec-env-');
+    try {
+      const target = join(own.dir, 'bin', 'bash-rsync');
+      writeFileSync(target, `#!/bin/bash\nenv > '${own.marker}.env'\necho ran > '${own.marker}'\n`, { mode: 0o755 });
+      const policy = own.writePolicy('bash-target', { rsync: target, access: 'read-only', root: own.root });
+      const ok = await own.run({ policy, command: `${PULL} . data/`, env });
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(readFileSync(own.marker, 'utf8'), 'the recorder (a bash script) ran').toBe('ran\n');
+      expect(readFileSync(`${own.marker}.env`, 'utf8')).not.toMatch(/^(LD_PRELOAD|BASH_ENV)=/m);
+      expect(existsSync(sourced), 'BASH_ENV was sourced by rsync\'s bash').toBe(false);
+    } finally {
+      own.cleanup();
+    }
+   }, 180_000);
 });
 
 describe('the client\'s program word is never run', () => {

@@ -16,8 +16,8 @@ export const REPO = join(import.meta.dirname, '..', '..');
 // GATEKEEPER_BUNDLE points the tests at a private build (scripts/build.mjs
 // --outdir DIR), so a concurrent `npm run build` cannot swap dist/ mid-run.
 export const GATEKEEPER = process.env.GATEKEEPER_BUNDLE ?? join(REPO, 'dist', 'gatekeeper.mjs');
-/** Node 20 from the system: no process.execve, so the gate takes its spawn fallback. */
-export const SYSTEM_NODE = '/usr/bin/node';
+/** Node 20 from npm (runtimes/, scripts/runtimes.sh): no process.execve, so the gate takes its spawn fallback. */
+export const NODE20 = join(REPO, 'runtimes', 'node_modules', 'node20-linux-x64', 'bin', 'node');
 export const SSH_CONNECTION = '127.0.0.1 5555 127.0.0.1 22';
 
 export interface GateRun {

@@ -29,7 +29,11 @@ function localSsh(dir: string): string {
     [
       '#!/bin/sh',
       'shift # the host',
-      `SSH_ORIGINAL_COMMAND="$*" SSH_CONNECTION='${SSH_CONNECTION}' USER=root exec '${process.execPath}' '${GATEKEEPER}' gate --policy "$GK_POLICY"`,
+      '# The status of the gate (or of the rsync it became) goes to $GK_STATUS: the client only says the connection closed.',
+      `SSH_ORIGINAL_COMMAND="$*" SSH_CONNECTION='${SSH_CONNECTION}' USER=root '${process.execPath}' '${GATEKEEPER}' gate --policy "$GK_POLICY"`,
+      'status=$?',
+      'echo "$status" > "$GK_STATUS"',
+      'exit "$status"',
       '',
     ].join('\n'),
     { mode: 0o755 },
@@ -37,9 +41,13 @@ function localSsh(dir: string): string {
   return file;
 }
 
-function rsyncClient(policy: string, args: string[]): { code: number | null; stderr: string } {
-  const r = spawnSync(RSYNC, ['-e', lssh, ...args], { env: { PATH: '/usr/bin:/bin', GK_POLICY: policy }, encoding: 'utf8', timeout: 20_000 });
-  return { code: r.status, stderr: r.stderr };
+/** Run the rsync client; `code` is its exit status, `server` that of the gate (or of the rsync the gate became). */
+function rsyncClient(policy: string, args: string[]): { code: number | null; server: number | null; stderr: string } {
+  const status = join(lab.dir, 'server-status');
+  rmSync(status, { force: true });
+  const r = spawnSync(RSYNC, ['-e', lssh, ...args], { env: { PATH: '/usr/bin:/bin', GK_POLICY: policy, GK_STATUS: status }, encoding: 'utf8', timeout: 60_000 });
+  const server = existsSync(status) ? Number(readFileSync(status, 'utf8')) : null;
+  return { code: r.status, server, stderr: r.stderr };
 }
 
 /** Point `link` at `target` atomically (a fresh symlink renamed over it), owned by `uid`. */
@@ -105,6 +113,20 @@ describe('rsync 3.5 is given --confine-root when root is not /', () => {
   });
 });
 
+/**
+ * Why a run during a race failed, or null when the failure is not one the
+ * race explains (then the test fails and shows stderr): the gate saw the link
+ * pointing out (77), the gate's chdir landed elsewhere (77), or rsync 3.5
+ * refused to follow the attacker's symlink (its own exit status, not 0).
+ */
+function raceRefusal(r: { code: number | null; server: number | null; stderr: string }): string | null {
+  if (r.code === 0) return null;
+  if (r.server === 77 && /gatekeeper: refused: .*outside the policy root/.test(r.stderr)) return 'gate: points out';
+  if (r.server === 77 && /gatekeeper: refused: .*changed between the check and its use.*symlink race/.test(r.stderr)) return 'gate: changed before chdir';
+  if (r.server !== null && r.server !== 0 && r.server !== 77 && /refusing to follow a symlink owned by an untrusted user/.test(r.stderr)) return 'rsync: untrusted symlink';
+  return null;
+}
+
 describe('a destination component flipped in a loop during 30 real pushes', () => {
   it('never puts a byte outside root (rsync refuses the attacker\'s symlink; the gate refuses what it sees pointing out)', async () => {
     const policy = lab.writePolicy('push', { rsync: RSYNC, access: 'read-write', root: lab.root });
@@ -112,15 +134,19 @@ describe('a destination component flipped in a loop during 30 real pushes', () =
     swapLink(link, 'real-incoming', 0);
     const outsideBefore = listing(lab.outside);
     const flipper = startFlipper(link, 'real-incoming', join(lab.outside, 'target'));
-    const outcomes = { ok: 0, failed: 0 };
+    const outcomes: Record<string, number> = {};
     try {
       await flipper.running();
       const flipsBefore = flipper.flips();
       for (let i = 0; i < 30; i++) {
-        const args = i % 2 === 0 ? ['-a', join(lab.dir, 'payload.txt'), `h:incoming/p${i}.txt`] : ['-a', '--temp-dir=incoming', join(lab.dir, 'payload.txt'), `h:real-incoming/t${i}.txt`];
+        // Even: the destination goes through the link. Odd: the option path
+        // does (absolute, so it names root/incoming whatever directory the
+        // push starts in), the destination is a plain directory.
+        const args = i % 2 === 0 ? ['-a', join(lab.dir, 'payload.txt'), `h:incoming/p${i}.txt`] : ['-a', '--temp-dir=/incoming', join(lab.dir, 'payload.txt'), `h:real-incoming/t${i}.txt`];
         const r = rsyncClient(policy, args);
-        if (r.code === 0) outcomes.ok++;
-        else outcomes.failed++;
+        const why = r.code === 0 ? 'ok' : raceRefusal(r);
+        expect(why, `push ${i} failed for a reason the race does not explain (client ${r.code}, server ${r.server}): ${r.stderr}`).not.toBeNull();
+        outcomes[`${i % 2 === 0 ? 'dest' : 'temp-dir'} ${why}`] = (outcomes[`${i % 2 === 0 ? 'dest' : 'temp-dir'} ${why}`] ?? 0) + 1;
         expect(listing(lab.outside), `after push ${i}: ${r.stderr}`).toEqual(outsideBefore);
       }
       expect(flipper.flips(), 'the link kept flipping during the pushes').toBeGreaterThan(flipsBefore);
@@ -128,14 +154,17 @@ describe('a destination component flipped in a loop during 30 real pushes', () =
       await flipper.stop();
     }
     expect(listing(lab.outside)).toEqual(outsideBefore);
-    // Not vacuous: the link did flip meanwhile, and the same push works once
+    // Not vacuous: the link did flip meanwhile, and the same pushes work once
     // it holds still (under load the race may refuse every one of the 30).
     swapLink(link, 'real-incoming', 0);
     const control = rsyncClient(policy, ['-a', join(lab.dir, 'payload.txt'), 'h:incoming/control.txt']);
     expect(control.code, control.stderr).toBe(0);
     expect(readFileSync(join(lab.root, 'real-incoming', 'control.txt'), 'utf8')).toBe(PAYLOAD);
-    console.info(`push race: ${outcomes.ok} pushes succeeded, ${outcomes.failed} refused/failed, ${flipper.flips()}+ flips`);
-  });
+    const viaTemp = rsyncClient(policy, ['-a', '--temp-dir=/incoming', join(lab.dir, 'payload.txt'), 'h:real-incoming/control-t.txt']);
+    expect(viaTemp.code, viaTemp.stderr).toBe(0);
+    expect(readFileSync(join(lab.root, 'real-incoming', 'control-t.txt'), 'utf8')).toBe(PAYLOAD);
+    console.info(`push race: ${JSON.stringify(outcomes)}, ${flipper.flips()}+ flips`);
+  }, 240_000);
 });
 
 describe('a source directory flipped in a loop during 30 real pulls', () => {
@@ -144,7 +173,7 @@ describe('a source directory flipped in a loop during 30 real pulls', () => {
     const link = join(lab.root, 'flipsrc');
     swapLink(link, 'real-data', 0);
     const flipper = startFlipper(link, 'real-data', lab.outside);
-    const outcomes = { ok: 0, failed: 0 };
+    const outcomes: Record<string, number> = {};
     try {
       await flipper.running();
       const flipsBefore = flipper.flips();
@@ -152,8 +181,9 @@ describe('a source directory flipped in a loop during 30 real pulls', () => {
         const dst = join(lab.dir, `dst-loop-${i}`);
         mkdirSync(dst);
         const r = rsyncClient(policy, ['-a', i % 2 === 0 ? 'h:flipsrc/secret.txt' : 'h:flipsrc/', `${dst}/`]);
-        if (r.code === 0) outcomes.ok++;
-        else outcomes.failed++;
+        const why = r.code === 0 ? 'ok' : raceRefusal(r);
+        expect(why, `pull ${i} failed for a reason the race does not explain (client ${r.code}, server ${r.server}): ${r.stderr}`).not.toBeNull();
+        outcomes[why!] = (outcomes[why!] ?? 0) + 1;
         const got = existsSync(join(dst, 'secret.txt')) ? readFileSync(join(dst, 'secret.txt'), 'utf8') : null;
         expect(got === null || got === 'inside\n', `pull ${i}: ${got} ${r.stderr}`).toBe(true);
       }
@@ -167,10 +197,16 @@ describe('a source directory flipped in a loop during 30 real pulls', () => {
     const control = rsyncClient(policy, ['-a', 'h:flipsrc/secret.txt', `${dst}/`]);
     expect(control.code, `${JSON.stringify(outcomes)} ${control.stderr}`).toBe(0);
     expect(readFileSync(join(dst, 'secret.txt'), 'utf8')).toBe('inside\n');
-  });
+    console.info(`pull race: ${JSON.stringify(outcomes)}, ${flipper.flips()}+ flips`);
+  }, 240_000);
 });
 
-/** A policy whose "rsync" swaps `link` to the attacker's symlink and then execs the real rsync: the race, won every time. */
+/**
+ * A policy whose "rsync" swaps `link` to the attacker's symlink and then execs
+ * the real rsync: the race, won every time. Right before the exec it writes
+ * what the link then is (`readlink` and its owner) to `${link}.seen`, and it
+ * never runs rsync when the swap failed.
+ */
 function swappingTarget(name: string, link: string, outsideTarget: string): string {
   const file = join(lab.dir, 'bin', `swap-${name}`);
   writeFileSync(
@@ -178,13 +214,20 @@ function swappingTarget(name: string, link: string, outsideTarget: string): stri
     [
       '#!/bin/sh',
       '# Runs after the gate checked the paths and before rsync opens them.',
-      `ln -sfn '${outsideTarget}' '${link}.new' && chown -h ${NOBODY}:${NOBODY} '${link}.new' && mv -T '${link}.new' '${link}'`,
+      `ln -sfn '${outsideTarget}' '${link}.new' && chown -h ${NOBODY}:${NOBODY} '${link}.new' && mv -T '${link}.new' '${link}' || exit 99`,
+      `printf '%s %s\\n' "$(readlink '${link}')" "$(stat -c %u '${link}')" > '${link}.seen'`,
       `exec ${RSYNC} "$@"`,
       '',
     ].join('\n'),
     { mode: 0o755 },
   );
   return file;
+}
+
+/** What the swapping target saw when it handed over to rsync: the attacker's link. */
+function expectSwapped(link: string, outsideTarget: string): void {
+  expect(readFileSync(`${link}.seen`, 'utf8'), 'the link when the transfer started (readlink, owner)').toBe(`${outsideTarget} ${NOBODY}\n`);
+  rmSync(`${link}.seen`);
 }
 
 describe('the race won every time: the swap happens right between the check and the open', () => {
@@ -202,17 +245,32 @@ describe('the race won every time: the swap happens right between the check and 
     const before = listing(lab.outside);
     const r = rsyncClient(policy, ['-a', join(lab.dir, 'payload.txt'), 'h:dest/swapped.txt']);
     expect(r.code, r.stderr).toBe(0);
+    expectSwapped(link, join(lab.outside, 'target'));
     expect(readFileSync(join(lab.root, 'real-incoming', 'swapped.txt'), 'utf8')).toBe(PAYLOAD);
     expect(listing(lab.outside)).toEqual(before);
   });
 
-  it('push with an option path (--temp-dir) through the attacker\'s symlink: refused, nothing lands outside', () => {
-    const link = join(lab.root, 'tmpdir');
-    swapLink(link, 'real-incoming', 0);
-    const target = swappingTarget('tmp', link, join(lab.outside, 'target'));
-    const policy = lab.writePolicy('swap-tmp', { rsync: target, access: 'read-write', root: lab.root, confineRoot: true });
+  // A push starts inside its destination directory, so a relative
+  // --temp-dir=tmpdir is real-incoming/tmpdir: that is the link swapped here,
+  // from a directory of root's to the attacker's link pointing out.
+  it('push with an option path (--temp-dir) through the attacker\'s symlink: rsync refuses the link, nothing lands outside', () => {
+    mkdirSync(join(lab.root, 'real-incoming', 'real-tmp'));
+    const link = join(lab.root, 'real-incoming', 'tmpdir');
+    swapLink(link, 'real-tmp', 0);
+    const outsideTarget = join(lab.outside, 'target');
+    const policy = lab.writePolicy('swap-tmp', { rsync: RSYNC, access: 'read-write', root: lab.root, confineRoot: true });
+    // Reachable: with the link holding still, rsync does use it.
+    const control = rsyncClient(policy, ['-a', '--temp-dir=tmpdir', join(lab.dir, 'payload.txt'), 'h:real-incoming/viatemp-control.txt']);
+    expect(control.code, control.stderr).toBe(0);
+    expect(readFileSync(join(lab.root, 'real-incoming', 'viatemp-control.txt'), 'utf8')).toBe(PAYLOAD);
+
+    const target = swappingTarget('tmp', link, outsideTarget);
+    lab.writePolicy('swap-tmp', { rsync: target, access: 'read-write', root: lab.root, confineRoot: true });
     const before = listing(lab.outside);
     const r = rsyncClient(policy, ['-a', '--temp-dir=tmpdir', join(lab.dir, 'payload.txt'), 'h:real-incoming/viatemp.txt']);
+    expectSwapped(link, outsideTarget);
+    expect(raceRefusal(r), `client ${r.code}, server ${r.server}: ${r.stderr}`).toBe('rsync: untrusted symlink');
+    expect(existsSync(join(lab.root, 'real-incoming', 'viatemp.txt'))).toBe(false);
     expect(listing(lab.outside), r.stderr).toEqual(before);
   });
 
@@ -234,6 +292,7 @@ describe('the race won every time: the swap happens right between the check and 
       mkdirSync(dst);
       const r = rsyncClient(policy, ['-a', source, `${dst}/`]);
       const got = existsSync(join(dst, 'secret.txt')) ? readFileSync(join(dst, 'secret.txt'), 'utf8') : null;
+      expectSwapped(link, lab.outside);
       expect(r.code, r.stderr).toBe(0);
       expect(got, source).toBe('inside\n');
     }

@@ -19,6 +19,9 @@ describe('tokenize: accepted strings give the words sh would give', () => {
     ['rsync --server . /a\\#b/x~y/\\{a,b\\}/c\\!d', ['rsync', '--server', '.', '/a#b/x~y/{a,b}/c!d']],
     ["rsync --server . ''", ['rsync', '--server', '.', '']],
     ['true', ['true']],
+    // bash's brace and tilde expansions, quoted or escaped: literal in sh and bash alike.
+    ["rsync --server . '{a,b}' \\{1..3\\} \"{x,y}\" a,b}", ['rsync', '--server', '.', '{a,b}', '{1..3}', '{x,y}', 'a,b}']],
+    ["rsync --server . a=\\~/x 'a=~' x:\\~ a~b /x~y", ['rsync', '--server', '.', 'a=~/x', 'a=~', 'x:~', 'a~b', '/x~y']],
   ];
   it.each(cases)('%s', (input, words) => {
     expect(tokenize(input)).toEqual({ ok: true, words });
@@ -40,6 +43,17 @@ describe('tokenize: refused strings name the reason', () => {
     ['rsync --server . "`id`"', /backquote/],
     ['rsync --server . # comment', /comment/],
     ['rsync --server . ~/x', /tilde/],
+    ['rsync --server . ~root', /tilde/],
+    ['rsync --server . ~+', /tilde/],
+    ['rsync --server . ~-/x', /tilde/],
+    // bash only (root's shell on Debian and RHEL): dash leaves these alone.
+    ['rsync --server . a=~/x', /"~" after "=" or ":" is tilde expansion in bash/],
+    ['rsync --server . --partial-dir=~/p', /tilde expansion in bash/],
+    ['rsync --server . a=b:~/c', /tilde expansion in bash/],
+    ['rsync --server . {a,b}', /brace expansion in bash/],
+    ['rsync --server . x{1..3}', /brace expansion in bash/],
+    ['rsync --server . /data/{a,b}/', /brace expansion in bash/],
+    ['rsync --server . {a}', /brace expansion/],
     ['rsync --server . /x\nid', /control/],
     ['rsync --server . /x\rid', /control/],
     ['rsync --server .\t/x', /control/],

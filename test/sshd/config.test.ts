@@ -26,11 +26,27 @@ const fresh = (shape: Shape) => instantiate(shape, join(tmp, `${shape}-${n++}`),
 describe('sshd_config parser', () => {
   it('prints any text back byte for byte (property)', () => {
     const fixtures = SHAPES.map((s) => readFileSync(join(SHAPES_DIR, s, 'sshd_config'), 'utf8'));
+    // Line ends of every kind (LF, CRLF, a lone CR), tabs, quotes, comments
+    // and keywords with "=", in any order, and the fixtures with CRLF ends.
+    const piece = fc.constantFrom('\n', '\r\n', '\r', '\t', ' ', '#', '"', "'", '\\', '=', 'PermitRootLogin', 'Match', 'User', 'Include', 'yes', 'a', '\u00e9', '\u0000');
+    const lineText = fc.constantFrom('PermitRootLogin yes', '\tPermitRootLogin=no', 'Match User x', '  Match all', '# comment', '', 'Include conf.d/*.conf', 'Subsystem "sftp" /x # c', '\t\t');
+    const eol = fc.constantFrom('\n', '\r\n', '\r', '\n\r', '');
+    const config = fc.array(fc.tuple(lineText, eol), { maxLength: 12 }).map((ls) => ls.map(([l, e]) => l + e).join(''));
+    const texts = fc.oneof(
+      fc.string(),
+      fc.string({ unit: piece, maxLength: 60 }),
+      config,
+      fc.constantFrom(...fixtures, ...fixtures.map((f) => f.replaceAll('\n', '\r\n'))),
+    );
+    let withControl = 0;
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.constantFrom(...fixtures)), (text) => {
+      fc.property(texts, (text) => {
+        if (/[\r\n\t]/.test(text)) withControl++;
         expect(printSshdConfig(parseSshdConfig(text))).toBe(text);
       }),
+      { numRuns: 1000 },
     );
+    expect(withControl, 'inputs with a newline, CR or tab').toBeGreaterThan(300);
   });
 
   it('reads odd spellings as sshd does', () => {
@@ -138,7 +154,9 @@ describe.each(SHAPES)('real sshd on the %s shape', (shape) => {
       } else {
         expect(b.length).toBe(a.length + plan.written.length);
         expect(b.slice(plan.index, plan.index + plan.written.length)).toEqual(plan.written);
-        expect(b.slice(plan.index + plan.written.length).find((l) => /^\s*match\s/i.test(l)) ?? 'Match').toMatch(/^Match/);
+        // Right before the first Match block: the next line is that Match, and none comes earlier.
+        expect(b[plan.index + plan.written.length], 'the line after the inserted ones').toMatch(/^\s*match\s/i);
+        expect(b.slice(0, plan.index).filter((l) => /^\s*match\s/i.test(l))).toEqual([]);
       }
       writeFileSync(main, plan.text);
     }
