@@ -167,7 +167,7 @@ describe('the executable with no node on the machine', { timeout: 20 * 60_000 },
     expect(m.stdout).toMatch(/^gatekeeper_refused_sessions_by_code\{host="[^"]*",policy="[^"]*\/pull\.yaml",client="127\.0\.0\.1",code="access"\} 1$/m);
     const c = ns.run(exe, ['audit', '--log', log, '--check']);
     expect(c.status).toBe(1);
-    expect(c.stdout).toMatch(/^GATEKEEPER WARNING - 127\.0\.0\.1 \(policy [^)]*\/pull\.yaml\): 1 refused in 24h \(access ×1\) \| /);
+    expect(c.stdout).toMatch(/^GATEKEEPER WARNING - 127\.0\.0\.1 \(policy [^)]*\/pull\.yaml, host [^)]+\): 1 refused in 24h \(access ×1\) \| /);
   });
 
   it('doctor names the embedded Node, process.execve and glibc', () => {
