@@ -60,7 +60,7 @@ describe('confineRoot', () => {
   });
   it('the forced options come before "--", after the client\'s', () => {
     const argv = argvOf(run(PUSH, { root, access: 'write-only', confineRoot: true, mungeLinks: true, overwrite: false }, false));
-    expect(argv.slice(-7)).toEqual(['--munge-links', '--ignore-existing', `--confine-root=${root}`, '--drop-D', '--', '.', '.']);
+    expect(argv.slice(-8)).toEqual(['--munge-links', '--ignore-existing', `--confine-root=${root}`, '--drop-D', '--chmod=ugo-s', '--', '.', '.']);
   });
 });
 
