@@ -143,6 +143,8 @@ export function decide(session: Session, command: ParsedCommand, policy: Policy,
   const realRoot = facts.fs.realpath(root);
   if (realRoot === null) return deny('config', `the policy root ${root} does not exist`, null);
   const rebuiltOptions: string[] = [];
+  /** Where each of command.options went in rebuiltOptions. */
+  const rebuiltAt = new Map<ParsedOption, number>();
   const rebuiltClusters = [...command.clusters];
   for (const opt of command.options) {
     if (opt.words[0]!.startsWith('--')) {
@@ -150,6 +152,7 @@ export function decide(session: Session, command: ParsedCommand, policy: Policy,
       else {
         const v = optionValue(opt, policy, realRoot, facts);
         if (typeof v !== 'string') return deny(v.code, v.reason, null, [opt.spec.name]);
+        rebuiltAt.set(opt, rebuiltOptions.length);
         rebuiltOptions.push(`${opt.spec.name}=${v}`);
       }
     } else if (opt.value !== undefined && !rebuiltClusters.includes(opt.words[0]!)) {
@@ -202,11 +205,16 @@ export function decide(session: Session, command: ParsedCommand, policy: Policy,
     }
     // Relative basis, backup, temp and partial directories are taken from
     // the destination directory, not from root: check them there.
+    // Where the pinned directory is known, rsync is handed the directory
+    // resolved here, so a component swapped meanwhile is never followed.
+    // Not --partial-dir: relative, it names a directory in each file's own.
     const destDir = pinned ? cwd : `${realRoot}/${paths[0]!.replace(/\/+$/, '')}`;
     for (const opt of command.options) {
       if (opt.spec.arg !== 'path' || opt.value === undefined || opt.value.startsWith('/') || !DEST_RELATIVE.has(opt.spec.name)) continue;
-      const bad = checkInside(`${destDir}/${opt.value}`, realRoot, facts.fs);
-      if (bad) return deny(bad.code, `${opt.spec.name}: "${opt.value}" from the destination directory ${bad.reason}`, null, [opt.spec.name]);
+      const r = resolveInside(`${destDir}/${opt.value}`, realRoot, facts.fs);
+      if ('code' in r) return deny(r.code, `${opt.spec.name}: "${opt.value}" from the destination directory ${r.reason}`, null, [opt.spec.name]);
+      const at = rebuiltAt.get(opt);
+      if (pinned && at !== undefined && opt.spec.name !== '--partial-dir') rebuiltOptions[at] = `${opt.spec.name}=${r.real}`;
     }
     if (pinned) rootRelativeToAbsolute(rebuiltOptions, realRoot, (name) => !DEST_RELATIVE.has(name));
   }
@@ -334,16 +342,21 @@ function optionValue(opt: ParsedOption, policy: Policy, realRoot: string, facts:
   }
   if (value === '') return { code: 'syntax', reason: `option ${opt.spec.name} needs a path` };
   if (hasDotDot(value)) return { code: 'path-outside-root', reason: `".." is refused in ${opt.spec.name} ("${value}"): name the path from the policy root` };
+  if (realRoot === '/') return value.startsWith('/') ? toAbsoluteInRoot(value, policy.root, realRoot) : value;
+  // rsync is handed the path as resolved now, not the client's spelling:
+  // a component swapped for a symlink after this check is never followed
+  // (the option-path race in test/security/symlink-race).
   if (!value.startsWith('/')) {
-    // Relative option paths are relative to the destination (or each file's
-    // directory, for --partial-dir): inside root as long as they have no "..".
-    const check = checkInside(`${realRoot}/${value}`, realRoot, facts.fs);
-    return check ?? value;
+    // Relative option paths of a receiver are relative to the destination
+    // (or each file's directory, for --partial-dir), checked again from
+    // there; the others (--files-from) to root, where rsync starts.
+    const r = resolveInside(`${realRoot}/${value}`, realRoot, facts.fs);
+    if ('code' in r) return r;
+    return DEST_RELATIVE.has(opt.spec.name) ? value : r.real;
   }
-  const abs = toAbsoluteInRoot(value, policy.root, realRoot);
-  const check = checkInside(abs, realRoot, facts.fs);
-  if (check) return { code: check.code, reason: `${opt.spec.name}: ${check.reason}` };
-  return abs;
+  const r = resolveInside(toAbsoluteInRoot(value, policy.root, realRoot), realRoot, facts.fs);
+  if ('code' in r) return { code: r.code, reason: `${opt.spec.name}: ${r.reason}` };
+  return r.real;
 }
 
 /** "/x" means root/x; a path already spelled inside root is accepted as itself. */
@@ -392,11 +405,24 @@ const inside = (real: string, realRoot: string) => realRoot === '/' || real === 
  */
 function checkInside(path: string, realRoot: string, fs: FsView): PathRefusal | null {
   if (realRoot === '/') return null;
-  let probe = path.replace(/\/+$/, '').replace(/\/\.$/, '') || '/';
+  const r = resolveInside(path, realRoot, fs);
+  return 'code' in r ? r : null;
+}
+
+/**
+ * Where an absolute path is now: the canonical path of its nearest existing
+ * ancestor with the names that do not exist yet appended, or a refusal when
+ * that ancestor lies outside root.
+ */
+function resolveInside(path: string, realRoot: string, fs: FsView): { real: string } | PathRefusal {
+  const clean = path.replace(/\/+$/, '').replace(/\/\.$/, '') || '/';
+  let probe = clean;
   for (;;) {
     const real = fs.realpath(probe);
     if (real !== null) {
-      return inside(real, realRoot) ? null : { code: 'path-outside-root', reason: `resolves to ${real}, outside the policy root ${realRoot} (a symlink points out)` };
+      if (!inside(real, realRoot)) return { code: 'path-outside-root', reason: `resolves to ${real}, outside the policy root ${realRoot} (a symlink points out)` };
+      const rest = (probe === '/' ? clean : clean.slice(probe.length)).replace(/\/{2,}/g, '/');
+      return { real: real === '/' ? rest || '/' : real + rest };
     }
     const up = probe.slice(0, probe.lastIndexOf('/')) || '/';
     if (up === probe) return { code: 'path-outside-root', reason: 'no part of it exists' };

@@ -91,10 +91,11 @@ describe('the rebuilt argv', () => {
         expect(d, opt).toMatchObject({ verdict: 'deny', code: 'path-outside-root' });
         expect(d.verdict === 'deny' && d.reason, opt).toMatch(/from the destination directory/);
       }
-      // The same names from a destination where they stay inside are fine, and keep their meaning.
-      const ok = run('rsync --server -vlogDtpre.iLsfxCIvu --backup-dir=old --temp-dir=tmp . /dst/', w);
+      // The same names from a destination where they stay inside are fine, and keep their meaning:
+      // rsync gets them resolved from the destination directory (a relative --partial-dir stays relative).
+      const ok = run('rsync --server -vlogDtpre.iLsfxCIvu --backup-dir=old --temp-dir=tmp --partial-dir=.p . /dst/', w);
       expect(ok).toMatchObject({ verdict: 'allow', cwd: `${root}/dst` });
-      expect(ok.verdict === 'allow' && ok.argv).toEqual(expect.arrayContaining(['--backup-dir=old', '--temp-dir=tmp']));
+      expect(ok.verdict === 'allow' && ok.argv).toEqual(expect.arrayContaining([`--backup-dir=${root}/dst/old`, `--temp-dir=${root}/dst/tmp`, '--partial-dir=.p']));
     } finally {
       rmSync(join(root, 'bk', 'out'));
     }

@@ -120,3 +120,40 @@ describe('option paths spelled with the root itself', () => {
     expect(d.verdict === 'allow' && d.argv).toEqual(expect.arrayContaining([`--link-dest=${R}/dst`, `--temp-dir=${R}`]));
   });
 });
+
+// The option-path race: rsync is handed the directory the gate resolved, so
+// a component swapped for a symlink after the check is never followed.
+describe('option paths are handed to rsync as resolved, not as spelled', () => {
+  const opts = (command: string, access: 'read-only' | 'write-only' = 'write-only') => {
+    const d = decide(session, parse(command), policy({ root: R, access }), { fs, confineRootSupported: false });
+    if (d.verdict !== 'allow') throw new Error(d.reason);
+    return d.argv.filter((a) => /^--[a-z-]+=/.test(a));
+  };
+  const PUSH = 'rsync --server -vlogDtpre.iLsfxCIvu';
+  it.each([
+    ['--temp-dir=/inlink', `--temp-dir=${R}/data`],
+    ['--temp-dir=/inlink/sub/', `--temp-dir=${R}/data/sub`],
+    ['--backup-dir=/inlink/new/deeper', `--backup-dir=${R}/data/new/deeper`],
+    ['--link-dest=/srv/root/inlink', `--link-dest=${R}/data`],
+    ['--compare-dest=/', `--compare-dest=${R}`],
+  ])('absolute %s: %s', (opt, handed) => {
+    expect(opts(`${PUSH} ${opt} . /dst/`)).toContain(handed);
+  });
+  it.each([
+    // Relative to the pinned destination directory root/data (through the link).
+    ['--temp-dir=sub', `--temp-dir=${R}/data/sub`],
+    ['--backup-dir=old', `--backup-dir=${R}/data/old`],
+    ['--link-dest=sub/', `--link-dest=${R}/data/sub`],
+  ])('relative %s, destination inlink/: %s', (opt, handed) => {
+    expect(opts(`${PUSH} ${opt} . inlink/`)).toContain(handed);
+  });
+  it('a relative --partial-dir stays relative (it names a directory in each file\'s directory)', () => {
+    expect(opts(`${PUSH} --partial-dir=.partial . inlink/`)).toContain('--partial-dir=.partial');
+  });
+  it('a relative option path of an unpinned push stays relative (rsync takes it from a destination not made yet)', () => {
+    expect(opts(`${PUSH} --temp-dir=tmp . dst/a/b`)).toContain('--temp-dir=tmp');
+  });
+  it('a pull\'s --files-from on the server is resolved from root', () => {
+    expect(opts('rsync --server --sender -vlogDtpre.iLsfxCIvu --files-from=inlink/file.c --from0 . data/', 'read-only')).toContain(`--files-from=${R}/data/file.c`);
+  });
+});
