@@ -52,7 +52,8 @@ export const PolicySchema = z.strictObject({
   /** 0 = unlimited; N = refuse ("busy") beyond N concurrent sessions of this policy. */
   maxConnections: z._default(z.int().check(z.gte(0), z.lte(10000)), 0),
   /** Client addresses or CIDRs allowed to use this policy (from SSH_CONNECTION). */
-  from: z.optional(z.array(ipOrCidr)),
+  // An empty list would read as "any client" to one admin and "no client" to another: refused.
+  from: z.optional(z.array(ipOrCidr).check(z.minLength(1, 'list at least one address or CIDR (leave out "from" to allow any client address)'))),
   /** Widen (allow) or narrow (deny) the default option set; names as `--long-name` or `-x`. */
   options: z._default(
     z.strictObject({

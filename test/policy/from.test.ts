@@ -1,0 +1,29 @@
+// The policy's "from" list: an empty one is a configuration error, not "any client".
+import { describe, expect, it } from 'vitest';
+import { validatePolicy } from '../../src/policy/load.js';
+import { GatekeeperError } from '../../src/exit.js';
+
+const refusal = (data: unknown): GatekeeperError => {
+  try {
+    validatePolicy(data, '/etc/gatekeeper/policies/p.yaml');
+  } catch (e) {
+    if (e instanceof GatekeeperError) return e;
+    throw e;
+  }
+  throw new Error('accepted');
+};
+
+describe('from', () => {
+  it('an empty list is refused (78) with how to allow any client', () => {
+    const e = refusal({ from: [] });
+    expect(e.exitCode).toBe(78);
+    expect(e.message).toMatch(/from.*at least one address.*leave out "from"/s);
+  });
+  it('a list of addresses and prefixes is kept; no key means any client', () => {
+    expect(validatePolicy({ from: ['192.0.2.10', '2001:db8::/32'] }, '/p.yaml').from).toEqual(['192.0.2.10', '2001:db8::/32']);
+    expect(validatePolicy({}, '/p.yaml').from).toBeUndefined();
+  });
+  it('an entry that is no address is refused', () => {
+    expect(refusal({ from: ['192.0.2.300'] }).message).toMatch(/IP addresses or CIDRs/);
+  });
+});
