@@ -43,7 +43,9 @@
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
-  vitest: { configFile: 'vitest.mutation.config.ts' },
+  // forks, not the default threads: the window code reads a zone's wall clock
+  // by setting TZ for Date, which a worker thread's Date does not follow.
+  vitest: { configFile: 'vitest.mutation.config.ts', pool: 'forks' },
   coverageAnalysis: 'perTest',
   ignoreStatic: true,
   mutate: ['src/shell/tokenize.ts', 'src/rsync/grammar.ts', 'src/rsync/options.ts', 'src/decide.ts', 'src/net.ts'],
