@@ -5,7 +5,7 @@
 import type { Session } from './session.js';
 import type { Policy } from './policy/schema.js';
 import type { ParsedCommand, ParsedOption } from './rsync/grammar.js';
-import { knownOption, longOption, namesOf, type Risk, type RsyncOption } from './rsync/options.js';
+import { knownOption, namesOf, type Risk, type RsyncOption } from './rsync/options.js';
 import { addressInList } from './net.js';
 import { windowRefusal } from './window.js';
 import { rootTarget, type IdLookup } from './rsync/idmap.js';
@@ -78,7 +78,7 @@ export function decide(session: Session, command: ParsedCommand, policy: Policy,
   const soft: Refusal[] = [];
   const addSoft = (r: Refusal) => soft.push(r);
 
-  if (policy.from && policy.from.length > 0) {
+  if (policy.from) {
     const addr = session.client?.addr;
     if (!addr || !addressInList(addr, policy.from)) {
       addSoft({ code: 'from', reason: `client address ${addr ?? '(unknown: no SSH_CONNECTION)'} is not in the policy's "from" list` });
@@ -119,9 +119,11 @@ export function decide(session: Session, command: ParsedCommand, policy: Policy,
 
   const root = policy.root;
   const subRoot = root !== '/';
-  const allowed = new Set(policy.options.allow.flatMap((x) => (knownOption(x) ? namesOf(knownOption(x)!) : [x])));
-  const denied = new Set(policy.options.deny.flatMap((x) => (knownOption(x) ? namesOf(knownOption(x)!) : [x])));
-  const isListed = (set: Set<string>, spec: RsyncOption) => set.size > 0 && namesOf(spec).some((nm) => set.has(nm));
+  // The policy names options by any of their spellings, a short letter and
+  // its long twin being one option (validatePolicy refused unknown names).
+  const allowed = new Set(policy.options.allow.flatMap((x) => namesOf(knownOption(x)!)));
+  const denied = new Set(policy.options.deny.flatMap((x) => namesOf(knownOption(x)!)));
+  const isListed = (set: Set<string>, spec: RsyncOption) => namesOf(spec).some((nm) => set.has(nm));
 
   for (const opt of command.options) {
     const r = optionRefusal(opt.spec, policy, subRoot, isListed(allowed, opt.spec), isListed(denied, opt.spec));
@@ -142,21 +144,16 @@ export function decide(session: Session, command: ParsedCommand, policy: Policy,
   // Paths: option values and positional arguments.
   const realRoot = facts.fs.realpath(root);
   if (realRoot === null) return deny('config', `the policy root ${root} does not exist`, null);
-  const rebuiltOptions: string[] = [];
-  /** Where each of command.options went in rebuiltOptions. */
-  const rebuiltAt = new Map<ParsedOption, number>();
-  const rebuiltClusters = [...command.clusters];
+  // Long options as rsync gets them, in the client's order; short ones (a
+  // value only in -B8192, -@-1) stay in command.clusters as sent.
+  const rebuilt = new Map<ParsedOption, string>();
   for (const opt of command.options) {
-    if (opt.words[0]!.startsWith('--')) {
-      if (opt.value === undefined) rebuiltOptions.push(opt.words[0]!);
-      else {
-        const v = optionValue(opt, policy, realRoot, facts);
-        if (typeof v !== 'string') return deny(v.code, v.reason, null, [opt.spec.name]);
-        rebuiltAt.set(opt, rebuiltOptions.length);
-        rebuiltOptions.push(`${opt.spec.name}=${v}`);
-      }
-    } else if (opt.value !== undefined && !rebuiltClusters.includes(opt.words[0]!)) {
-      rebuiltClusters.push(opt.words[0]!);
+    if (!opt.words[0]!.startsWith('--')) continue;
+    if (opt.value === undefined) rebuilt.set(opt, opt.words[0]!);
+    else {
+      const v = optionValue(opt, policy, realRoot, facts, command.sender);
+      if (typeof v !== 'string') return deny(v.code, v.reason, null, [opt.spec.name]);
+      rebuilt.set(opt, `${opt.spec.name}=${v}`);
     }
   }
 
@@ -184,8 +181,6 @@ export function decide(session: Session, command: ParsedCommand, policy: Policy,
     if (pinned) {
       cwd = pinned.cwd;
       paths = pinned.paths;
-      // Relative option paths (a remote --files-from) were relative to root.
-      rootRelativeToAbsolute(rebuiltOptions, realRoot, () => true);
     }
   }
 
@@ -210,13 +205,11 @@ export function decide(session: Session, command: ParsedCommand, policy: Policy,
     // Not --partial-dir: relative, it names a directory in each file's own.
     const destDir = pinned ? cwd : `${realRoot}/${paths[0]!.replace(/\/+$/, '')}`;
     for (const opt of command.options) {
-      if (opt.spec.arg !== 'path' || opt.value === undefined || opt.value.startsWith('/') || !DEST_RELATIVE.has(opt.spec.name)) continue;
+      if (!DEST_RELATIVE.has(opt.spec.name) || opt.value!.startsWith('/')) continue;
       const r = resolveInside(`${destDir}/${opt.value}`, realRoot, facts.fs);
       if ('code' in r) return deny(r.code, `${opt.spec.name}: "${opt.value}" from the destination directory ${r.reason}`, null, [opt.spec.name]);
-      const at = rebuiltAt.get(opt);
-      if (pinned && at !== undefined && opt.spec.name !== '--partial-dir') rebuiltOptions[at] = `${opt.spec.name}=${r.real}`;
+      if (pinned && opt.spec.name !== '--partial-dir') rebuilt.set(opt, `${opt.spec.name}=${r.real}`);
     }
-    if (pinned) rootRelativeToAbsolute(rebuiltOptions, realRoot, (name) => !DEST_RELATIVE.has(name));
   }
 
   // Forced options: what the policy imposes whatever the client asked.
@@ -242,8 +235,8 @@ export function decide(session: Session, command: ParsedCommand, policy: Policy,
     policy.rsync,
     '--server',
     ...(command.sender ? ['--sender'] : []),
-    ...rebuiltClusters,
-    ...rebuiltOptions,
+    ...command.clusters,
+    ...rebuilt.values(),
     ...forced,
     // rsync keeps parsing options after positional arguments: "--" makes
     // sure nothing after it can be read as one.
@@ -256,21 +249,6 @@ export function decide(session: Session, command: ParsedCommand, policy: Policy,
 
 /** Options whose relative paths rsync takes from the destination directory (the receiver's working directory). */
 const DEST_RELATIVE = new Set(['--backup-dir', '--compare-dest', '--copy-dest', '--link-dest', '--partial-dir', '--temp-dir']);
-
-/**
- * Once rsync starts somewhere other than root, option paths that were
- * relative to root (the working directory they were checked from) must say
- * so: rewritten as absolute paths in root. `which` picks the options.
- */
-function rootRelativeToAbsolute(options: string[], realRoot: string, which: (name: string) => boolean): void {
-  for (let k = 0; k < options.length; k++) {
-    const o = options[k]!;
-    const eq = o.indexOf('=');
-    const spec = eq > 0 ? longOption(o.slice(2, eq)) : undefined;
-    const value = o.slice(eq + 1);
-    if (spec && (spec.arg === 'path' || spec.arg === 'files-from') && which(spec.name) && value !== '-' && !value.startsWith('/')) options[k] = `${o.slice(0, eq)}=${realRoot}/${value}`;
-  }
-}
 
 function finish(soft: Refusal[], policy: Policy, argv: string[], cwd: string, what: string): Decision {
   if (soft.length > 0 && policy.enforce) {
@@ -332,7 +310,7 @@ type PathRefusal = { code: string; reason: string };
 const hasDotDot = (p: string) => p.split('/').includes('..');
 
 /** Map a path-valued option's value into the root; null-free string or a refusal. */
-function optionValue(opt: ParsedOption, policy: Policy, realRoot: string, facts: Facts): string | PathRefusal {
+function optionValue(opt: ParsedOption, policy: Policy, realRoot: string, facts: Facts, sender: boolean): string | PathRefusal {
   const value = opt.value!;
   const kind = opt.spec.arg;
   if (kind !== 'path' && kind !== 'files-from') return value;
@@ -352,7 +330,7 @@ function optionValue(opt: ParsedOption, policy: Policy, realRoot: string, facts:
     // there; the others (--files-from) to root, where rsync starts.
     const r = resolveInside(`${realRoot}/${value}`, realRoot, facts.fs);
     if ('code' in r) return r;
-    return DEST_RELATIVE.has(opt.spec.name) ? value : r.real;
+    return DEST_RELATIVE.has(opt.spec.name) && !sender ? value : r.real;
   }
   const r = resolveInside(toAbsoluteInRoot(value, policy.root, realRoot), realRoot, facts.fs);
   if ('code' in r) return { code: r.code, reason: `${opt.spec.name}: ${r.reason}` };
@@ -378,8 +356,8 @@ function mapPath(p: string, root: string, realRoot: string, facts: Facts, sender
   let rel: string;
   if (p.startsWith('/')) {
     const abs = toAbsoluteInRoot(p, root, realRoot);
+    // A trailing "/" survives: toAbsoluteInRoot keeps the end of the path as spelled.
     rel = abs === realRoot ? '' : abs.slice(realRoot === '/' ? 1 : realRoot.length + 1);
-    if (p.endsWith('/') && !rel.endsWith('/') && rel !== '') rel += '/';
   } else {
     rel = p;
   }
@@ -387,17 +365,18 @@ function mapPath(p: string, root: string, realRoot: string, facts: Facts, sender
   const full = rel === '' ? realRoot : `${realRoot === '/' ? '' : realRoot}/${rel}`;
   if (/[*?[]/.test(rel) && sender) {
     // The sending rsync expands wildcards itself: every match must stay inside.
-    const globbed = checkGlob(full, realRoot, facts.fs);
+    const globbed = checkGlob(rel, realRoot, facts.fs);
     if (globbed) return globbed;
   } else {
     const check = checkInside(full, realRoot, facts.fs);
     if (check) return { code: check.code, reason: `"${p}": ${check.reason}` };
   }
-  if (rel === '') return p.endsWith('/') || p === '' ? './' : '.';
+  if (rel === '') return p.endsWith('/') ? './' : '.';
   return rel;
 }
 
-const inside = (real: string, realRoot: string) => realRoot === '/' || real === realRoot || real.startsWith(`${realRoot}/`);
+/** Whether `real` is `realRoot` or below it (a root other than "/": callers skip the check for "/"). */
+const inside = (real: string, realRoot: string) => real === realRoot || real.startsWith(`${realRoot}/`);
 
 /**
  * Resolve symlinks and require the result inside root. A path that does not
@@ -421,8 +400,8 @@ function resolveInside(path: string, realRoot: string, fs: FsView): { real: stri
     const real = fs.realpath(probe);
     if (real !== null) {
       if (!inside(real, realRoot)) return { code: 'path-outside-root', reason: `resolves to ${real}, outside the policy root ${realRoot} (a symlink points out)` };
-      const rest = (probe === '/' ? clean : clean.slice(probe.length)).replace(/\/{2,}/g, '/');
-      return { real: real === '/' ? rest || '/' : real + rest };
+      // Called for paths below a root other than "/": what exists is at least that root.
+      return { real: real + clean.slice(probe.length) };
     }
     const up = probe.slice(0, probe.lastIndexOf('/')) || '/';
     if (up === probe) return { code: 'path-outside-root', reason: 'no part of it exists' };
@@ -431,18 +410,19 @@ function resolveInside(path: string, realRoot: string, fs: FsView): { real: stri
 }
 
 /**
- * Expand a wildcard path the way the sending rsync will, but more widely
- * (dot files and "." / ".." included), and require every match inside root.
+ * Expand a wildcard path (relative to root) the way the sending rsync will,
+ * but more widely (dot files and "." / ".." included), and require every
+ * match inside root. Only `rel` is expanded: root's own name is no pattern.
  */
-function checkGlob(full: string, realRoot: string, fs: FsView): PathRefusal | null {
+function checkGlob(rel: string, realRoot: string, fs: FsView): PathRefusal | null {
   if (realRoot === '/') return null;
-  const parts = full.split('/').filter((s, k) => s !== '' || k === 0);
-  let current = ['/'];
+  let current = [realRoot];
   let count = 0;
-  for (const part of parts.slice(1)) {
+  for (const part of rel.split('/')) {
+    if (part === '') continue; // a trailing "/"
     const next: string[] = [];
     if (!/[*?[]/.test(part)) {
-      for (const c of current) next.push(c === '/' ? `/${part}` : `${c}/${part}`);
+      for (const c of current) next.push(`${c}/${part}`);
     } else {
       const re = globToRegExp(part);
       for (const c of current) {
@@ -450,8 +430,8 @@ function checkGlob(full: string, realRoot: string, fs: FsView): PathRefusal | nu
         if (!names) continue;
         for (const name of [...names, '.', '..']) {
           if (!re.test(name)) continue;
-          next.push(c === '/' ? `/${name}` : `${c}/${name}`);
-          if (++count > MAX_GLOB_MATCHES) return { code: 'glob-too-broad', reason: `the wildcard in "${full}" matches more than ${MAX_GLOB_MATCHES} paths; name them more precisely` };
+          next.push(`${c}/${name}`);
+          if (++count > MAX_GLOB_MATCHES) return { code: 'glob-too-broad', reason: `the wildcard in "${realRoot}/${rel}" matches more than ${MAX_GLOB_MATCHES} paths; name them more precisely` };
         }
       }
     }
@@ -461,8 +441,9 @@ function checkGlob(full: string, realRoot: string, fs: FsView): PathRefusal | nu
     const bad = checkInside(m, realRoot, fs);
     if (bad) return { code: bad.code, reason: `the wildcard matches ${m}, which ${bad.reason}` };
   }
-  // No match: rsync reports the pattern as missing; its static prefix must still be inside.
-  return checkInside(full.slice(0, full.search(/[*?[]/)).replace(/\/[^/]*$/, '') || '/', realRoot, fs);
+  // No match: rsync reports the pattern as missing; the directory it would be in must still be inside.
+  const cut = rel.lastIndexOf('/', rel.search(/[*?[]/));
+  return checkInside(cut < 0 ? realRoot : `${realRoot}/${rel.slice(0, cut)}`, realRoot, fs);
 }
 
 function globToRegExp(pattern: string): RegExp {
@@ -515,10 +496,11 @@ function pinSources(paths: readonly string[], realRoot: string, fs: FsView): { c
   }
   let cwd = entries[0]!.dir;
   for (const e of entries) {
-    while (!(e.dir === cwd || e.dir.startsWith(cwd === '/' ? '/' : `${cwd}/`))) cwd = cwd.slice(0, cwd.lastIndexOf('/')) || '/';
+    // Every directory lies inside root (not "/": root "/" is never pinned), so this stops at root at the latest.
+    while (!(e.dir === cwd || e.dir.startsWith(`${cwd}/`))) cwd = cwd.slice(0, cwd.lastIndexOf('/'));
   }
   const out = entries.map(({ dir, leaf, dotted }) => {
-    const rel = dir === cwd ? '' : dir.slice(cwd === '/' ? 1 : cwd.length + 1);
+    const rel = dir === cwd ? '' : dir.slice(cwd.length + 1);
     if (leaf === null) return rel ? `${rel}/${dotted ? '.' : ''}` : dotted ? '.' : './';
     const named = rel ? `${rel}/${leaf}` : leaf;
     // A leaf starting with "-" stays a path for rsync (after "--" it is anyway).
@@ -542,7 +524,7 @@ function pinDestination(dest: string, realRoot: string, fs: FsView): { cwd: stri
   const dirForm = dest === '.' || dest === './' || dest.endsWith('/') || dest.endsWith('/.');
   const clean = dest.replace(/\/\.$/, '').replace(/\/+$/, '').replace(/^\.$/, '');
   if (/[*?[]/.test(clean)) return null;
-  const at = (rel: string) => (rel ? `${realRoot === '/' ? '' : realRoot}/${rel}` : realRoot);
+  const at = (rel: string) => (rel ? `${realRoot}/${rel}` : realRoot);
   const whole = fs.realpath(at(clean));
   if (whole !== null && fs.isDirectory(whole)) return inside(whole, realRoot) ? { cwd: whole, dest: '.' } : { escaped: dest };
   const slash = clean.lastIndexOf('/');

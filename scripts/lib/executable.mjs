@@ -33,7 +33,8 @@ function seaAssets(root, dist) {
   if (!existsSync(main) || !existsSync(join(dist, 'sea', 'cli.cjs'))) throw new Error(`${main} is missing: run npm run build first`);
   const assets = { 'cli.cjs': join(dist, 'sea', 'cli.cjs') };
   for (const name of readdirSync(join(dist, 'chunks'))) if (/^gate-(main|policy)-.*\.cjs$/.test(name)) assets[`chunks/${name}`] = join(dist, 'chunks', name);
-  for (const name of ['launcher.in', 'logrotate.in', 'rsyncd.conf', 'gatekeeper-metrics.service.in', 'gatekeeper-metrics.timer.in', 'gatekeeper-metrics.cron.in']) assets[`templates/${name}`] = join(root, 'install', name);
+  // Every file in install/: which of them install reads is src/install/assets.ts's TEMPLATES, the one list.
+  for (const name of readdirSync(join(root, 'install')).sort()) assets[`templates/${name}`] = join(root, 'install', name);
   const policies = readdirSync(join(root, 'policies')).filter((n) => /\.(ya?ml|json)$/.test(n)).sort();
   for (const name of policies) assets[`policies/${name}`] = join(root, 'policies', name);
   return { main, assets, policies };

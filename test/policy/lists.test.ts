@@ -1,4 +1,7 @@
-// The policy's "from" list: an empty one is a configuration error, not "any client".
+// The policy's lists: an empty "from" is a configuration error, not "any
+// client"; an option name the table does not know, in options.allow or
+// options.deny, is one too (a typo in deny would deny nothing, and decide
+// relies on every listed name being known).
 import { describe, expect, it } from 'vitest';
 import { validatePolicy } from '../../src/policy/load.js';
 import { GatekeeperError } from '../../src/exit.js';
@@ -25,5 +28,17 @@ describe('from', () => {
   });
   it('an entry that is no address is refused', () => {
     expect(refusal({ from: ['192.0.2.300'] }).message).toMatch(/IP addresses or CIDRs/);
+  });
+});
+
+describe('options.allow and options.deny', () => {
+  it.each([['allow', '--bwlimt'], ['deny', '--delete-afterr'], ['deny', 'z'], ['allow', '-Z']])('options.%s: %s is refused (78), naming it', (list, name) => {
+    const e = refusal({ options: { [list]: ['--bwlimit', name] } });
+    expect(e.exitCode).toBe(78);
+    expect(e.message).toContain(`options.${list}: "${name}" is not an rsync server option`);
+  });
+  it('long and short spellings the table knows are kept', () => {
+    const p = validatePolicy({ options: { allow: ['--bwlimit', '-z'], deny: ['-t', '--numeric-ids'] } }, '/p.yaml');
+    expect(p.options).toEqual({ allow: ['--bwlimit', '-z'], deny: ['-t', '--numeric-ids'] });
   });
 });
