@@ -135,8 +135,8 @@ export function decide(session: Session, command: ParsedCommand, policy: Policy,
   if (!command.sender && policy.setuid !== 'keep') {
     for (const opt of command.options) {
       const which = opt.spec.name === '--usermap' ? 'user' : opt.spec.name === '--groupmap' ? 'group' : null;
-      if (!which || opt.value === undefined) continue;
-      const bad = rootTarget(opt.value, facts.accounts?.[which]);
+      if (!which) continue;
+      const bad = rootTarget(opt.value!, facts.accounts?.[which]);
       if (bad) addSoft({ code: 'root-map-refused', reason: `option ${opt.spec.name} is refused: "${bad.item}" ${bad.why}; files pushed to the server must not become root's (the policy's \`setuid: keep\` allows it, for a full-system restore)`, options: [opt.spec.name] });
     }
   }
@@ -362,14 +362,15 @@ function mapPath(p: string, root: string, realRoot: string, facts: Facts, sender
     rel = p;
   }
   rel = rel.replace(/\/{2,}/g, '/');
-  const full = rel === '' ? realRoot : `${realRoot === '/' ? '' : realRoot}/${rel}`;
-  if (/[*?[]/.test(rel) && sender) {
-    // The sending rsync expands wildcards itself: every match must stay inside.
-    const globbed = checkGlob(rel, realRoot, facts.fs);
-    if (globbed) return globbed;
-  } else {
-    const check = checkInside(full, realRoot, facts.fs);
-    if (check) return { code: check.code, reason: `"${p}": ${check.reason}` };
+  if (realRoot !== '/') {
+    if (/[*?[]/.test(rel) && sender) {
+      // The sending rsync expands wildcards itself: every match must stay inside.
+      const globbed = checkGlob(rel, realRoot, facts.fs);
+      if (globbed) return globbed;
+    } else {
+      const check = checkInside(rel === '' ? realRoot : `${realRoot}/${rel}`, realRoot, facts.fs);
+      if (check) return { code: check.code, reason: `"${p}": ${check.reason}` };
+    }
   }
   if (rel === '') return p.endsWith('/') ? './' : '.';
   return rel;
@@ -381,9 +382,10 @@ const inside = (real: string, realRoot: string) => real === realRoot || real.sta
 /**
  * Resolve symlinks and require the result inside root. A path that does not
  * exist yet (a push's destination) is judged by its nearest existing ancestor.
+ * Only for a root other than "/" (under "/" every path is inside), like the
+ * other path checks below: their callers skip them for "/".
  */
 function checkInside(path: string, realRoot: string, fs: FsView): PathRefusal | null {
-  if (realRoot === '/') return null;
   const r = resolveInside(path, realRoot, fs);
   return 'code' in r ? r : null;
 }
@@ -394,7 +396,7 @@ function checkInside(path: string, realRoot: string, fs: FsView): PathRefusal | 
  * that ancestor lies outside root.
  */
 function resolveInside(path: string, realRoot: string, fs: FsView): { real: string } | PathRefusal {
-  const clean = path.replace(/\/+$/, '').replace(/\/\.$/, '') || '/';
+  const clean = path.replace(/\/+$/, '').replace(/\/\.$/, '');
   let probe = clean;
   for (;;) {
     const real = fs.realpath(probe);
@@ -415,7 +417,6 @@ function resolveInside(path: string, realRoot: string, fs: FsView): { real: stri
  * match inside root. Only `rel` is expanded: root's own name is no pattern.
  */
 function checkGlob(rel: string, realRoot: string, fs: FsView): PathRefusal | null {
-  if (realRoot === '/') return null;
   let current = [realRoot];
   let count = 0;
   for (const part of rel.split('/')) {

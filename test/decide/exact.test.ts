@@ -202,6 +202,10 @@ describe('option paths reach rsync as canonical absolute paths', () => {
   it('an option path through a link out is refused, naming the option', () => {
     expect(run(`${PUSH} --temp-dir=/outlink . dst/`, { access: 'write-only' })).toMatchObject({ verdict: 'deny', code: 'path-outside-root', options: ['--temp-dir'] });
     expect(run(`${PUSH} --temp-dir=outlink . ./`, { access: 'write-only' })).toMatchObject({ verdict: 'deny', code: 'path-outside-root', options: ['--temp-dir'] });
+    // root/xy does not exist (inside), but from the destination g, xy points out.
+    const d = run(`${PUSH} --temp-dir=xy . g/`, { access: 'write-only' });
+    expect(d).toMatchObject({ verdict: 'deny', code: 'path-outside-root', options: ['--temp-dir'] });
+    expect(d.verdict === 'deny' && d.reason).toBe(`--temp-dir: "xy" from the destination directory resolves to ${O}, outside the policy root ${R} (a symlink points out)`);
   });
 });
 
