@@ -33,6 +33,7 @@ needs=(
   /usr/bin/promtool                  prometheus
   /usr/bin/systemd-analyze           systemd            # verifies the metrics timer units
   /usr/sbin/rsyslogd                 rsyslog
+  /usr/sbin/logrotate                logrotate          # rotates the log with install's snippet (test/install/logrotate)
   /usr/bin/ansible-playbook          ansible-core
   /usr/bin/ansible-lint              ansible-lint
 )
