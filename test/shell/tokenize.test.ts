@@ -83,6 +83,31 @@ describe('quoteWords', () => {
   it.each([[['a b', "c'd", '$x', '', 'plain/path-1']], [['--opt=va lue', '*']]])('round-trips %j', (words) => {
     expect(tokenize(quoteWords(words))).toEqual({ ok: true, words });
   });
+  it('quotes only what needs it, as sh would read it back', () => {
+    expect(quoteWords(['rsync', '--server', '-e.LsfxC', 'a', 'ab/c', '', 'a b', "it's", '*'])).toBe(`rsync --server -e.LsfxC a ab/c '' 'a b' 'it'\\''s' '*'`);
+  });
+});
+
+describe('the scanner, exactly', () => {
+  it.each([
+    // Spaces around the words make no empty word.
+    [" 'a'", ['a']],
+    ["'a' ", ['a']],
+    ["  'a'  b  ", ['a', 'b']],
+    // Inside double quotes a backslash escapes $ ` " and itself, and is kept before anything else.
+    ['x "a\\$b"', ['x', 'a$b']],
+    ['x "a\\"b"', ['x', 'a"b']],
+    ['x "a\\\\b"', ['x', 'a\\b']],
+    ['x "a\\b"', ['x', 'a\\b']],
+  ])('%s', (input, words) => {
+    expect(tokenizeQuoted(input)).toEqual({ ok: true, words });
+  });
+  it('an escaped backquote in double quotes is a literal one to sh, but shell-quote reads it otherwise: refused as ambiguous, not as a substitution', () => {
+    expect(tokenizeQuoted('x "a\\`b"')).toEqual({ ok: false, code: 'shell-syntax', reason: 'the quoting is ambiguous (two shell parsers disagree on the words); refusing rather than guessing' });
+  });
+  it('a backslash that ends the input inside double quotes: unbalanced', () => {
+    expect(tokenizeQuoted('x "a\\')).toEqual({ ok: false, code: 'shell-syntax', reason: 'unbalanced double quote' });
+  });
 });
 
 describe('the plain-words fast path', () => {
