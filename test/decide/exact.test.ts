@@ -9,11 +9,9 @@
 // does, components left to right), so every answer is exact.
 import { describe, expect, it } from 'vitest';
 import { decide, type Decision, type Facts, type FsView } from '../../src/decide.js';
-import { parseServerArgs, type ParsedCommand } from '../../src/rsync/grammar.js';
-import { tokenize } from '../../src/shell/tokenize.js';
 import { policy } from '../helpers/policy.js';
 import type { PolicyInput } from '../../src/policy/schema.js';
-import type { Session } from '../../src/session.js';
+import { parse, session } from '../helpers/decide.js';
 
 const R = '/srv/root';
 const O = '/srv/outside';
@@ -83,14 +81,6 @@ const TREE: Tree = {
 };
 const fs = memoryFs(TREE);
 
-const session: Session = { originalCommand: null, client: { addr: '192.0.2.10', port: 40000 }, server: null, user: 'root', userAuthFile: null };
-function parse(command: string): ParsedCommand {
-  const t = tokenize(command);
-  if (!t.ok) throw new Error(t.reason);
-  const p = parseServerArgs(t.words);
-  if (!p.ok) throw new Error(p.reason);
-  return p.command;
-}
 const accounts: Facts['accounts'] = { user: (n) => (n === 'root' ? 0 : n === 'backup' ? 34 : null), group: (n) => (n === 'root' ? 0 : n === 'backup' ? 34 : null) };
 const run = (command: string, input: PolicyInput = {}, facts: Partial<Facts> = {}): Decision =>
   decide(session, parse(command), policy({ root: R, ...input }), { fs, confineRootSupported: false, accounts, ...facts });

@@ -5,10 +5,8 @@
 // a name lands. The tree is an in-memory FsView, so each case is exact.
 import { describe, expect, it } from 'vitest';
 import { decide, type FsView } from '../../src/decide.js';
-import { parseServerArgs, type ParsedCommand } from '../../src/rsync/grammar.js';
-import { tokenize } from '../../src/shell/tokenize.js';
 import { policy } from '../helpers/policy.js';
-import type { Session } from '../../src/session.js';
+import { parse, session } from '../helpers/decide.js';
 
 const R = '/srv/root';
 const DIRS = ['', '/data', '/data/sub', '/dst', '/x', '/x/y', '/-d'];
@@ -26,14 +24,6 @@ const fs: FsView = {
   isDirectory: (path) => path.startsWith(R) && DIRS.includes(path.slice(R.length)),
 };
 
-const session: Session = { originalCommand: null, client: { addr: '192.0.2.10', port: 40000 }, server: null, user: 'root', userAuthFile: null };
-function parse(command: string): ParsedCommand {
-  const t = tokenize(command);
-  if (!t.ok) throw new Error(t.reason);
-  const p = parseServerArgs(t.words);
-  if (!p.ok) throw new Error(p.reason);
-  return p.command;
-}
 const where = (command: string, access: 'read-only' | 'write-only') => {
   const d = decide(session, parse(command), policy({ root: R, access }), { fs, confineRootSupported: false });
   if (d.verdict !== 'allow') return { refused: d.reason };

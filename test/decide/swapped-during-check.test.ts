@@ -6,10 +6,8 @@
 // first time and "outside" afterwards, so the re-check is pinned exactly.
 import { describe, expect, it } from 'vitest';
 import { decide, type FsView } from '../../src/decide.js';
-import { parseServerArgs, type ParsedCommand } from '../../src/rsync/grammar.js';
-import { tokenize } from '../../src/shell/tokenize.js';
 import { policy } from '../helpers/policy.js';
-import type { Session } from '../../src/session.js';
+import { parse, session } from '../helpers/decide.js';
 
 const ROOT = '/srv/root';
 const OUTSIDE = '/srv/outside';
@@ -47,15 +45,7 @@ function swappingFs(dirs: string[], files: string[], swapped: string | null): Fs
   };
 }
 
-const session: Session = { originalCommand: null, client: { addr: '192.0.2.10', port: 40000 }, server: null, user: 'root', userAuthFile: null };
 
-function parse(command: string): ParsedCommand {
-  const t = tokenize(command);
-  if (!t.ok) throw new Error(t.reason);
-  const p = parseServerArgs(t.words);
-  if (!p.ok) throw new Error(p.reason);
-  return p.command;
-}
 
 const race = /now resolves outside the policy root \/srv\/root \(it changed during the check: a symlink race\?\)/;
 

@@ -5,6 +5,8 @@ import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PolicySchema, type Policy, type PolicyInput } from '../../src/policy/schema.js';
+import { validatePolicy } from '../../src/policy/load.js';
+import { GatekeeperError } from '../../src/exit.js';
 
 export function tempDir(prefix = 'gk-test-'): string {
   const d = mkdtempSync(join(tmpdir(), prefix));
@@ -15,6 +17,17 @@ export function tempDir(prefix = 'gk-test-'): string {
 /** A policy value with defaults applied, as the loader returns it. */
 export function policy(input: PolicyInput = {}): Policy {
   return PolicySchema.parse(input);
+}
+
+/** The configuration error validatePolicy (the loader's check) raises for `data`; throws if it accepts it. */
+export function policyRefusal(data: unknown): GatekeeperError {
+  try {
+    validatePolicy(data, '/etc/gatekeeper/policies/p.yaml');
+  } catch (e) {
+    if (e instanceof GatekeeperError) return e;
+    throw e;
+  }
+  throw new Error('accepted');
 }
 
 /** Write a policy file (JSON or YAML by extension) and return its path. */

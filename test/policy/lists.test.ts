@@ -4,17 +4,9 @@
 // relies on every listed name being known).
 import { describe, expect, it } from 'vitest';
 import { validatePolicy } from '../../src/policy/load.js';
-import { GatekeeperError } from '../../src/exit.js';
+import { policyRefusal } from '../helpers/policy.js';
 
-const refusal = (data: unknown): GatekeeperError => {
-  try {
-    validatePolicy(data, '/etc/gatekeeper/policies/p.yaml');
-  } catch (e) {
-    if (e instanceof GatekeeperError) return e;
-    throw e;
-  }
-  throw new Error('accepted');
-};
+const refusal = policyRefusal;
 
 describe('from', () => {
   it('an empty list is refused (78) with how to allow any client', () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { formatOffset, inRange, isTimeZone, parseAt, parseRange, rangeProblem, wallClock, windowRefusal } from '../../src/window.js';
 import { validatePolicy } from '../../src/policy/load.js';
-import { GatekeeperError } from '../../src/exit.js';
+import { policyRefusal } from '../helpers/policy.js';
 
 const at = (iso: string) => Date.parse(iso);
 
@@ -200,15 +200,7 @@ describe('parseAt (check --at TIME)', () => {
 });
 
 describe('the schema: a malformed range or an unknown zone is a configuration error naming the key', () => {
-  const invalid = (data: unknown): GatekeeperError => {
-    try {
-      validatePolicy(data, '/etc/gatekeeper/policies/p.yaml');
-    } catch (e) {
-      if (e instanceof GatekeeperError) return e;
-      throw e;
-    }
-    throw new Error('accepted');
-  };
+  const invalid = policyRefusal;
   it.each([
     [{ window: ['02:00-02:00'] }, /window\.0: "02:00-02:00" starts where it ends/],
     [{ window: ['01:00-05:00', '1:00-5:00'] }, /window\.1: "1:00-5:00" is not a range HH:MM-HH:MM/],
