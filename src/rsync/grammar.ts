@@ -159,14 +159,10 @@ function parseCluster(w: string, out: ParsedOption[]): { ok: true; capabilities:
     }
     const spec = shortOption(letter);
     if (!spec) {
+      // A letter known only as a long option's short form (-M, -e) is one the table refuses.
       const twin = LONG_OPTIONS.find((x) => x.short === letter);
       if (twin?.risk === 'refused') return refused(twin, `-${letter}`);
-      return {
-        ok: false,
-        code: 'unknown-option',
-        reason: `option -${letter} (in "${w}") is not one an rsync client sends to a server${twin ? ` (it is ${twin.name}, which takes a value)` : ''}`,
-        option: twin ? twin.name : `-${letter}`,
-      };
+      return { ok: false, code: 'unknown-option', reason: `option -${letter} (in "${w}") is not one an rsync client sends to a server`, option: `-${letter}` };
     }
     if (spec.arg !== 'none') {
       return { ok: false, code: 'syntax', reason: `-${letter} takes a number and must stand alone with it (e.g. -${letter}8192), not inside "${w}"`, option: spec.name };

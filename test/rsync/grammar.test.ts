@@ -114,3 +114,31 @@ describe('option table', () => {
     }
   });
 });
+
+// Whole refusals, the option they name included (audit --suggest and the
+// log read it), for the shapes the broader cases above only match by reason.
+describe('parseServerArgs: refusals, exactly', () => {
+  const refusal = (s: string) => parseServerArgs(s.split(' '));
+  it.each([
+    ['true x', { code: 'not-rsync' }],
+    ['rsync --server --daemon', { code: 'syntax' }],
+    ['rsync --server --daemon /etc', { code: 'syntax', option: '/etc' }],
+    ['rsync --server --daemon --config=/tmp/x', { code: 'always-refused', option: '--config' }],
+    ['rsync --server --sender - . /', { code: 'syntax' }],
+    ['rsync --server --sender -v-B5 . /', { code: 'unknown-option', option: '--' }],
+    ['rsync --server --sender -v . / --rsh=x', { code: 'syntax', option: '--rsh' }],
+    ['rsync --server --sender --nope . /', { code: 'unknown-option', option: '--nope' }],
+    ['rsync --server --sender --server . /', { code: 'syntax', option: '--server' }],
+    ['rsync --server --sender -v --sender . /', { code: 'syntax', option: '--sender' }],
+    ['rsync --server --sender -v -s . /', { code: 'always-refused', option: '-s' }],
+  ])('%s', (s, expected) => {
+    const r = refusal(s);
+    expect(r).toMatchObject({ ok: false, code: expected.code });
+    if ('option' in expected) expect(r).toHaveProperty('option', expected.option);
+  });
+  it('a letter the table does not know is named, with the cluster it came in; one known only as a refused long option\'s is refused as that option', () => {
+    expect(refusal('rsync --server --sender -T/tmp . /')).toEqual({ ok: false, code: 'unknown-option', reason: 'option -T (in "-T/tmp") is not one an rsync client sends to a server', option: '-T' });
+    expect(refusal('rsync --server --sender -vM . /')).toMatchObject({ ok: false, code: 'always-refused', reason: expect.stringMatching(/^option -M is always refused/), option: '--remote-option' });
+    expect(refusal('rsync --server --sender -vj . /')).toEqual({ ok: false, code: 'unknown-option', reason: 'option -j (in "-vj") is not one an rsync client sends to a server', option: '-j' });
+  });
+});
