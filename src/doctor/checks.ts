@@ -60,10 +60,39 @@ export function sshdChecks(eff: Effective, user: PasswdEntry, akPath: string, ak
       ? ok('ForceCommand', 'none (the key\'s command= decides)')
       : fail('ForceCommand', `${force}: overrides every key's command=, the gate never runs`, 'remove ForceCommand for this user (or its Match block)'),
   );
+  out.push(acceptEnvCheck(eff.get('acceptenv') ?? []));
   const expose = effectiveValue(eff, 'exposeauthinfo');
   out.push(expose === 'yes' ? ok('ExposeAuthInfo', 'yes: the log names the key used') : warn('ExposeAuthInfo', `${expose ?? 'no'}: the gate's log cannot name the key that logged in`, 'ExposeAuthInfo yes'));
   if (!hasGateLines) out.push(warn('gate lines', `no key in ${akPath} runs the gate`, 'gatekeeper install --policy NAME --key FILE'));
   return out;
+}
+
+/**
+ * Variables a client could set through AcceptEnv (ssh's SendEnv) that make a
+ * root forced command run code the client chose: the dynamic loader's, the
+ * shell's that sshd runs the command with (bash reads BASH_ENV for `-c`),
+ * and node's, read before any of the gate's code runs.
+ */
+export const CLIENT_ENV_RUNS_CODE = ['LD_PRELOAD', 'LD_LIBRARY_PATH', 'LD_AUDIT', 'BASH_ENV', 'ENV', 'SHELLOPTS', 'BASHOPTS', 'PS4', 'NODE_OPTIONS', 'NODE_PATH'] as const;
+
+/** sshd's wildcard patterns (match.c): "*" any run, "?" one character, the rest literal. */
+function sshPatternMatches(pattern: string, name: string): boolean {
+  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${re}$`, 's').test(name);
+}
+
+/** What AcceptEnv lets a client put in the forced command's environment. */
+export function acceptEnvCheck(patterns: readonly string[]): Check {
+  const matching = (name: string) => patterns.filter((p) => sshPatternMatches(p, name));
+  const runsCode = CLIENT_ENV_RUNS_CODE.filter((n) => matching(n).length > 0);
+  if (runsCode.length > 0) {
+    const via = [...new Set(runsCode.flatMap(matching))].join(' ');
+    return fail('AcceptEnv', `a client may set ${runsCode.join(', ')} (AcceptEnv ${via}): the forced command then runs code the client chose, as root`, 'accept only LANG LC_* (remove the rest from AcceptEnv)');
+  }
+  if (matching('TZ').length > 0) {
+    return warn('AcceptEnv', `a client may set TZ (AcceptEnv ${matching('TZ').join(' ')}): a policy's window without \`timezone\` is then read in the client's zone`, 'name `timezone` in every policy with a window, or drop TZ from AcceptEnv');
+  }
+  return ok('AcceptEnv', patterns.length ? `a client may set only ${patterns.join(' ')}` : 'a client may set no environment variable');
 }
 
 // ---------------------------------------------------------------- authorized_keys

@@ -125,6 +125,22 @@ describe('sshd -T', () => {
     expect(status(checks, 'PermitRootLogin')).toEqual([want]);
     expect(status(checks, 'ForceCommand')).toEqual(['ok']);
   });
+  it.each([
+    ['', 'ok', /^a client may set only LANG LC_\*$/],
+    ['AcceptEnv TZ\n', 'warn', /TZ \(AcceptEnv TZ\).*window without `timezone`/],
+    ['AcceptEnv *\n', 'fail', /LD_PRELOAD, LD_LIBRARY_PATH, LD_AUDIT, BASH_ENV, ENV, SHELLOPTS, BASHOPTS, PS4, NODE_OPTIONS, NODE_PATH \(AcceptEnv \*\).*as root/],
+    ['AcceptEnv NODE_*\n', 'fail', /a client may set NODE_OPTIONS, NODE_PATH \(AcceptEnv NODE_\*\)/],
+    ['AcceptEnv BASH_EN?\n', 'fail', /a client may set BASH_ENV \(AcceptEnv BASH_EN\?\)/],
+    ['AcceptEnv LD_PRELOAD.x L?_*\n', 'fail', /a client may set LD_PRELOAD, LD_LIBRARY_PATH, LD_AUDIT \(AcceptEnv L\?_\*\)/],
+  ] as const)('AcceptEnv on the debian shape plus %j: %s', async (extra, want, detail) => {
+    const main = instantiate('debian', join(tmp, `cfg-env-${want}-${extra.length}`), key);
+    // sshd takes the first value of most keywords, but AcceptEnv lines add up: put the extra first.
+    writeFileSync(main, `${extra}${readFileSync(main, 'utf8')}`);
+    const eff = await sshdEffective('/usr/sbin/sshd', main, { user: 'root' });
+    if ('error' in eff) throw new Error(eff.error);
+    const [c] = sshdChecks(eff, root('/root'), '/a', ['/a'], true).filter((x) => x.check === 'AcceptEnv');
+    expect(c).toMatchObject({ status: want, detail: expect.stringMatching(detail) });
+  });
   it('fails on a ForceCommand that would override command=', async () => {
     const main = instantiate('debian', join(tmp, 'cfg-force'), key);
     writeFileSync(main, `${readFileSync(main, 'utf8')}ForceCommand /usr/bin/false\n`);
