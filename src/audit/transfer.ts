@@ -85,6 +85,8 @@ interface OpenSession {
 const MAX_OPEN = 100_000;
 /** Pids with lines but no session yet (spawn fallback children, others' rsyncs); beyond this the oldest go. */
 const MAX_STRAYS = 10_000;
+/** Two hosts' sessions with one pid this close together may both be running: their rsync lines are not joined. */
+const CROSS_HOST_RUN_MS = 24 * 3600_000;
 /** A stray pid silent for longer than this starts over: the pid was reused by another run. */
 const STRAY_GAP_MS = 10 * 60_000;
 
@@ -120,6 +122,10 @@ export class TransferJoiner {
     if (previous && previous.record.session !== record.session) {
       // The pid was reused: whatever the old run left is not this session's.
       this.forget(record.pid);
+      // Unless the two are on different hosts and may both be running: rsync's
+      // lines name no host, so they could be either's. Neither is joined (no
+      // outcome rather than another host's), until one host runs that pid again.
+      if (record.event === 'allow' && previous.record.hostname !== record.hostname && t - previous.t < CROSS_HOST_RUN_MS) return false;
     }
     if (record.event === 'allow' && record.transferLog !== undefined) {
       this.forget(record.pid);

@@ -139,6 +139,19 @@ describe('TransferJoiner', () => {
     expect(feed(j, [`${stamp(6)} [106] rsync error: error in rsync protocol data stream (code 12) at io.c(285) [generator=3.5.0]`])).toMatchObject([{ session: second.session, status: 12 }]);
   });
 
+  it('one pid on two hosts at once: neither session gets the lines (they name no host), and the pid joins again once one host runs it alone', () => {
+    const j = new TransferJoiner();
+    const onA = allow(107, { hostname: 'web-1' });
+    j.onRecord(onA, Date.parse(onA.time));
+    const onB = rec({ time: new Date(t0 + 5000).toISOString(), pid: 107, event: 'allow', transferLog: '/t', hostname: 'web-2' });
+    j.onRecord(onB, Date.parse(onB.time));
+    expect([...feed(j, [`${stamp(6)} [107] sent 1 bytes  received 1 bytes  total size 1`, `${stamp(6)} [107] rsync error: some files/attrs were not transferred (see previous errors) (code 23) at main.c(1394) [sender=3.5.0]`]), ...j.flushAll()]).toEqual([]);
+    // A day later web-2 runs pid 107 again: joined as usual.
+    const later = rec({ time: new Date(t0 + 90_000_000).toISOString(), pid: 107, event: 'allow', transferLog: '/t', hostname: 'web-2' });
+    j.onRecord(later, Date.parse(later.time));
+    expect(feed(j, [`${stamp(90_001)} [107] rsync error: error in rsync protocol data stream (code 12) at io.c(285) [generator=3.5.0]`])).toMatchObject([{ session: later.session, hostname: 'web-2', status: 12 }]);
+  });
+
   it('the spawn fallback\'s exit record naming rsync\'s pid is passed on, once its second is over, with the bytes rsync logged', () => {
     const j = new TransferJoiner();
     const a = allow(108);
