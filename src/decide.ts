@@ -119,10 +119,11 @@ export function decide(session: Session, command: ParsedCommand, policy: Policy,
 
   const root = policy.root;
   const subRoot = root !== '/';
-  // The policy names options by any of their spellings, a short letter and
-  // its long twin being one option (validatePolicy refused unknown names).
-  const allowed = new Set(policy.options.allow.flatMap((x) => namesOf(knownOption(x)!)));
-  const denied = new Set(policy.options.deny.flatMap((x) => namesOf(knownOption(x)!)));
+  // The policy names options by any of their spellings (validatePolicy
+  // refused unknown names); namesOf(spec) holds every spelling of what the
+  // client sent, a short letter's long twin included.
+  const allowed = new Set(policy.options.allow.map((x) => knownOption(x)!.name));
+  const denied = new Set(policy.options.deny.map((x) => knownOption(x)!.name));
   const isListed = (set: Set<string>, spec: RsyncOption) => namesOf(spec).some((nm) => set.has(nm));
 
   for (const opt of command.options) {
