@@ -26,7 +26,7 @@ interface Tree {
 }
 
 /** A kernel-like FsView over `tree`; `onRealpath` may veto a lookup (a tree changing between calls). */
-export function memoryFs(tree: Tree, onRealpath: (path: string) => boolean = () => true): FsView {
+function memoryFs(tree: Tree, onRealpath: (path: string) => boolean = () => true): FsView {
   const dirs = new Set(['/', ...tree.dirs]);
   const files = new Set(tree.files);
   const links = new Map(Object.entries(tree.links));
@@ -138,6 +138,9 @@ describe('reasons and the options they name', () => {
     expect(run(`rsync --server --sender -vlogDpre.iLsfxCIvu --times . data/`, { options: { deny: ['-t'] } })).toMatchObject({ verdict: 'deny', code: 'option-denied', options: ['--times'] });
     expect(run(`rsync --server --sender -vt . data/`, { options: { deny: ['--times'] } })).toMatchObject({ verdict: 'deny', code: 'option-denied', options: ['-t'] });
     expect(run(`${PULL} . data/`, { options: { deny: ['--numeric-ids'] } }).verdict).toBe('allow');
+    expect(run(`${PULL} --copy-links . data/`).verdict).toBe('deny');
+    expect(run(`${PULL} --copy-links . data/`, { options: { allow: ['-L'] } }).verdict).toBe('allow');
+    expect(run('rsync --server --sender -vL . data/', { options: { allow: ['--copy-links'] } }).verdict).toBe('allow');
   });
   it('a missing root is a configuration error naming it', () => {
     expect(run(`${PULL} . data/`, { root: '/srv/nope' })).toEqual({ verdict: 'deny', code: 'config', reason: 'the policy root /srv/nope does not exist', argv: null });
