@@ -36,10 +36,17 @@ needs=(
   /usr/sbin/logrotate                logrotate          # rotates the log with install's snippet (test/install/logrotate)
   /usr/bin/ansible-playbook          ansible-core
   /usr/bin/ansible-lint              ansible-lint
+  /usr/bin/chromium                  chromium           # renders audit --html headless (test/audit/html)
+  /usr/bin/gcc                       gcc                # builds the real rsync and openrsync clients (scripts/clients.sh)
+  /usr/bin/make                      make
+  /usr/bin/autoconf                  autoconf
+  /usr/bin/autoheader                autoconf
+  /usr/bin/zsh                       zsh                # the zsh completion, tried in a real zsh
+  /usr/share/bash-completion/bash_completion bash-completion # the bash completion, loaded as bash-completion does
 )
 missing=()
 for ((i = 0; i < ${#needs[@]}; i += 2)); do
-  [ -x "${needs[i]}" ] || missing+=("${needs[i + 1]}")
+  [ -e "${needs[i]}" ] || missing+=("${needs[i + 1]}")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
