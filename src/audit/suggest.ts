@@ -22,7 +22,7 @@ import type { Policy } from '../policy/schema.js';
 import { knownOption, namesOf, ALWAYS_REFUSED } from '../rsync/options.js';
 import type { Session } from '../session.js';
 import { readFileSync } from 'node:fs';
-import { localTime, shortCommand, visible } from './format.js';
+import { localTime, shortCommandText, visible } from './format.js';
 import type { AuditRecord } from './transfer.js';
 
 /** One distinct refused command (per policy, command and client address). */
@@ -257,7 +257,8 @@ function undo(p: Policy, ch: Change, current: Policy): void {
 function describe(c: Candidate): string {
   const who = c.record.client?.addr ?? 'local';
   const sessions = c.sessions.join(', ') + (c.count > c.sessions.length ? ` +${c.count - c.sessions.length} more` : '');
-  return `${shortCommand(c.record)} from ${who}, ${c.count}× (last ${localTime(c.last).slice(0, 16)}; session ${sessions})`;
+  // Raw: every line it goes into is escaped as a whole (oneLine).
+  return `${shortCommandText(c.record)} from ${who}, ${c.count}× (last ${localTime(c.last).slice(0, 16)}; session ${sessions})`;
 }
 
 function needsComment(needs: Candidate[]): string {
