@@ -152,8 +152,16 @@ function widenFor(c: Candidate, policy: Policy, decideFn: Evaluate): { changes: 
         for (const x of removed) changes.push({ key: 'options.deny', value: x });
         break;
       }
+      case 'follow-links-refused':
+        // Not suggested, though options.allow would lift it: under a root
+        // other than "/", -L, -k, -K and --copy-unsafe-links follow a symlink
+        // out of root, and rsync runs as root, so whoever can create a link
+        // below root could read or write any file on the machine through it.
+        // Whether that is safe depends on who can write under root, which no
+        // log can tell; a suggestion is pasted, a comment beside it overlooked.
+        return { stuck: `${d.reason}. Not suggested: it follows symlinks out of the policy root ${policy.root}, as root, so it is safe only if no one but root can create a symlink under it; if so, add it to options.allow yourself` };
       default: {
-        // overwrite-, follow-links-refused, option-not-allowed: options.allow lifts these per option.
+        // overwrite-refused, option-not-allowed: options.allow lifts these per option.
         const add = options.filter((o) => !policy.options.allow.includes(o));
         if (add.length === 0) return { stuck: d.reason };
         for (const o of add) {
