@@ -8,6 +8,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // fast-check's seed, fixed (test/setup/fast-check.ts).
+    setupFiles: ['test/setup/fast-check.ts'],
     pool: 'forks',
   },
 });

@@ -18,5 +18,7 @@ export default defineConfig({
     exclude: ['test/decide/real-clients.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // fast-check's seed, fixed (test/setup/fast-check.ts).
+    setupFiles: ['test/setup/fast-check.ts'],
   },
 });

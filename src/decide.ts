@@ -74,79 +74,135 @@ export type Decision =
 
 const MAX_GLOB_MATCHES = 10000;
 
+/**
+ * The checks in the order they run. Each step either adds refusals the
+ * policy could lift (soft: collected, so that all of them are reported and
+ * permissive mode can waive them) or ends the decision with one no policy
+ * key lifts (a missing root, a path outside it): returned at once.
+ */
 export function decide(session: Session, command: ParsedCommand, policy: Policy, facts: Facts): Decision {
-  const soft: Refusal[] = [];
-  const addSoft = (r: Refusal) => soft.push(r);
+  const soft: Refusal[] = [...clientAddressRefusals(session, policy)];
+  if (command.kind === 'true') return connectivityCheck(soft, policy);
+  const window = windowRefusals(policy, facts);
+  if (isDecision(window)) return window;
+  soft.push(...window);
+  if (command.kind === 'daemon') return daemonCall(soft, policy);
+  soft.push(...daemonOnlyRefusals(policy), ...accessRefusals(command, policy), ...optionRefusals(command, policy), ...rootMapRefusals(command, policy, facts));
 
-  if (policy.from) {
-    const addr = session.client?.addr;
-    if (!addr || !addressInList(addr, policy.from)) {
-      addSoft({ code: 'from', reason: `client address ${addr ?? '(unknown: no SSH_CONNECTION)'} is not in the policy's "from" list` });
-    }
+  const realRoot = facts.fs.realpath(policy.root);
+  if (realRoot === null) return deny('config', `the policy root ${policy.root} does not exist`, null);
+  const rebuilt = rebuildLongOptions(command, policy, realRoot, facts);
+  if (isDecision(rebuilt)) return rebuilt;
+  const paths = mapPaths(command, policy, realRoot, facts);
+  if (isDecision(paths)) return paths;
+  const start = pinWorkingDirectory(command, policy, realRoot, facts, paths, rebuilt);
+  if (isDecision(start)) return start;
+  const argv = [
+    policy.rsync,
+    '--server',
+    ...(command.sender ? ['--sender'] : []),
+    ...command.clusters,
+    ...rebuilt.values(),
+    ...forcedOptions(command, policy, realRoot, facts),
+    // rsync keeps parsing options after positional arguments: "--" makes
+    // sure nothing after it can be read as one.
+    '--',
+    '.',
+    ...start.paths,
+  ];
+  return finish(soft, policy, argv, start.cwd, command.sender ? 'pull (the server sends)' : 'push (the server receives)');
+}
+
+type RsyncCommand = Extract<ParsedCommand, { kind: 'server' }>;
+
+const isDecision = (x: object): x is Decision => 'verdict' in x;
+
+/** The client's address must be in the policy's `from` list, when it has one. */
+function clientAddressRefusals(session: Session, policy: Policy): Refusal[] {
+  if (!policy.from) return [];
+  const addr = session.client?.addr;
+  if (addr && addressInList(addr, policy.from)) return [];
+  return [{ code: 'from', reason: `client address ${addr ?? '(unknown: no SSH_CONNECTION)'} is not in the policy's "from" list` }];
+}
+
+/** `true`, the connectivity check: nothing runs, unless the policy disabled it. */
+function connectivityCheck(soft: Refusal[], policy: Policy): Decision {
+  if (!policy.allowTrue) return deny('not-rsync', 'the connectivity check "true" is disabled by this policy (allowTrue: false)', null);
+  return finish(soft, policy, [], '/', 'connectivity check "true": nothing runs');
+}
+
+/** Backup windows: every session but the `true` check, daemon ones included; without a time, fail closed. */
+function windowRefusals(policy: Policy, facts: Facts): Refusal[] | Decision {
+  if (!policy.window) return [];
+  if (facts.now === undefined) return deny('config', 'the policy has a window, but no time was given to decide with', null);
+  const outside = windowRefusal(policy.window, policy.timezone, facts.now);
+  return outside ? [{ code: 'outside-window', reason: outside }] : [];
+}
+
+/** rsync HOST::MODULE over ssh: only for a daemon policy, with its rsyncd.conf. */
+function daemonCall(soft: Refusal[], policy: Policy): Decision {
+  if (!policy.daemon) {
+    return deny('always-refused', 'option --daemon is refused: this policy is not a daemon policy (add a `daemon: { config: /etc/rsyncd.conf }` block to serve rsync modules over ssh)', null, ['--daemon']);
   }
+  const argv = [policy.rsync, '--server', '--daemon', `--config=${policy.daemon.config}`, '.'];
+  return finish(soft, policy, argv, '/', 'daemon over ssh with the policy\'s rsyncd.conf');
+}
 
-  if (command.kind === 'true') {
-    if (!policy.allowTrue) return deny('not-rsync', 'the connectivity check "true" is disabled by this policy (allowTrue: false)', null);
-    return finish(soft, policy, [], '/', 'connectivity check "true": nothing runs');
-  }
+/** A daemon policy serves modules only. */
+function daemonOnlyRefusals(policy: Policy): Refusal[] {
+  return policy.daemon ? [{ code: 'daemon-only', reason: 'this is a daemon policy: only "rsync --server --daemon ." (rsync HOST::MODULE) is allowed' }] : [];
+}
 
-  // Backup windows: every session but the `true` check above, daemon ones included.
-  if (policy.window) {
-    if (facts.now === undefined) return deny('config', 'the policy has a window, but no time was given to decide with', null);
-    const outside = windowRefusal(policy.window, policy.timezone, facts.now);
-    if (outside) addSoft({ code: 'outside-window', reason: outside });
-  }
-
-  if (command.kind === 'daemon') {
-    if (!policy.daemon) {
-      return deny('always-refused', 'option --daemon is refused: this policy is not a daemon policy (add a `daemon: { config: /etc/rsyncd.conf }` block to serve rsync modules over ssh)', null, ['--daemon']);
-    }
-    const argv = [policy.rsync, '--server', '--daemon', `--config=${policy.daemon.config}`, '.'];
-    return finish(soft, policy, argv, '/', 'daemon over ssh with the policy\'s rsyncd.conf');
-  }
-
-  if (policy.daemon) {
-    addSoft({ code: 'daemon-only', reason: 'this is a daemon policy: only "rsync --server --daemon ." (rsync HOST::MODULE) is allowed' });
-  }
-
-  // Access direction: with --sender the server sends (the client pulls).
+/** Access direction: with --sender the server sends (the client pulls). */
+function accessRefusals(command: RsyncCommand, policy: Policy): Refusal[] {
   if (policy.access === 'read-only' && !command.sender) {
-    addSoft({ code: 'access', reason: 'this policy is read-only: the client may pull (rsync HOST:PATH DEST), not push files to the server' });
+    return [{ code: 'access', reason: 'this policy is read-only: the client may pull (rsync HOST:PATH DEST), not push files to the server' }];
   }
   if (policy.access === 'write-only' && command.sender) {
-    addSoft({ code: 'access', reason: 'this policy is write-only: the client may push to the server, not pull from it' });
+    return [{ code: 'access', reason: 'this policy is write-only: the client may push to the server, not pull from it' }];
   }
+  return [];
+}
 
-  const root = policy.root;
-  const subRoot = root !== '/';
+/** Each option against its risk class and the policy's options.allow / options.deny. */
+function optionRefusals(command: RsyncCommand, policy: Policy): Refusal[] {
+  const subRoot = policy.root !== '/';
   // The policy names options by any of their spellings (validatePolicy
   // refused unknown names); namesOf(spec) holds every spelling of what the
   // client sent, a short letter's long twin included.
   const allowed = new Set(policy.options.allow.map((x) => knownOption(x)!.name));
   const denied = new Set(policy.options.deny.map((x) => knownOption(x)!.name));
   const isListed = (set: Set<string>, spec: RsyncOption) => namesOf(spec).some((nm) => set.has(nm));
-
+  const out: Refusal[] = [];
   for (const opt of command.options) {
     const r = optionRefusal(opt.spec, policy, subRoot, isListed(allowed, opt.spec), isListed(denied, opt.spec));
-    if (r) addSoft(r);
+    if (r) out.push(r);
   }
+  return out;
+}
 
-  // A receiving rsync runs as root and gives files the owner the client
-  // names: a map onto uid/gid 0 makes anything root's (`setuid: keep` lifts it).
-  if (!command.sender && policy.setuid !== 'keep') {
-    for (const opt of command.options) {
-      const which = opt.spec.name === '--usermap' ? 'user' : opt.spec.name === '--groupmap' ? 'group' : null;
-      if (!which) continue;
-      const bad = rootTarget(opt.value!, facts.accounts?.[which]);
-      if (bad) addSoft({ code: 'root-map-refused', reason: `option ${opt.spec.name} is refused: "${bad.item}" ${bad.why}; files pushed to the server must not become root's (the policy's \`setuid: keep\` allows it, for a full-system restore)`, options: [opt.spec.name] });
-    }
+/**
+ * A receiving rsync runs as root and gives files the owner the client
+ * names: a map onto uid/gid 0 makes anything root's (`setuid: keep` lifts it).
+ */
+function rootMapRefusals(command: RsyncCommand, policy: Policy, facts: Facts): Refusal[] {
+  if (command.sender || policy.setuid === 'keep') return [];
+  const out: Refusal[] = [];
+  for (const opt of command.options) {
+    const which = opt.spec.name === '--usermap' ? 'user' : opt.spec.name === '--groupmap' ? 'group' : null;
+    if (!which) continue;
+    const bad = rootTarget(opt.value!, facts.accounts?.[which]);
+    if (bad) out.push({ code: 'root-map-refused', reason: `option ${opt.spec.name} is refused: "${bad.item}" ${bad.why}; files pushed to the server must not become root's (the policy's \`setuid: keep\` allows it, for a full-system restore)`, options: [opt.spec.name] });
   }
+  return out;
+}
 
-  // Paths: option values and positional arguments.
-  const realRoot = facts.fs.realpath(root);
-  if (realRoot === null) return deny('config', `the policy root ${root} does not exist`, null);
-  // Long options as rsync gets them, in the client's order; short ones (a
-  // value only in -B8192, -@-1) stay in command.clusters as sent.
+/**
+ * Long options as rsync gets them, in the client's order, path values mapped
+ * into root; short ones (a value only in -B8192, -@-1) stay in
+ * command.clusters as sent.
+ */
+function rebuildLongOptions(command: RsyncCommand, policy: Policy, realRoot: string, facts: Facts): Map<ParsedOption, string> | Decision {
   const rebuilt = new Map<ParsedOption, string>();
   for (const opt of command.options) {
     if (!opt.words[0]!.startsWith('--')) continue;
@@ -157,15 +213,29 @@ export function decide(session: Session, command: ParsedCommand, policy: Policy,
       rebuilt.set(opt, `${opt.spec.name}=${v}`);
     }
   }
+  return rebuilt;
+}
 
-  let paths: string[] = [];
+/** The positional paths, each inside root ("." when there is none). */
+function mapPaths(command: RsyncCommand, policy: Policy, realRoot: string, facts: Facts): string[] | Decision {
+  const paths: string[] = [];
   for (const p of command.paths) {
-    const mapped = mapPath(p, root, realRoot, facts, command.sender);
+    const mapped = mapPath(p, policy.root, realRoot, facts, command.sender);
     if (typeof mapped !== 'string') return deny(mapped.code, mapped.reason, null);
     paths.push(mapped);
   }
   if (paths.length === 0) paths.push('.');
+  return paths;
+}
 
+/**
+ * Where rsync starts, and the paths it is handed from there. Also resolves
+ * a push's relative option paths from its destination directory, updating
+ * `rebuilt` where the pinned directory is known.
+ */
+function pinWorkingDirectory(command: RsyncCommand, policy: Policy, realRoot: string, facts: Facts, mapped: string[], rebuilt: Map<ParsedOption, string>): { cwd: string; paths: string[] } | Decision {
+  const subRoot = policy.root !== '/';
+  let paths = mapped;
   // A pull's source paths are opened by rsync after this check, and rsync
   // follows a directory swapped for a symlink meanwhile (--confine-root does
   // not cover a sender's sources). Starting rsync *inside* the directories
@@ -212,8 +282,12 @@ export function decide(session: Session, command: ParsedCommand, policy: Policy,
       if (pinned && opt.spec.name !== '--partial-dir') rebuilt.set(opt, `${opt.spec.name}=${r.real}`);
     }
   }
+  return { cwd, paths };
+}
 
-  // Forced options: what the policy imposes whatever the client asked.
+/** Forced options: what the policy imposes whatever the client asked. */
+function forcedOptions(command: RsyncCommand, policy: Policy, realRoot: string, facts: Facts): string[] {
+  const subRoot = policy.root !== '/';
   const forced: string[] = [];
   if (policy.mungeLinks) forced.push('--munge-links');
   if (!policy.overwrite) forced.push('--ignore-existing');
@@ -231,21 +305,7 @@ export function decide(session: Session, command: ParsedCommand, policy: Policy,
     if (command.options.some((o) => o.spec.name === '-X')) forced.push('--filter=-x security.capability');
   }
   if (policy.transferLog) forced.push(`--log-file=${policy.transferLog}`);
-
-  const argv = [
-    policy.rsync,
-    '--server',
-    ...(command.sender ? ['--sender'] : []),
-    ...command.clusters,
-    ...rebuilt.values(),
-    ...forced,
-    // rsync keeps parsing options after positional arguments: "--" makes
-    // sure nothing after it can be read as one.
-    '--',
-    '.',
-    ...paths,
-  ];
-  return finish(soft, policy, argv, cwd, command.sender ? 'pull (the server sends)' : 'push (the server receives)');
+  return forced;
 }
 
 /** Options whose relative paths rsync takes from the destination directory (the receiver's working directory). */

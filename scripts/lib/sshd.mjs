@@ -154,9 +154,16 @@ export async function startSshd(options = {}) {
     const handle = makeHandle({ dir, port, child, clientKey, clientPublicKey, authorizedKeys, config, logFile, hostKey });
     running.add(handle);
     installExitHook();
-    const deadline = Date.now() + 10_000;
+    // Ready when sshd itself says it listens on our port: a connection alone
+    // could reach another process that took the port first (sshd then fails
+    // to bind and exits a moment later). Below INFO it says nothing, so the
+    // port must answer. The wait ends on a fact (listening, or exited); the
+    // deadline only keeps the demo from hanging and is far beyond a slow start.
+    const says = !/^(QUIET|FATAL|ERROR)$/i.test(options.logLevel ?? 'VERBOSE');
+    const line = `Server listening on 127.0.0.1 port ${port}.`;
+    const deadline = Date.now() + 120_000;
     while (!exited && Date.now() < deadline) {
-      if (await canConnect(port)) return handle;
+      if (says ? safeRead(logFile).includes(line) : await canConnect(port)) return handle;
       await sleep(25);
     }
     handle.stopSync({ keepDir: true });

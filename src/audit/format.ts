@@ -14,19 +14,26 @@ export const paint = (on: boolean): Paint => (on ? (style, text) => `\x1b[${CODE
 
 const pad2 = (n: number) => String(n).padStart(2, '0');
 
-// Control characters (C0, DEL, C1: terminal escape sequences among them),
-// line separators and invisible or bidi formatting characters.
-const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff]/g;
+// Control characters (Cc: C0, DEL, C1, terminal escape sequences among
+// them), every format character (Cf: bidi controls and isolates, U+061C, the
+// soft hyphen U+00AD, U+180E, zero-width ones, the BOM, tag characters),
+// line and paragraph separators (Zl, Zp), lone surrogates (Cs), and the
+// backslash itself: escaped too, so that a client who types a literal "\x1b"
+// is shown as "\\x1b", never as what an escaped ESC looks like.
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\\]/gu;
 
 /**
  * Text from the log made safe for a person's terminal. Commands, reasons and
  * names in the log come from clients (a refused command is logged verbatim):
  * printed raw, an ESC sequence in one could rewrite the admin's screen or
- * hide a line. Each such character is shown as an escape instead (\x1b).
+ * hide a line, a bidi control could reorder what it shows. Each such
+ * character is shown as an escape instead (\x1b, \u{202e}; \\ for "\"), so
+ * what is shown maps back to exactly one text.
  */
 export function visible(text: string): string {
   return text.replace(INVISIBLE, (c) => {
-    const code = c.charCodeAt(0);
+    if (c === '\\') return '\\\\';
+    const code = c.codePointAt(0)!;
     return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
   });
 }
@@ -69,12 +76,18 @@ export function bytes(n: number | null | undefined): string {
  * --numeric-ids`); anything else is shown as the client sent it.
  */
 export function shortCommand(r: AuditRecord): string {
-  if (r.command === null) return '(shell)';
-  return visible(shorten(r.command));
+  return visible(shortCommandText(r));
+}
+
+/** shortCommand before escaping, for text that is escaped as a whole (once: a second pass would double each "\\"). */
+export function shortCommandText(r: AuditRecord): string {
+  return r.command === null ? '(shell)' : shorten(r.command);
 }
 
 function shorten(command: string): string {
-  const words = command.split(/\s+/).filter(Boolean);
+  // Words as sh splits them (on spaces; the gate refuses tabs and newlines):
+  // splitting on \s would turn U+2029, U+FEFF ... into plain spaces, unseen.
+  const words = command.split(' ').filter(Boolean);
   if (words.length >= 2 && /(^|\/)rsync$/.test(words[0]!) && words[1] === '--server') {
     const rest = words.slice(2);
     const sender = rest[0] === '--sender';

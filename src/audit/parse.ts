@@ -112,6 +112,9 @@ const SYSLOG_TAG = /(?:^|\s)gatekeeper(?:\[\d+\])?: (?=\{)/;
  * without its own hostname (version 1) takes the host its carrier names: the
  * syslog header's HOST, or journald's _HOSTNAME.
  */
+/** The gate's uid as journald exports _UID (a string): root, whose authorized_keys run it. */
+const GATE_UID = '0';
+
 export function parseLine(line: string): ParsedLine | SkipReason {
   let text = line;
   let host: string | undefined;
@@ -130,8 +133,12 @@ export function parseLine(line: string): ParsedLine | SkipReason {
   }
   if (value !== null && typeof value === 'object' && !Array.isArray(value) && 'MESSAGE' in value && !('v' in value)) {
     // A journald export entry (journalctl -o json, systemd-journal-remote): the record is its MESSAGE.
-    const entry = value as { MESSAGE: unknown; SYSLOG_IDENTIFIER?: unknown; _HOSTNAME?: unknown };
-    if (entry.SYSLOG_IDENTIFIER !== undefined && entry.SYSLOG_IDENTIFIER !== 'gatekeeper') return 'not-record';
+    // Only the gate's: its identifier (which any local user can claim with
+    // logger -t), and, where journald gives it, the sender's uid, a trusted
+    // field journald fills in itself: the gate runs as root.
+    const entry = value as { MESSAGE: unknown; SYSLOG_IDENTIFIER?: unknown; _UID?: unknown; _HOSTNAME?: unknown };
+    if (entry.SYSLOG_IDENTIFIER !== 'gatekeeper') return 'not-record';
+    if (entry._UID !== undefined && entry._UID !== GATE_UID) return 'not-record';
     const message = journaldMessage(entry.MESSAGE);
     if (message === null) return 'not-record';
     if (typeof entry._HOSTNAME === 'string') host = entry._HOSTNAME;

@@ -22,7 +22,7 @@ import type { Policy } from '../policy/schema.js';
 import { knownOption, namesOf, ALWAYS_REFUSED } from '../rsync/options.js';
 import type { Session } from '../session.js';
 import { readFileSync } from 'node:fs';
-import { localTime, shortCommand, visible } from './format.js';
+import { localTime, shortCommandText, visible } from './format.js';
 import type { AuditRecord } from './transfer.js';
 
 /** One distinct refused command (per policy, command and client address). */
@@ -152,8 +152,16 @@ function widenFor(c: Candidate, policy: Policy, decideFn: Evaluate): { changes: 
         for (const x of removed) changes.push({ key: 'options.deny', value: x });
         break;
       }
+      case 'follow-links-refused':
+        // Not suggested, though options.allow would lift it: under a root
+        // other than "/", -L, -k, -K and --copy-unsafe-links follow a symlink
+        // out of root, and rsync runs as root, so whoever can create a link
+        // below root could read or write any file on the machine through it.
+        // Whether that is safe depends on who can write under root, which no
+        // log can tell; a suggestion is pasted, a comment beside it overlooked.
+        return { stuck: `${d.reason}. Not suggested: it follows symlinks out of the policy root ${policy.root}, as root, so it is safe only if no one but root can create a symlink under it; if so, add it to options.allow yourself` };
       default: {
-        // overwrite-, follow-links-refused, option-not-allowed: options.allow lifts these per option.
+        // overwrite-refused, option-not-allowed: options.allow lifts these per option.
         const add = options.filter((o) => !policy.options.allow.includes(o));
         if (add.length === 0) return { stuck: d.reason };
         for (const o of add) {
@@ -257,7 +265,8 @@ function undo(p: Policy, ch: Change, current: Policy): void {
 function describe(c: Candidate): string {
   const who = c.record.client?.addr ?? 'local';
   const sessions = c.sessions.join(', ') + (c.count > c.sessions.length ? ` +${c.count - c.sessions.length} more` : '');
-  return `${shortCommand(c.record)} from ${who}, ${c.count}× (last ${localTime(c.last).slice(0, 16)}; session ${sessions})`;
+  // Raw: every line it goes into is escaped as a whole (oneLine).
+  return `${shortCommandText(c.record)} from ${who}, ${c.count}× (last ${localTime(c.last).slice(0, 16)}; session ${sessions})`;
 }
 
 function needsComment(needs: Candidate[]): string {

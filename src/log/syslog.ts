@@ -6,7 +6,7 @@
 // stdin so no byte of it is ever an option) and waited for, so the record is
 // handed over before rsync is exec'd. Any failure throws: the gate refuses a
 // session it cannot log.
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 
 export const LOGGER = '/usr/bin/logger';
 export const SYSLOG_SOCKET = '/dev/log';
@@ -50,6 +50,23 @@ export function sendToSyslog(line: string, opts: SyslogOptions = {}): void {
     env: {},
     timeout: 5000,
   });
-  if (r.error) throw new Error(`cannot run ${LOGGER}: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`${LOGGER} failed (${r.signal ? `signal ${r.signal}` : `status ${r.status}`}): ${String(r.stderr).trim()}`);
+  const failure = loggerFailure(r);
+  if (failure) throw new Error(failure);
+}
+
+/**
+ * Why a logger run did not hand the record over, or null when it did. A
+ * logger that gives up at once (a missing socket) may exit before it reads
+ * its input, and then writing the record fails with EPIPE: that logger did
+ * run, and its status and stderr say why; only a logger that never started
+ * (no status, no signal) "cannot run".
+ */
+export function loggerFailure(r: Pick<SpawnSyncReturns<Buffer>, 'error' | 'status' | 'signal' | 'stderr'>): string | null {
+  const exited = r.status !== null || r.signal !== null;
+  if (!exited) return `cannot run ${LOGGER}: ${r.error?.message ?? 'it did not start'}`;
+  const how = r.signal ? `signal ${r.signal}` : `status ${r.status}`;
+  if (r.status !== 0) return `${LOGGER} failed (${how}): ${String(r.stderr ?? '').trim()}`;
+  // Exited 0, but the record did not all reach it: not logged.
+  if (r.error) return `${LOGGER} exited before reading the whole record (${r.error.message})`;
+  return null;
 }

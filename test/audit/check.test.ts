@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { tempDir } from '../helpers/policy.js';
 import { audit, lines } from './helpers.js';
 import { FAILING, GOOD, PROBER, writeGateLogs, type GateLogs } from './monitor-fixture.js';
-import { CHECK_STATES } from '../../src/audit/check.js';
 
 const dir = tempDir('gk-audit-check-');
 let g: GateLogs;
@@ -45,7 +44,7 @@ function pluginLine(stdout: string): { state: string; text: string; perf: { labe
 describe('audit --check on the real gate\'s logs', () => {
   it('OK: the client backed up an hour ago; its age is perfdata in seconds with the stale threshold as critical', () => {
     const r = check(['--client', GOOD, '--now', iso(g.goodAllowed + HOUR)]);
-    expect(r.status).toBe(CHECK_STATES.ok.exit);
+    expect(r.status).toBe(0);
     const out = pluginLine(r.stdout);
     expect(out.state).toBe('OK');
     expect(out.text).toBe('1 client backed up within 26h, 0 refused in 24h');
@@ -60,23 +59,23 @@ describe('audit --check on the real gate\'s logs', () => {
 
   it('CRITICAL: no successful backup for longer than --stale (3d 1h)', () => {
     const r = check(['--client', GOOD, '--now', iso(g.goodAllowed + 73 * HOUR + 30 * 60e3)]);
-    expect(r.status).toBe(CHECK_STATES.critical.exit);
+    expect(r.status).toBe(2);
     expect(r.stdout.split('\n')[0]).toMatch(new RegExp(`^GATEKEEPER CRITICAL - ${GOOD} \\(policy backup${hostPart()}\\): no successful backup for 3d 1h \\| `));
     // --stale moves the threshold
-    expect(check(['--client', GOOD, '--now', iso(g.goodAllowed + 73 * HOUR + 30 * 60e3), '--stale', '4d']).status).toBe(CHECK_STATES.ok.exit);
+    expect(check(['--client', GOOD, '--now', iso(g.goodAllowed + 73 * HOUR + 30 * 60e3), '--stale', '4d']).status).toBe(0);
   });
 
   it('a client silent for longer than --history (30d) is retired, not stale; a longer --history brings it back', () => {
     const now = iso(g.goodAllowed + 31 * 24 * HOUR);
     const r = check(['--client', GOOD, '--now', now]);
-    expect(r.status).toBe(CHECK_STATES.ok.exit);
+    expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/no client has backed up within 30d/);
-    expect(check(['--client', GOOD, '--now', now, '--history', '60d']).status).toBe(CHECK_STATES.critical.exit);
+    expect(check(['--client', GOOD, '--now', now, '--history', '60d']).status).toBe(2);
   });
 
   it('WARNING: a client whose allowed run failed (rsync 23) has never finished a backup', () => {
     const r = check(['--client', FAILING, '--now', iso(g.goodAllowed + HOUR)]);
-    expect(r.status).toBe(CHECK_STATES.warning.exit);
+    expect(r.status).toBe(1);
     expect(pluginLine(r.stdout).text).toBe(`${FAILING} (policy backup${hostPart()}): allowed, but no run has finished successfully`);
   });
 
@@ -84,22 +83,22 @@ describe('audit --check on the real gate\'s logs', () => {
     const now = iso(g.lastRefused + HOUR);
     const base = ['--client', PROBER, '--now', now];
     const warn = check([...base, '--refusals-warning', '1', '--refusals-critical', '5']);
-    expect(warn.status).toBe(CHECK_STATES.warning.exit);
+    expect(warn.status).toBe(1);
     const out = pluginLine(warn.stdout);
     expect(out.text).toBe(`${PROBER} (policy backup${hostPart()}): 3 refused in 24h (not-rsync ×2, always-refused ×1)`);
     expect(out.perf).toEqual([{ label: `${g.host ? `${g.host}/` : ''}backup/${PROBER} refused`, value: 3, uom: '', warn: '1', crit: '5', min: '0', max: '' }]);
-    expect(check([...base, '--refusals-warning', '1', '--refusals-critical', '2']).status).toBe(CHECK_STATES.critical.exit);
-    expect(check([...base, '--refusals-warning', '3', '--refusals-critical', '5']).status).toBe(CHECK_STATES.ok.exit);
+    expect(check([...base, '--refusals-warning', '1', '--refusals-critical', '2']).status).toBe(2);
+    expect(check([...base, '--refusals-warning', '3', '--refusals-critical', '5']).status).toBe(0);
     // defaults: any refusal warns
-    expect(check(base).status).toBe(CHECK_STATES.warning.exit);
+    expect(check(base).status).toBe(1);
     // a day later they are outside the window
-    expect(check(['--client', PROBER, '--now', iso(g.lastRefused + 25 * HOUR)]).status).toBe(CHECK_STATES.ok.exit);
-    expect(check(['--client', PROBER, '--now', iso(g.lastRefused + 25 * HOUR), '--lookback', '2d']).status).toBe(CHECK_STATES.warning.exit);
+    expect(check(['--client', PROBER, '--now', iso(g.lastRefused + 25 * HOUR)]).status).toBe(0);
+    expect(check(['--client', PROBER, '--now', iso(g.lastRefused + 25 * HOUR), '--lookback', '2d']).status).toBe(1);
   });
 
   it('every client at once: the worst state wins, each problem is named', () => {
     const r = check(['--now', iso(g.goodAllowed + 73 * HOUR + 30 * 60e3), '--lookback', '4d']);
-    expect(r.status).toBe(CHECK_STATES.critical.exit);
+    expect(r.status).toBe(2);
     const first = r.stdout.split('\n')[0]!;
     expect(first).toMatch(/^GATEKEEPER CRITICAL - 192\.0\.2\.20 .*no successful backup for 3d 1h; /);
     expect(first).toContain(`${FAILING} (policy backup${hostPart()}): allowed, but no run has finished successfully`);
@@ -117,7 +116,7 @@ describe('UNKNOWN (exit 3, one plugin line on stdout)', () => {
     ["commander's missing argument", ['--stale'], /^GATEKEEPER UNKNOWN - option '--stale <duration>' argument missing$/],
   ])('%s', (_name, args, first) => {
     const r = audit(['--log', g.log, '--check', ...args]);
-    expect(r.status).toBe(CHECK_STATES.unknown.exit);
+    expect(r.status).toBe(3);
     expect(r.stdout.split('\n')[0]).toMatch(first);
     expect(r.stdout.trimEnd().split('\n')).toHaveLength(1);
   });
@@ -139,7 +138,7 @@ describe('text a client or a forwarded log chose', () => {
       ),
     );
     const r = audit(['--log', file, '--check', '--now', iso(t + HOUR)]);
-    expect(r.status).toBe(CHECK_STATES.warning.exit);
+    expect(r.status).toBe(1);
     const out = r.stdout.trimEnd().split('\n');
     expect(out).toHaveLength(1); // no detail lines: both are problems on the first line
     expect(out[0]!.split('|')).toHaveLength(2); // the one `|` is ours

@@ -259,8 +259,33 @@ describe('client text never reaches the terminal raw', () => {
     code: 'unknown-option',
     options: ['--x\u001b[2J\u202eevil'],
   };
+  // A literal backslash sequence typed by the client (\x1b as four characters)
+  // must not look like an escaped ESC; and format characters that are not
+  // control characters (Cf: U+061C, U+00AD, U+180E, a tag character) and the
+  // paragraph separator reorder or hide text just as well.
+  const lookalike = {
+    ...evil,
+    session: 'iiii',
+    client: { addr: '203.0.113.67', port: 40000 },
+    command: 'rsync --server . /a\\x1b[2Jb \u061c\u00ad\u180e\u2029\u{e0041}\u2066end',
+  };
   const log = join(dir, 'evil.log');
-  beforeAll(() => writeFileSync(log, lines(evil, { ...evil, session: 'ffff' }, { ...evil, session: 'gggg' }, evilOption)));
+  beforeAll(() => writeFileSync(log, lines(evil, { ...evil, session: 'ffff' }, { ...evil, session: 'gggg' }, evilOption, lookalike)));
+
+  it('a literal "\\x1b" is shown as "\\\\x1b"; every Cf character and U+2029 as an escape', () => {
+    const r = audit(['--log', log]);
+    expect(r.status, r.stderr).toBe(0);
+    // The table cuts the command to its column; --suggest names it whole.
+    expect(r.stdout).toContain('/a\\\\x1b[2Jb \\u{61c}\\xad\\u{180e}\\u{2029}');
+    expect(r.stdout).not.toMatch(/[\p{Cf}\p{Zl}\p{Zp}]/u);
+    const s = audit(['--log', log, '--suggest']);
+    expect(s.stdout).toContain('/a\\\\x1b[2Jb \\u{61c}\\xad\\u{180e}\\u{2029}\\u{e0041}\\u{2066}end from 203.0.113.67');
+    expect(s.stdout).not.toMatch(/[\p{Cf}\p{Zl}\p{Zp}]/u);
+    // What an ESC is shown as, and what the literal text is shown as, differ.
+    const shown = r.stdout.split('\n');
+    expect(shown.find((l) => l.includes('203.0.113.66'))).toContain(' /\\x1b[2J');
+    expect(shown.find((l) => l.includes('203.0.113.67'))).not.toMatch(/[^\\]\\x1b/);
+  });
 
   it.each([
     [[], 'the command', '\\x1b[2J\\x1b]0;pwned\\x07 \\u{202e}evil'],

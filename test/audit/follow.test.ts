@@ -1,6 +1,7 @@
 // `audit --follow` as a process: new records appear as they are appended,
 // across rename rotation and copytruncate. Every wait is for an expected
-// output line, bounded by a deadline; no fixed sleeps.
+// output line, for as long as it takes (the test's timeout bounds it) or
+// until audit exits; no fixed sleeps, no deadline the machine's load can beat.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { appendFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
@@ -24,19 +25,22 @@ class Follower {
       for (const w of this.waiters) w();
     });
     this.proc.stderr.on('data', (d: Buffer) => (this.err += d.toString()));
+    this.proc.on('close', () => {
+      for (const w of this.waiters) w();
+    });
   }
 
-  /** Resolves once stdout contains `text`; rejects after `ms`. */
-  waitFor(text: string, ms = 10_000): Promise<void> {
+  /** Resolves once stdout contains `text`; rejects when audit exits without printing it. */
+  waitFor(text: string): Promise<void> {
     return new Promise((resolve, reject) => {
       const check = () => {
         if (this.out.includes(text)) {
-          clearTimeout(timer);
           this.waiters = this.waiters.filter((w) => w !== check);
           resolve();
+        } else if (this.proc.exitCode !== null || this.proc.signalCode !== null) {
+          reject(new Error(`audit exited waiting for ${text}; stdout so far:\n${this.out}\nstderr:\n${this.err}`));
         }
       };
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${text}; stdout so far:\n${this.out}\nstderr:\n${this.err}`)), ms);
       this.waiters.push(check);
       check();
     });

@@ -52,6 +52,16 @@ export interface Run {
   stderr: string;
 }
 
+/**
+ * spawnSync's error, when the process never ran. A process that exits before
+ * reading all of `input` makes spawnSync report EPIPE beside its exit status,
+ * depending on which came first: a race, not a failure of the run (its status
+ * says how it went).
+ */
+function throwUnlessRan(r: SpawnSyncReturns<string>): void {
+  if (r.error && r.status === null && r.signal === null) throw r.error;
+}
+
 /** `gatekeeper audit ARGS` as a process (the built bundle). */
 export function audit(args: readonly string[], opts: { input?: string | Buffer; env?: NodeJS.ProcessEnv; policyDir?: string } = {}): Run {
   const policyDir = opts.policyDir ?? '/nonexistent-policy-dir';
@@ -61,7 +71,7 @@ export function audit(args: readonly string[], opts: { input?: string | Buffer; 
     env: { PATH: process.env.PATH, TZ: 'UTC', ...opts.env },
     maxBuffer: 1 << 28,
   });
-  if (r.error) throw r.error;
+  throwUnlessRan(r);
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -94,13 +104,13 @@ export function runGate(
     input: opts.input ?? '',
     encoding: 'utf8',
   });
-  if (r.error) throw r.error;
+  throwUnlessRan(r);
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, pid: r.pid };
 }
 
 /** `gatekeeper check` exit status for a command (0 allowed, 77 refused). */
 export function check(policyFile: string, command: string, client = '198.51.100.7'): Run {
   const r = spawnSync(NODE, [CLI, 'check', '--policy', policyFile, '--client', client, '--', command], { encoding: 'utf8', env: { PATH: process.env.PATH } });
-  if (r.error) throw r.error;
+  throwUnlessRan(r);
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -74,7 +74,7 @@ describe('parseLine: the host of each record', () => {
   });
 
   it("keeps a version 2 record's own hostname over its carrier's", () => {
-    for (const text of [`Dec  2 05:55:27 central gatekeeper[1]: ${v2}`, JSON.stringify({ _HOSTNAME: 'central', MESSAGE: v2 }), v2]) {
+    for (const text of [`Dec  2 05:55:27 central gatekeeper[1]: ${v2}`, JSON.stringify({ _HOSTNAME: 'central', SYSLOG_IDENTIFIER: 'gatekeeper', MESSAGE: v2 }), v2]) {
       const p = parseLine(text);
       if (typeof p === 'string') throw new Error(p);
       expect(p.record).toMatchObject({ session: 'new', hostname: 'host-b', v: 2 });
@@ -86,7 +86,7 @@ describe('parseLine: the host of each record', () => {
     const bytes = Buffer.from(line({ time: '2026-12-02T05:55:26.123Z', command: 'rsync --server --sender . /XX' }));
     const at = bytes.indexOf('XX');
     bytes[at] = 0xff; // not UTF-8: journald exports MESSAGE as an array of numbers
-    const p = parseLine(JSON.stringify({ _HOSTNAME: 'host-a', MESSAGE: [...bytes] }));
+    const p = parseLine(JSON.stringify({ _HOSTNAME: 'host-a', SYSLOG_IDENTIFIER: 'gatekeeper', MESSAGE: [...bytes] }));
     if (typeof p === 'string') throw new Error(p);
     expect(p.record.command).toBe('rsync --server --sender . /\ufffdX');
     expect(p.record.hostname).toBe('host-a');
@@ -94,6 +94,17 @@ describe('parseLine: the host of each record', () => {
 
   it('skips what another program logged', () => {
     expect(parseLine(JSON.stringify({ _HOSTNAME: 'a', SYSLOG_IDENTIFIER: 'sshd', MESSAGE: v1 }))).toBe('not-record');
+    // No identifier at all: not the gate's (it always logs as "gatekeeper").
+    expect(parseLine(JSON.stringify({ _HOSTNAME: 'a', MESSAGE: v1 }))).toBe('not-record');
+  });
+
+  it("skips a journald entry from another uid: anyone can log as \"gatekeeper\" (logger -t), journald's _UID says who did", () => {
+    for (const uid of ['1000', '65534', '00', ' 0', '', ['0', '1000']]) {
+      expect(parseLine(JSON.stringify({ _HOSTNAME: 'a', _UID: uid, SYSLOG_IDENTIFIER: 'gatekeeper', MESSAGE: v1 })), JSON.stringify(uid)).toBe('not-record');
+    }
+    // The gate's own (root), and an export without trusted fields (systemd-journal-remote may drop them).
+    expect(parseLine(JSON.stringify({ _HOSTNAME: 'a', _UID: '0', SYSLOG_IDENTIFIER: 'gatekeeper', MESSAGE: v1 }))).toMatchObject({ record: { session: 'old' } });
+    expect(parseLine(JSON.stringify({ _HOSTNAME: 'a', SYSLOG_IDENTIFIER: 'gatekeeper', MESSAGE: v1 }))).toMatchObject({ record: { session: 'old' } });
     expect(parseLine(`Dec  2 05:55:26 host-a sshd[1]: ${v1}`)).toBe('not-json');
   });
 });

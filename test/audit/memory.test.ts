@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { BIG_READ, inputBytes, restartArgv, restartInExecutable, SEMI_SPACE_FLAG } from '../../src/audit/memory.js';
 import { tempDir } from '../helpers/policy.js';
 import { CLI, lines, NODE } from './helpers.js';
+import { waitUntil } from '../helpers/wait.js';
 
 let dir: string;
 beforeEach(() => {
@@ -45,12 +46,8 @@ describe('inputBytes', () => {
 
 describe('the CLI on a big read', () => {
   const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-  const waitFor = async (ok: () => boolean, what: string) => {
-    for (const until = Date.now() + 20_000; !ok(); ) {
-      if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
+  // For as long as it takes (no deadline a loaded machine can beat): see test/helpers/wait.ts.
+  const waitFor = (ok: () => boolean, _what: string) => waitUntil(ok);
 
   it.runIf(typeof (process as { execve?: unknown }).execve === 'function')(
     'starts again with the flag, same pid, and gives the same answer as a small read',

@@ -13,6 +13,7 @@ import { audit, lines } from './helpers.js';
 import { FAILING, GOOD, PROBER, writeGateLogs, type GateLogs } from './monitor-fixture.js';
 import { FAMILIES } from '../../src/audit/metrics.js';
 import { VERSION } from '../../src/version.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';
 const PROMTOOL = '/usr/bin/promtool';
@@ -199,12 +200,23 @@ describe('node_exporter serves the file (textfile collector, scraped over HTTP)'
     mkdirSync(textDir, { recursive: true });
     const r = audit(['--log', g.log, '--log', hostile, '--transfer-log', g.transferLog, '--metrics', '--now', iso(now), '--output', join(textDir, 'gatekeeper.prom')]);
     expect(r.status).toBe(0);
-    port = await freePort();
-    exporter = spawn(NODE_EXPORTER, ['--collector.disable-defaults', '--collector.textfile', `--collector.textfile.directory=${textDir}`, `--web.listen-address=127.0.0.1:${port}`], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    exporter.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    exporter.on('error', (e) => (stderr += `cannot start ${NODE_EXPORTER}: ${e.message}`));
+    // The port can be taken between freePort() and node_exporter's bind
+    // (other tests start daemons too): then it exits saying so, and another is tried.
+    for (let attempt = 0; ; attempt++) {
+      port = await freePort();
+      stderr = '';
+      const p = spawn(NODE_EXPORTER, ['--collector.disable-defaults', '--collector.textfile', `--collector.textfile.directory=${textDir}`, `--web.listen-address=127.0.0.1:${port}`], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      exporter = p;
+      p.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      p.on('error', (e) => (stderr += `cannot start ${NODE_EXPORTER}: ${e.message}`));
+      // Listening (its own log says so), or gone.
+      await waitUntil(() => /Listening on.*127\.0\.0\.1:\d+/i.test(stderr) || p.exitCode !== null || p.signalCode !== null);
+      if (p.exitCode === null && p.signalCode === null) break;
+      await new Promise((done) => p.once('close', done));
+      if (attempt >= 3 || !/address already in use/i.test(stderr)) throw new Error(`node_exporter exited: ${stderr}`);
+    }
   }, 120_000);
   afterAll(async () => {
     if (exporter?.pid && exporter.exitCode === null) {
@@ -215,19 +227,11 @@ describe('node_exporter serves the file (textfile collector, scraped over HTTP)'
   });
 
   async function scrape(): Promise<string> {
-    // Wait for it to listen: the condition, not a fixed sleep.
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      try {
-        const res = await fetch(`http://127.0.0.1:${port}/metrics`);
-        if (res.ok) return await res.text();
-      } catch {
-        // not listening yet
-      }
-      if (exporter?.exitCode !== null || exporter.pid === undefined) throw new Error(`node_exporter is not running: ${stderr}`);
-      if (Date.now() > deadline) throw new Error(`node_exporter did not answer: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    if (exporter?.exitCode !== null || exporter.pid === undefined) throw new Error(`node_exporter is not running: ${stderr}`);
+    // It said it listens (beforeAll): the first request is answered.
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(res.ok, `node_exporter answered ${res.status}: ${stderr}`).toBe(true);
+    return await res.text();
   }
 
   it('serves the log\'s values, escaped labels intact, and node_textfile_scrape_error is 0', async () => {

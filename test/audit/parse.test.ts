@@ -87,8 +87,10 @@ describe('parseLine', () => {
       expect(typeof p).toBe('object');
       expect(p).toMatchObject({ raw: record, record: { session: base.session } });
     }
-    expect(parseLine(JSON.stringify({ MESSAGE: 'sshd: accepted key' }))).toBe('not-json');
-    expect(parseLine(JSON.stringify({ MESSAGE: 42 }))).toBe('not-record');
+    expect(parseLine(JSON.stringify({ SYSLOG_IDENTIFIER: 'gatekeeper', MESSAGE: 'sshd: accepted key' }))).toBe('not-json');
+    expect(parseLine(JSON.stringify({ SYSLOG_IDENTIFIER: 'gatekeeper', MESSAGE: 42 }))).toBe('not-record');
+    expect(parseLine(JSON.stringify({ MESSAGE: record }))).toBe('not-record');
+    expect(parseLine(JSON.stringify({ SYSLOG_IDENTIFIER: 'gatekeeper', _UID: '1000', MESSAGE: record }))).toBe('not-record');
   });
 
   it('reads classic syslog file lines (rsyslog)', () => {

@@ -30,7 +30,8 @@ const PULL = 'rsync --server --sender -logDtpre.iLsfxCIvu . /';
 /** What real rsync clients send (recorded from rsync 3.5's client). */
 const logged = [
   { what: 'push with --delete', client: '198.51.100.7', command: 'rsync --server -logDtpre.iLsfxCIvu --delete . /dst/', fixable: true },
-  { what: 'pull with -L', client: '198.51.100.7', command: 'rsync --server --sender -lLogDtpre.iLsfxCIvu . /', fixable: true },
+  // Under a root other than "/" -L follows links out of it: never suggested (see below).
+  { what: 'pull with -L', client: '198.51.100.7', command: 'rsync --server --sender -lLogDtpre.iLsfxCIvu . /', fixable: false },
   { what: 'push with --backup', client: '198.51.100.8', command: 'rsync --server -blogDtpre.iLsfxCIvu . /dst/', fixable: true },
   { what: 'pull from outside "from"', client: '203.0.113.5', command: PULL, fixable: true },
   { what: 'pull with -M--log-file', client: '198.51.100.7', command: 'rsync --server --sender -logDtpre.iLsfxCIvu --log-file=/tmp/x . /', fixable: false },
@@ -80,8 +81,7 @@ describe.each([
     expect(suggested.access).toBe('read-write');
     expect(suggested.delete).toBe(true);
     expect(suggested.from).toEqual(['198.51.100.0/24', '203.0.113.5']);
-    expect(suggested.options?.allow).toEqual(expect.arrayContaining(['-L', '-b']));
-    expect(suggested.options?.allow).toHaveLength(2);
+    expect(suggested.options?.allow).toEqual(['-b']);
     const sessions = readFileSync(log, 'utf8')
       .split('\n')
       .filter(Boolean)
@@ -97,6 +97,12 @@ describe.each([
     expect(yamlText).toContain('Refusals to look into');
     expect(yamlText).toMatch(/# .*--log-file=\/tmp\/x from 198\.51\.100\.7/);
     expect(yamlText).toMatch(/#\s+option --log-file is always refused/);
+  });
+
+  it('never suggests following symlinks out of the root; says why, and how to lift it by hand', () => {
+    expect(suggested.options?.allow ?? []).not.toContain('-L');
+    expect(yamlText).toMatch(/^# +pull \/ -lLogDtpre\.iLsfxCIvu from 198\.51\.100\.7/m);
+    expect(yamlText).toContain(`option -L is refused: copy-links follows every symlink, also ones pointing out of root; following symlinks could leave the policy root; list it in options.allow only if every symlink under root is trusted. Not suggested: it follows symlinks out of the policy root ${data}, as root, so it is safe only if no one but root can create a symlink under it; if so, add it to options.allow yourself`);
   });
 
   it.each(logged)('check after applying: $what', ({ client, command, fixable }) => {
@@ -119,7 +125,7 @@ describe('suggest() on arbitrary option mixes', () => {
   // Flag-like options of every risk class (no argument, so the command stays valid).
   const candidates = LONG_OPTIONS.filter((o) => o.arg === 'none' && !['--server', '--sender', '--daemon', '--drop-D'].includes(o.name)).map((o) => o.name);
 
-  it('allows exactly the commands without an always-refused option, and never names one', async () => {
+  it('allows exactly the commands without an always-refused or a link-following option, and never names one', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.record({ opts: fc.subarray(candidates, { maxLength: 4 }), sender: fc.boolean() }), { minLength: 1, maxLength: 5 }),
@@ -139,7 +145,8 @@ describe('suggest() on arbitrary option mixes', () => {
           for (const name of applied.options.allow) expect(knownOption(name)?.risk).not.toBe('refused');
           const facts = realFacts(applied.rsync, false);
           commands.forEach((command, i) => {
-            const hasRefused = sessions[i]!.opts.some((o) => knownOption(o)?.risk === 'refused');
+            // Link-following options are never suggested under a root other than "/" (this one).
+            const hasRefused = sessions[i]!.opts.some((o) => knownOption(o)?.risk === 'refused' || knownOption(o)?.risk === 'follow-links');
             const d = evaluate({ originalCommand: command, client: null, server: null, user: 'root', userAuthFile: null }, applied, facts);
             expect(d.verdict, `${command} under ${JSON.stringify(applied)}`).toBe(hasRefused ? 'deny' : 'allow');
           });

@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, writePolicy } from '../helpers/policy.js';
-import { loggerArgs, sendToSyslog, LOGGER } from '../../src/log/syslog.js';
+import { loggerArgs, loggerFailure, sendToSyslog, LOGGER } from '../../src/log/syslog.js';
 import { audit, line, runGate } from './helpers.js';
 
 const dir = tempDir('gk-audit-syslog-');
@@ -57,7 +57,24 @@ describe('sendToSyslog', () => {
   });
 
   it('throws when the socket is not there (the gate then refuses: every session must be logged)', () => {
-    expect(() => sendToSyslog(line({ time: '2026-11-26T10:00:00.000Z' }), { socket: join(dir, 'missing.sock') })).toThrow(/logger failed/);
+    expect(() => sendToSyslog(line({ time: '2026-11-26T10:00:00.000Z' }), { socket: join(dir, 'missing.sock') })).toThrow(/^\/usr\/bin\/logger failed \(status 1\): logger: socket .*missing\.sock: No such file or directory$/);
+  });
+
+  // logger gives up on a missing socket before it reads its input; whether
+  // the record was still written into the pipe by then is a race, which once
+  // made the call above fail with "cannot run /usr/bin/logger: spawnSync
+  // /usr/bin/logger EPIPE". Both outcomes of that race, as spawnSync reports them:
+  const stderr = Buffer.from('logger: socket /dev/log: No such file or directory\n');
+  const epipe = Object.assign(new Error('spawnSync /usr/bin/logger EPIPE'), { code: 'EPIPE' });
+  it.each([
+    ['the record written before logger exited', { error: undefined, status: 1, signal: null, stderr }, '/usr/bin/logger failed (status 1): logger: socket /dev/log: No such file or directory'],
+    ['logger exited before the record was written (EPIPE)', { error: epipe, status: 1, signal: null, stderr }, '/usr/bin/logger failed (status 1): logger: socket /dev/log: No such file or directory'],
+    ['killed (the 5 s timeout)', { error: Object.assign(new Error('spawnSync /usr/bin/logger ETIMEDOUT'), { code: 'ETIMEDOUT' }), status: null, signal: 'SIGTERM' as const, stderr: Buffer.from('') }, '/usr/bin/logger failed (signal SIGTERM): '],
+    ['status 0 but the record not all read', { error: epipe, status: 0, signal: null, stderr: Buffer.from('') }, '/usr/bin/logger exited before reading the whole record (spawnSync /usr/bin/logger EPIPE)'],
+    ['never started', { error: Object.assign(new Error('spawnSync /usr/bin/logger ENOENT'), { code: 'ENOENT' }), status: null, signal: null, stderr: Buffer.from('') }, 'cannot run /usr/bin/logger: spawnSync /usr/bin/logger ENOENT'],
+    ['handed over', { error: undefined, status: 0, signal: null, stderr: Buffer.from('') }, null],
+  ])('a logger run: %s', (_name, r, message) => {
+    expect(loggerFailure(r)).toBe(message);
   });
 
   it('the real gate with log: syslog and no syslog socket refuses (78) rather than run unlogged', () => {

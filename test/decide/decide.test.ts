@@ -188,3 +188,33 @@ describe('policy widening and permissive mode', () => {
     expect(evaluate(session(`${PULL}/`, '2001:db8::5'), policy({ from: ['2001:db8::/32'] }), facts()).verdict).toBe('allow');
   });
 });
+
+describe('a sibling whose name extends root\'s is outside (root …/root, sibling …/root2, reached by the link twinlink)', () => {
+  // A containment check comparing as strings without the "/" after root
+  // (startsWith(root) instead of startsWith(root + "/")) takes …/root2 for
+  // root itself: every case here is then allowed. With rsync lacking
+  // --confine-root (facts(false)) nothing else would stop it.
+  const twin = () => tree.twin();
+  const cases: [string, string, PolicyInput['access']][] = [
+    ['a pull of a file through the link', `${PULL}/twinlink/secret`, 'read-only'],
+    ['a pull of the directory through the link', `${PULL}twinlink/`, 'read-only'],
+    ['a pull of the link itself, without "/"', `${PULL}twinlink`, 'read-only'],
+    ['a wildcard matching the link', `${PULL}/twin*/secret`, 'read-only'],
+    ['a push into the link', `${PUSH}/twinlink/`, 'write-only'],
+    ['a push of a new file under the link', `${PUSH}/twinlink/new.txt`, 'write-only'],
+    ['a push of a new name two levels under the link', `${PUSH}/twinlink/a/b.txt`, 'write-only'],
+    ['--files-from through the link', 'rsync --server --sender -v --files-from=/twinlink/list . /data/', 'read-only'],
+    ['--temp-dir through the link', 'rsync --server -vlogDtpre.iLsfxCIvu --temp-dir=/twinlink . /dst/', 'write-only'],
+    ['--link-dest relative through the link', 'rsync --server -vlogDtpre.iLsfxCIvu --link-dest=twinlink . /', 'write-only'],
+  ];
+  it.each(cases)('%s: refused, naming the sibling', (_name, cmd, access) => {
+    for (const confine of [false, true]) {
+      const d = run(cmd, { root, access }, facts(confine));
+      expect(d, `${cmd} (confine-root ${confine})`).toMatchObject({ verdict: 'deny', code: 'path-outside-root' });
+      expect(d.verdict === 'deny' && d.reason).toContain(`resolves to ${twin()}`);
+    }
+  });
+  it('a permissive policy waives none of them', () => {
+    for (const [, cmd, access] of cases) expect(run(cmd, { root, access, enforce: false }, facts(false)).verdict, cmd).toBe('deny');
+  });
+});

@@ -15,6 +15,8 @@ import { parse, session } from '../helpers/decide.js';
 
 const R = '/srv/root';
 const O = '/srv/outside';
+/** root's sibling whose name extends root's: outside, though it starts with root's name. */
+const T = '/srv/root2';
 
 interface Tree {
   dirs: string[];
@@ -63,9 +65,12 @@ function memoryFs(tree: Tree, onRealpath: (path: string) => boolean = () => true
 }
 
 const TREE: Tree = {
-  dirs: ['/srv', R, `${R}/data`, `${R}/data/sub`, `${R}/dst`, `${R}/g`, `${R}/noread`, O],
-  files: [`${R}/data/file.c`, `${R}/g/x[1`, `${R}/g/?`, `${R}/g/a.x`, `${R}/g/plain`, `${O}/secret`],
+  dirs: ['/srv', R, `${R}/data`, `${R}/data/sub`, `${R}/dst`, `${R}/g`, `${R}/noread`, O, T, `${T}/d`],
+  files: [`${R}/data/file.c`, `${R}/g/x[1`, `${R}/g/?`, `${R}/g/a.x`, `${R}/g/plain`, `${O}/secret`, `${T}/secret`],
   links: {
+    [`${R}/twin`]: T,
+    [`${R}/twinfile`]: `${T}/secret`,
+    [`${R}/dst/tw`]: T,
     [`${R}/inlink`]: `${R}/data`,
     [`${R}/outlink`]: O,
     [`${R}/dsta`]: O,
@@ -218,6 +223,31 @@ describe('positional paths', () => {
   });
   it('root "/": paths are handed over relative to /, as spelled', () => {
     expect(where(`${PULL} . /etc/hostname data/x /`, { access: 'read-only', root: '/' })).toEqual({ cwd: '/', paths: ['etc/hostname', 'data/x', './'] });
+  });
+});
+
+describe('root\'s sibling whose name extends root\'s (/srv/root2) is outside', () => {
+  // What a containment check comparing without the "/" after root lets through.
+  it.each([
+    ['a pull through the link', `${PULL} . twin/secret`, {}, `"twin/secret": resolves to ${T}/secret, outside the policy root ${R} (a symlink points out)`],
+    ['a pull of the link, pinned', `${PULL} . /twin/`, {}, `"/twin/": resolves to ${T}, outside the policy root ${R} (a symlink points out)`],
+    ['a file link into it', `${PULL} . twinfile`, {}, `"twinfile": resolves to ${T}/secret, outside the policy root ${R} (a symlink points out)`],
+    ['a wildcard matching the link', `${PULL} . tw?n/secret`, {}, `the wildcard matches ${R}/twin/secret, which resolves to ${T}/secret, outside the policy root ${R} (a symlink points out)`],
+    ['a push into it', `${PUSH} . twin/`, { access: 'write-only' }, `"twin/": resolves to ${T}, outside the policy root ${R} (a symlink points out)`],
+    ['a push of a new name in it', `${PUSH} . twin/d/new`, { access: 'write-only' }, `"twin/d/new": resolves to ${T}/d, outside the policy root ${R} (a symlink points out)`],
+    ['an option path through the link', `${PUSH} --temp-dir=/twin/d . dst/`, { access: 'write-only' }, `--temp-dir: resolves to ${T}/d, outside the policy root ${R} (a symlink points out)`],
+    // Resolved from root first (the reason does not name the option there, unlike an absolute value's).
+    ['a relative option path', `${PUSH} --link-dest=twin . ./`, { access: 'write-only' }, `resolves to ${T}, outside the policy root ${R} (a symlink points out)`],
+    ['a relative option path from the destination', `${PUSH} --link-dest=tw . dst/`, { access: 'write-only' }, `--link-dest: "tw" from the destination directory resolves to ${T}, outside the policy root ${R} (a symlink points out)`],
+  ] as [string, string, PolicyInput, string][])('%s', (_name, command, input, reason) => {
+    for (const confineRootSupported of [false, true]) {
+      expect(run(command, input, { confineRootSupported })).toMatchObject({ verdict: 'deny', code: 'path-outside-root', reason });
+    }
+  });
+  it('spelled absolutely, /srv/root2 is a name inside root (root/srv/root2), not the sibling', () => {
+    const d = run(`${PULL} . ${T}/secret`);
+    expect(d).toMatchObject({ verdict: 'allow', cwd: R });
+    expect(d.verdict === 'allow' && d.argv.at(-1)).toBe('srv/root2/secret');
   });
 });
 

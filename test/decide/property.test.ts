@@ -30,12 +30,13 @@ const session = (cmd: string) => ({ originalCommand: cmd, client: { addr: '127.0
 const facts = { fs: realFs, confineRootSupported: true };
 
 /**
- * Server paths that can escape: through links pointing out (outlink, bk/away),
+ * Server paths that can escape: through links pointing out (outlink, bk/away;
+ * twinlink to root2, the sibling whose name extends root's),
  * "..", wildcards whose matches include ".." or the links, and absolute
  * spellings, plain or with the real root ("@ROOT" is replaced by it when the
  * command is run).
  */
-const component = fc.constantFrom('data', 'outlink', 'inlink', 'dst', 'bk', 'away', 'x', 'new', '.', '..', '*', '.*', '?', 'o*', '[o]utlink', 'ou?link', 'a*', 'file.c', 'a b');
+const component = fc.constantFrom('data', 'outlink', 'twinlink', 'twin*', 'inlink', 'dst', 'bk', 'away', 'x', 'new', '.', '..', '*', '.*', '?', 'o*', '[o]utlink', 'ou?link', 'a*', 'file.c', 'a b');
 const serverPath = fc.tuple(fc.constantFrom('', '/', '@ROOT/', '/@ROOT/'), fc.array(component, { minLength: 1, maxLength: 3 }), fc.constantFrom('', '/')).map(([lead, parts, trail]) => lead + parts.join('/') + trail);
 
 const PATH_OPTIONS = LONG_OPTIONS.filter((o) => o.arg === 'path' || o.arg === 'files-from');
@@ -48,7 +49,7 @@ const optionWord = fc.oneof(
   // What real clients send, so that a good share of commands is allowed.
   { weight: 4, arbitrary: fc.constantFrom('-logDtpre.iLsf', '-vlogDtprze.iLsfxCIvu', '-re.iLsfxCIvu', '--numeric-ids', '--delete', '-t', '--inplace') },
   // Path-valued options with values that can escape.
-  { weight: 6, arbitrary: fc.tuple(pathOption, fc.oneof({ weight: 2, arbitrary: serverPath }, { weight: 1, arbitrary: fc.constantFrom('away', 'away/t', 'outlink', 'tmp', 'data') })).map(([name, v]) => `${name}=${v}`) },
+  { weight: 6, arbitrary: fc.tuple(pathOption, fc.oneof({ weight: 2, arbitrary: serverPath }, { weight: 1, arbitrary: fc.constantFrom('away', 'away/t', 'outlink', 'twinlink', 'twinlink/list', 'tmp', 'data') })).map(([name, v]) => `${name}=${v}`) },
   { weight: 1, arbitrary: fc.constantFrom(...SHORT_OPTIONS.map((o) => (o.arg === 'none' ? o.name : `${o.name}512`))) },
   { weight: 1, arbitrary: fc.constantFrom(...LONG_OPTIONS.map((o) => (o.arg === 'none' ? o.name : `${o.name}=/data`))) },
   { weight: 1, arbitrary: fc.stringMatching(/^-[A-Za-z@]{1,6}(e\.[a-zA-Z]{0,8})?$/) },
@@ -58,7 +59,7 @@ const pathWord = fc.oneof(
   { weight: 3, arbitrary: serverPath },
   // Destination directories with a link pointing out below them (bk/away).
   { weight: 1, arbitrary: fc.constantFrom('bk', 'bk/', '/bk/new', 'dst/') },
-  { weight: 1, arbitrary: fc.constantFrom('/', '.', 'data', '/data/', 'data/*.c', '/outlink/secret', 'outlink', '/inlink/', '..', '/a b/', '/x/$y;z', 'dst/new', '/./data', '//data', 'out*/secret', '.*', '/data/../..') },
+  { weight: 1, arbitrary: fc.constantFrom('/', '.', 'data', '/data/', 'data/*.c', '/outlink/secret', 'outlink', '/twinlink/secret', 'twinlink/', '/inlink/', '..', '/a b/', '/x/$y;z', 'dst/new', '/./data', '//data', 'out*/secret', '.*', '/data/../..') },
 );
 const commandWords = fc.tuple(
   fc.constantFrom(['rsync', '--server'], ['rsync', '--server'], ['rsync', '--server', '--sender'], ['/usr/local/bin/rsync', '--server', '--sender'], ['rsync']),

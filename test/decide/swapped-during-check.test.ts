@@ -11,6 +11,8 @@ import { parse, session } from '../helpers/decide.js';
 
 const ROOT = '/srv/root';
 const OUTSIDE = '/srv/outside';
+/** root's sibling whose name extends root's: as outside as OUTSIDE. */
+const TWIN = '/srv/root2';
 
 /**
  * An in-memory tree under ROOT: `dirs` and `files` exist (relative to ROOT).
@@ -18,9 +20,9 @@ const OUTSIDE = '/srv/outside';
  * after the path check has resolved it (or something below it) inside, so
  * every later lookup there resolves outside.
  */
-function swappingFs(dirs: string[], files: string[], swapped: string | null): FsView & { lookups: Map<string, number> } {
+function swappingFs(dirs: string[], files: string[], swapped: string | null, target = OUTSIDE): FsView & { lookups: Map<string, number> } {
   const abs = (rel: string) => `${ROOT}/${rel}`;
-  const dirSet = new Set([ROOT, ...dirs.map(abs), OUTSIDE]);
+  const dirSet = new Set([ROOT, ...dirs.map(abs), target]);
   const fileSet = new Set(files.map(abs));
   const at = swapped === null ? null : abs(swapped);
   const below = (path: string) => at !== null && (path === at || path.startsWith(`${at}/`));
@@ -37,7 +39,7 @@ function swappingFs(dirs: string[], files: string[], swapped: string | null): Fs
         if (exists) flipped = true;
         return exists ? path : null;
       }
-      const moved = OUTSIDE + path.slice(at!.length);
+      const moved = target + path.slice(at!.length);
       return dirSet.has(moved) ? moved : null;
     },
     readdir: () => null,
@@ -61,6 +63,12 @@ describe('a pull whose source directory is swapped after the path check', () => 
     // Pinning looked the directory up again (after the path check).
     expect(fs.lookups.get(`${ROOT}/data`)).toBeGreaterThan(0);
   });
+  it.each(['/data/file.c', '/data/'])('swapped for a link to root\'s sibling /srv/root2 (%s): refused too', (path) => {
+    const fs = swappingFs(['data'], ['data/file.c'], 'data', TWIN);
+    const d = decide(session, parse(`rsync --server --sender -vlogDtpre.iLsfxCIvu . ${path}`), policy({ root: ROOT }), { fs, confineRootSupported: true });
+    expect(d).toMatchObject({ verdict: 'deny', code: 'path-outside-root' });
+    expect(d.verdict === 'deny' && d.reason).toMatch(race);
+  });
   it('without the swap the same pull is pinned inside it', () => {
     const fs = swappingFs(['data'], ['data/file.c'], null);
     const d = decide(session, parse('rsync --server --sender -vlogDtpre.iLsfxCIvu . /data/file.c'), policy({ root: ROOT }), { fs, confineRootSupported: true });
@@ -75,6 +83,12 @@ describe('a push whose destination directory is swapped after the path check', (
     ['a new directory in it', '/dst/new/', 'dst'],
   ])('%s: refused, rsync does not start there', (_name, path, swapped) => {
     const fs = swappingFs(['dst'], [], swapped);
+    const d = decide(session, parse(`rsync --server -vlogDtpre.iLsfxCIvu . ${path}`), policy({ root: ROOT, access: 'write-only' }), { fs, confineRootSupported: true });
+    expect(d).toMatchObject({ verdict: 'deny', code: 'path-outside-root' });
+    expect(d.verdict === 'deny' && d.reason).toMatch(race);
+  });
+  it.each(['/dst/', '/dst/new.txt'])('swapped for a link to root\'s sibling /srv/root2 (%s): refused too', (path) => {
+    const fs = swappingFs(['dst'], [], 'dst', TWIN);
     const d = decide(session, parse(`rsync --server -vlogDtpre.iLsfxCIvu . ${path}`), policy({ root: ROOT, access: 'write-only' }), { fs, confineRootSupported: true });
     expect(d).toMatchObject({ verdict: 'deny', code: 'path-outside-root' });
     expect(d.verdict === 'deny' && d.reason).toMatch(race);

@@ -106,3 +106,14 @@ describe('what the window does not change', () => {
     expect(run(null, outside, '2026-12-02T02:00:00Z')).toMatchObject({ verdict: 'deny', code: 'shell' });
   });
 });
+
+describe('a malformed window entry that got past the schema', () => {
+  it('is refused at every hour (fail closed), not allowed', () => {
+    // policy() applies the schema, which refuses "25:00-26:00": build the value past it.
+    const p = { ...policy({ window: ['01:00-05:00'], timezone: 'UTC' }), window: ['25:00-26:00'] };
+    for (const iso of ['2026-12-02T01:30:00Z', '2026-12-02T12:00:00Z', '2026-12-02T23:30:00Z']) {
+      const d = evaluate(session(PULL), p, facts(iso));
+      expect(d, iso).toMatchObject({ verdict: 'deny', code: 'outside-window' });
+    }
+  });
+});

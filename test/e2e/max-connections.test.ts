@@ -6,23 +6,22 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeRun, setupGate, type GateRecord, type GateSetup } from '../helpers/sshd.js';
 import { backdate, diffSnapshots, pseudoRandomBytes, snapshot } from '../helpers/tree.js';
+import { waitUntil } from '../helpers/wait.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Poll (bounded) until the log has a record matching `pred`. */
+/** Poll until the log has a record matching `pred` (no deadline of its own: see test/helpers/wait.ts). */
 async function waitForRecord(g: GateSetup, pred: (r: GateRecord) => boolean, seen: GateRecord[]): Promise<GateRecord> {
-  for (let i = 0; i < 200; i++) {
+  let hit: GateRecord | undefined;
+  await waitUntil(() => {
     seen.push(...g.newRecords());
-    const hit = seen.find(pred);
-    if (hit) return hit;
-    await sleep(50);
-  }
-  throw new Error(`no matching log record after 10 s; saw ${JSON.stringify(seen)}`);
+    hit = seen.find(pred);
+    return hit !== undefined;
+  });
+  return hit!;
 }
 
 async function waitGone(pid: number): Promise<void> {
-  for (let i = 0; i < 200 && existsSync(`/proc/${pid}`); i++) await sleep(50);
-  expect(existsSync(`/proc/${pid}`), `pid ${pid} still in the process table after 10 s`).toBe(false);
+  await waitUntil(() => !existsSync(`/proc/${pid}`));
 }
 
 describe('scenario 6: maxConnections 1', () => {
@@ -52,9 +51,13 @@ describe('scenario 6: maxConnections 1', () => {
     const first = g.sshd.spawnRsync(['-av', '--bwlimit=256', 'root@127.0.0.1:/', `${dst1}/`], { timeoutMs: 60_000 });
     try {
       const admitted = await waitForRecord(g, (r) => r.event === 'allow', seen);
+      // The first client stopped: its session holds the slot for as long as
+      // the test needs, however slowly the second one runs (the bandwidth
+      // limit alone made "the first is still going" a race with the load).
+      process.kill(first.child.pid!, 'SIGSTOP');
 
-      // Bounded: if the gate waited for the slot instead of refusing, this run would time out and fail.
-      const second = await g.sshd.rsync(['-av', 'root@127.0.0.1:/', `${dst2}/`], { timeoutMs: 15_000 });
+      // If the gate waited for the slot instead of refusing, this run would never end (the first never does).
+      const second = await g.sshd.rsync(['-av', 'root@127.0.0.1:/', `${dst2}/`], { timeoutMs: 60_000 });
       expect(second.timedOut, describeRun(second)).toBe(false);
       expect(second.code, describeRun(second)).not.toBe(0);
       expect(second.stderr, describeRun(second)).toMatch(/^gatekeeper: .*busy/im);
@@ -66,10 +69,11 @@ describe('scenario 6: maxConnections 1', () => {
 
       // kill -9 the session that holds the slot (with execve, the gate's pid is rsync's).
       process.kill(admitted.pid, 'SIGKILL');
+      process.kill(first.child.pid!, 'SIGCONT');
       const firstResult = await first.done;
       expect(firstResult.code, describeRun(firstResult)).not.toBe(0);
       // The client can see the connection drop before sshd has reaped the killed process;
-      // "killed" means gone from the process table, so wait (bounded) for that.
+      // "killed" means gone from the process table, so wait for that.
       await waitGone(admitted.pid);
     } finally {
       first.child.kill('SIGKILL');

@@ -44,13 +44,19 @@ export function writePolicy(dir: string, input: PolicyInput, name = 'p.json'): s
 
 /**
  * A small server tree: files with awkward names, a symlink that stays inside
- * and one that points out, and a directory outside root to point at.
+ * and one that points out, and a directory outside root to point at. Besides
+ * "outside", a sibling whose name extends root's ("root2", reached through
+ * the link "twinlink"): a containment check that compares names as strings
+ * without the "/" after root takes it for root itself.
  */
-export function makeTree(base: string): { root: string; outside: string } {
+export function makeTree(base: string): { root: string; outside: string; twin: string } {
   const root = join(base, 'root');
   const outside = join(base, 'outside');
-  for (const d of [root, outside, join(root, 'data'), join(root, 'a b'), join(root, 'x'), join(root, 'dst'), join(root, 'bk')]) mkdirSync(d, { recursive: true });
+  const twin = join(base, 'root2');
+  for (const d of [root, outside, twin, join(root, 'data'), join(root, 'a b'), join(root, 'x'), join(root, 'dst'), join(root, 'bk')]) mkdirSync(d, { recursive: true });
   writeFileSync(join(outside, 'secret'), 'outside root\n');
+  writeFileSync(join(twin, 'secret'), 'beside root\n');
+  writeFileSync(join(twin, 'list'), 'secret\n');
   writeFileSync(join(root, 'data', 'file.c'), 'int main;\n');
   writeFileSync(join(root, 'data', 'other.c'), 'int other;\n');
   writeFileSync(join(root, 'a b', 'f'), 'space\n');
@@ -58,20 +64,23 @@ export function makeTree(base: string): { root: string; outside: string } {
   writeFileSync(join(root, 'list'), 'data/file.c\n');
   symlinkSync('data', join(root, 'inlink'));
   symlinkSync(outside, join(root, 'outlink'));
-  return { root, outside };
+  symlinkSync(twin, join(root, 'twinlink'));
+  return { root, outside, twin };
 }
 
 /** makeTree in a temporary directory for the whole test file; `root()` is its real path. */
-export function useTree(): { root: () => string; outside: () => string } {
+export function useTree(): { root: () => string; outside: () => string; twin: () => string } {
   let base = '';
   let root = '';
   let outside = '';
+  let twin = '';
   beforeAll(() => {
     base = tempDir();
     const t = makeTree(base);
     root = realpathSync(t.root);
     outside = realpathSync(t.outside);
+    twin = realpathSync(t.twin);
   });
   afterAll(() => rmSync(base, { recursive: true, force: true }));
-  return { root: () => root, outside: () => outside };
+  return { root: () => root, outside: () => outside, twin: () => twin };
 }

@@ -49,7 +49,7 @@ export class PrivateMounts {
   /** Wait until the holder is in its own namespace (unshare has exec'd sleep). */
   protected async ready(): Promise<void> {
     const own = readlinkSync('/proc/self/ns/mnt');
-    for (let i = 0; ; i++) {
+    for (;;) {
       let theirs = own;
       try {
         if (readFileSync(`/proc/${this.holder.pid}/comm`, 'utf8').trim() === 'sleep') theirs = readlinkSync(`/proc/${this.holder.pid}/ns/mnt`);
@@ -57,7 +57,8 @@ export class PrivateMounts {
         /* not yet */
       }
       if (theirs !== own) return;
-      if (i > 400 || this.holder.exitCode !== null) {
+      // No count limit: a loaded machine may take long to exec; only unshare's exit ends the wait.
+      if (this.holder.exitCode !== null || this.holder.signalCode !== null) {
         this.stop();
         throw new Error('unshare --mount did not start a private mount namespace');
       }

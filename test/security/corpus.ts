@@ -230,6 +230,15 @@ export const PATH_ESCAPES: Attack[] = [
   a('--temp-dir through the symlink', `${PUSH} --temp-dir=/link-out . data/`, 'path-outside-root', outside),
   a('--files-from through the symlink', `${PULL} --files-from=/link-out/list.txt . data/`, 'path-outside-root', outside),
   a('--files-from with ..', `${PULL} --files-from=../outside/list.txt . data/`, 'path-outside-root', /"\.\." is refused in --files-from/),
+  // root2, the sibling whose name extends root's: "inside" to a check that forgets the "/" after root.
+  a('a symlink to the sibling root2', `${PULL} . twin-link/secret.txt`, 'path-outside-root', /resolves to .*\/root2\/secret\.txt, outside the policy root/),
+  a('the sibling root2 with a trailing slash', `${PULL} . /twin-link/`, 'path-outside-root', /resolves to .*\/root2, outside the policy root/),
+  a('a glob matching the link to root2', `${PULL} . twin-*/secret.txt`, 'path-outside-root', /the wildcard matches .*twin-link\/secret\.txt, which resolves to .*\/root2\/secret\.txt/),
+  a('a push into the sibling root2', `${PUSH} . twin-link/`, 'path-outside-root', /resolves to .*\/root2, outside the policy root/),
+  a('a push to a new name in root2', `${PUSH} . twin-link/new/file`, 'path-outside-root', /resolves to .*\/root2, outside the policy root/),
+  a('--link-dest into root2', `${PUSH} --link-dest=/twin-link . data/`, 'path-outside-root', /resolves to .*\/root2, outside the policy root/),
+  a('--temp-dir into root2, relative', `${PUSH} --temp-dir=twin-link . ./`, 'path-outside-root', /resolves to .*\/root2, outside the policy root/),
+  a('--files-from from root2', `${PULL} --files-from=/twin-link/list.txt . data/`, 'path-outside-root', /resolves to .*\/root2\/list\.txt, outside the policy root/),
 ];
 
 export const SESSION: Attack[] = [

@@ -4,7 +4,9 @@
 // leaves a marker file (with its argv and environment). So "nothing was
 // executed" is a fact checked on disk, not an assumption. The policy root is
 // a small tree next to an "outside" directory holding a secret, with a
-// symlink inside root pointing out, so path escapes have something to reach.
+// symlink inside root pointing out, so path escapes have something to reach;
+// and next to "root2", a sibling whose name extends root's (a containment
+// check comparing names without the "/" after root takes it for root).
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -93,6 +95,8 @@ export interface Lab {
   root: string;
   /** A sibling of root with a secret; reachable only by escaping. */
   outside: string;
+  /** root's sibling "root2" (root's name extended), with a secret too; root/twin-link points to it. */
+  twin: string;
   log: string;
   stateDir: string;
   /** Created by the recorder when (and only when) the target runs. */
@@ -129,12 +133,13 @@ export function makeLab(prefix = 'gk-sec-', policy: PolicyInput = {}): Lab {
   chmodSync(dir, 0o700);
   const root = join(dir, 'root');
   const outside = join(dir, 'outside');
+  const twin = join(dir, 'root2');
   const policyDir = join(dir, 'policies');
   const log = join(dir, 'log', 'gate.log');
   const stateDir = join(dir, 'state');
   const marker = join(dir, 'EXECUTED');
   const recorder = join(dir, 'bin', 'rsync');
-  for (const d of [root, outside, policyDir, join(dir, 'log'), stateDir, join(dir, 'bin')]) mkdirSync(d, { mode: 0o700 });
+  for (const d of [root, outside, twin, policyDir, join(dir, 'log'), stateDir, join(dir, 'bin')]) mkdirSync(d, { mode: 0o700 });
   // Directories inside root are world-readable like a real tree; only the lab dir is private.
   chmodSync(root, 0o755);
   writeFileSync(recorder, recorderScript(marker), { mode: 0o755 });
@@ -147,6 +152,9 @@ export function makeLab(prefix = 'gk-sec-', policy: PolicyInput = {}): Lab {
   writeFileSync(join(outside, 'list.txt'), 'secret.txt\n');
   symlinkSync(outside, join(root, 'link-out'));
   symlinkSync('../outside/secret.txt', join(root, 'secret-link'));
+  writeFileSync(join(twin, 'secret.txt'), SECRET);
+  writeFileSync(join(twin, 'list.txt'), 'secret.txt\n');
+  symlinkSync('../root2', join(root, 'twin-link'));
 
   const writePolicy = (name: string, input: PolicyInput) => {
     const file = join(policyDir, `${name}.yaml`);
@@ -160,6 +168,7 @@ export function makeLab(prefix = 'gk-sec-', policy: PolicyInput = {}): Lab {
     dir,
     root,
     outside,
+    twin,
     log,
     stateDir,
     marker,

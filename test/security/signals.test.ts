@@ -8,8 +8,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GATEKEEPER, makeLab, SSH_CONNECTION, NODE20, type Lab } from './lab.js';
+import { waitUntil } from '../helpers/wait.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Pids whose parent is `ppid` and whose command name is `comm`. */
 function childrenOf(ppid: number, comm: string): number[] {
@@ -51,10 +51,10 @@ describe('signals in the spawn fallback reach rsync, and its status is reported'
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => gate.on('close', (code, sig) => resolve({ code, signal: sig })));
 
     let rsyncPids: number[] = [];
-    for (let i = 0; i < 400 && (rsyncPids.length === 0 || !spoke); i++) {
-      await sleep(25);
-      rsyncPids = childrenOf(gate.pid!, 'rsync');
-    }
+    await waitUntil(
+      () => (rsyncPids = childrenOf(gate.pid!, 'rsync')).length > 0 && spoke,
+      () => (gate.exitCode !== null || gate.signalCode !== null ? `the gate exited before rsync spoke; stderr: ${stderr}` : null),
+    );
     expect(spoke, `rsync never spoke; stderr: ${stderr}`).toBe(true);
     expect(rsyncPids, `no rsync child appeared; stderr: ${stderr}`).toHaveLength(1);
     const rsyncPid = rsyncPids[0]!;

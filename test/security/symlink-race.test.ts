@@ -13,6 +13,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, lchownSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GATEKEEPER, listing, makeLab, SECRET, SSH_CONNECTION, type Lab } from './lab.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const NOBODY = 65534;
 const RSYNC = '/usr/bin/rsync';
@@ -80,12 +81,7 @@ function startFlipper(link: string, inside: string, outside: string) {
   return {
     flips,
     /** Resolves once the flipper is flipping (its first thousand), so the transfers meet a moving link. */
-    running: async () => {
-      for (const until = Date.now() + 30_000; flips() === 0; ) {
-        if (Date.now() > until) throw new Error('the flipper did not start flipping within 30 s');
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
+    running: () => waitUntil(() => flips() > 0, () => (child.exitCode !== null || child.signalCode !== null ? `the flipper exited (${child.exitCode ?? child.signalCode}) before flipping` : null)),
     stop: () => new Promise<void>((resolve) => {
       child.on('exit', () => resolve());
       child.kill('SIGKILL');

@@ -69,6 +69,18 @@ describe('windowRefusal', () => {
     expect(windowRefusal(['22:00-06:00', '12:00-13:00'], 'Europe/Berlin', at('2026-12-02T11:00:00Z'))).toBeNull();
   });
 
+  // The schema refuses such entries; should one reach windowRefusal anyway
+  // (a policy object built past the loader), it matches no time: fail closed.
+  it.each(['25:00-26:00', '3:00-5:00', '01:00-05:00 ', 'nonsense', '', '03:00-03:00', '24:00-01:00'])('a malformed or empty entry %j allows no time at all', (entry) => {
+    for (const iso of ['2026-12-02T00:00:00Z', '2026-12-02T03:00:00Z', '2026-12-02T04:30:00Z', '2026-12-02T23:59:00Z']) {
+      expect(windowRefusal([entry], 'UTC', at(iso)), `${entry} at ${iso}`).toBe(`outside this policy's backup window ${entry} (UTC): it is now ${iso.slice(0, 10)} ${iso.slice(11, 16)} (UTC+00:00) there`);
+    }
+  });
+  it('beside a malformed entry a valid one still decides', () => {
+    expect(windowRefusal(['nonsense', '01:00-05:00'], 'UTC', at('2026-12-02T03:00:00Z'))).toBeNull();
+    expect(windowRefusal(['nonsense', '01:00-05:00'], 'UTC', at('2026-12-02T06:00:00Z'))).toMatch(/^outside this policy's backup windows nonsense, 01:00-05:00 \(UTC\)/);
+  });
+
   it('seconds do not matter: 04:59:59.999 is in 01:00-05:00', () => {
     expect(windowRefusal(['01:00-05:00'], 'UTC', at('2026-12-02T04:59:59.999Z'))).toBeNull();
     expect(windowRefusal(['01:00-05:00'], 'UTC', at('2026-12-02T00:59:59.999Z'))).not.toBeNull();
@@ -268,12 +280,15 @@ describe('properties', () => {
         const text = `${pad(Math.floor(start / 60))}:${pad(start % 60)}-${pad(Math.floor(end / 60))}:${pad(end % 60)}`;
         const r = parseRange(text)!;
         expect(r).toEqual({ start, end });
-        // Walk the clock from start, minute by minute, to end (exclusive).
+        // Walk the clock from start, minute by minute, to end (exclusive),
+        // through midnight when end is earlier; 00:00-24:00 is the whole day.
         const covered = new Set<number>();
-        for (let k = start; k % 1440 !== end % 1440; k++) covered.add(k % 1440);
+        for (let k = start; k < (end > start ? end : end + 1440); k++) covered.add(k % 1440);
         expect(inRange(m, r)).toBe(covered.has(m));
       }),
-      { numRuns: 500 },
+      // The whole day (00:00-24:00) was a one-in-many-runs counterexample of
+      // the model above, which stopped at once where end % 1440 === start.
+      { numRuns: 500, examples: [[0, 1440, 0], [0, 1440, 1439], [1439, 1440, 1439], [1439, 0, 0]] },
     );
   });
 
