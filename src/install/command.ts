@@ -64,7 +64,7 @@ export function register(program: Command): void {
           "for root, makes sshd's effective PermitRootLogin forced-commands-only (validated with sshd -t and " +
           'sshd -T before anything is replaced), then reloads sshd. Idempotent; every write is atomic and recorded in ' +
           'CONFIG-DIR/install-state.json for `gatekeeper uninstall`.\n' +
-          'Exit: 0 done, 64 usage, 77 refused (not root, or keys would be locked out without --yes), 78 configuration problem.',
+          'Exit: 0 done, 64 usage, 77 refused (not root, keys would be locked out without --yes, or a link or a foreign owner on the way to a user\'s authorized_keys), 78 configuration problem.',
       )
       .requiredOption('--policy <name|path>', 'policy name (CONFIG-DIR/policies or shipped) or an absolute policy file')
       .requiredOption('--key <file|->', "the client's public key (ed25519 recommended), - for stdin"),

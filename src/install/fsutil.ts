@@ -90,17 +90,6 @@ export function readOrNull(path: string): Buffer | null {
   }
 }
 
-/**
- * Keep the bytes a file had before gatekeeper first touched it, next to it
- * (`NAME.gatekeeper-bak`). Written once: later installs never overwrite the
- * original backup with an already-modified file.
- */
-export function backupOnce(path: string, original: Buffer, mode: number): string {
-  const bak = `${path}.gatekeeper-bak`;
-  if (lstatOrNull(bak) === null) atomicWrite(bak, original, { mode: mode & 0o600 });
-  return bak;
-}
-
 /** mkdir -p, setting mode and owner on the directories it creates. */
 export function ensureDir(path: string, mode: number, uid = 0, gid = 0): string[] {
   const created: string[] = [];

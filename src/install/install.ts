@@ -19,10 +19,11 @@ import { findAssets, fillTemplate, PACKAGED_BINARY, type Assets } from './assets
 import { applyChange, describeChange, isNoop, type Change } from './changes.js';
 import { bundleChanges, bundleFiles, deployBundle, launcherText, removeBundle } from './deploy.js';
 import { acquireLock, ensureDir, lstatOrNull, readOrNull } from './fsutil.js';
+import { ensureDirGuarded, readGuarded, type Account } from './guarded.js';
 import { keyProblem, keysWithoutCommand, findKeyLines, planKeyInstall } from './keys.js';
 import { earlierSetting, matchOverrides, planSshdChange, WANTED, type SshdPlan } from './sshd-plan.js';
 import { dirEntry, deployedEntry, fileEntry, makeReport, printReport, reloadEntry, type FileEntry, type KeyEntry, type ReloadEntry } from './report.js';
-import { readState, writeState } from './state.js';
+import { migrateBackups, readState, writeState } from './state.js';
 import { DEFAULTS } from './defaults.js';
 import { planMetricsSchedule, systemdTimer, type MetricsPlan } from './metrics-schedule.js';
 
@@ -244,7 +245,10 @@ export async function install(o: InstallOptions): Promise<number> {
   const launcher = runner.launcher;
   const command = gateCommand(launcher, pol.name, o.configDir);
   const akPath = o.authorizedKeys ?? join(user.home, '.ssh', 'authorized_keys');
-  const akBefore = readOrNull(akPath);
+  // The user's area is hostile ground (guarded.ts): no link of theirs is
+  // followed, no file is read that they could not read themselves.
+  const account: Account = { uid: user.uid, name: user.name };
+  const akBefore = readGuarded(akPath, account)?.data ?? null;
   const keyPlan = planKeyInstall(akBefore?.toString('utf8') ?? '', key, { command, from: o.from, restrict: supportsRestrict(version) });
   const spec = matchSpec(user.name, o.from);
 
@@ -337,7 +341,7 @@ export async function install(o: InstallOptions): Promise<number> {
     changes.push(...metrics.changes);
   }
   const akDirMissing = lstatOrNull(dirname(akPath)) === null;
-  changes.push({ path: akPath, before: akBefore, after: Buffer.from(keyPlan.text), mode: 0o600, uid: user.uid, gid: user.gid, label: `authorized_keys of ${user.name}: ${keyPlan.action} ${describeKey(key)}` });
+  changes.push({ path: akPath, before: akBefore, after: Buffer.from(keyPlan.text), mode: 0o600, uid: user.uid, gid: user.gid, label: `authorized_keys of ${user.name}: ${keyPlan.action} ${describeKey(key)}`, account });
   let sshdChange: Change | null = null;
   if (sshdPlan) {
     sshdChange =
@@ -397,6 +401,7 @@ export async function install(o: InstallOptions): Promise<number> {
     const save = () => writeState(o.configDir, fresh);
     fresh.createdDirs.push(...configDirMade);
     const dirsBefore = fresh.createdDirs.length;
+    migrateBackups(o.configDir, fresh, (m) => warnings.push(m));
     save();
     // 1. Deploy: the bundle, then the launcher that runs it (the npm build);
     // the executable needs no bundle, and one an earlier install deployed goes.
@@ -421,7 +426,7 @@ export async function install(o: InstallOptions): Promise<number> {
     }
     fresh.logs = [...new Set([...fresh.logs, ...logs])];
     // 3. authorized_keys needs ~/.ssh (0700, owned by the user: StrictModes).
-    const sshDirMade = ensureDir(dirname(akPath), 0o700, user.uid, user.gid);
+    const sshDirMade = ensureDirGuarded(dirname(akPath), account, 0o700, user.uid, user.gid);
     fresh.createdDirs.push(...sshDirMade);
     // The metrics directory node_exporter reads, and where the timer or cron entry goes.
     if (metrics) {
@@ -432,7 +437,7 @@ export async function install(o: InstallOptions): Promise<number> {
     for (const c of changes) {
       if (c === sshdChange) continue;
       if (isNoop(c)) continue;
-      applyChange(c, fresh, save);
+      applyChange(c, fresh, save, o.configDir);
       report.push(`changed ${c.path} (${c.label})`);
     }
     // The gate must accept the installed policy as it will find it.
@@ -450,13 +455,13 @@ export async function install(o: InstallOptions): Promise<number> {
     // 4. sshd_config, validated before (above) and after it is in place.
     if (sshdPlan && sshdChange) {
       if (sshdPlan.kind === 'dropin') fresh.createdDirs.push(...ensureDir(dirname(sshdPlan.path), 0o755));
-      applyChange(sshdChange, fresh, save);
+      applyChange(sshdChange, fresh, save, o.configDir);
       const t = await sshdTest(o.sshd, o.sshdConfig);
       const eff = await sshdEffective(o.sshd, o.sshdConfig, spec);
       const ok = t.ok && !('error' in eff) && effectivePermitRootLogin(eff) === WANTED;
       if (!ok) {
         // Put the previous bytes back; sshd has not been reloaded.
-        applyChange({ ...sshdChange, before: sshdChange.after, after: sshdChange.before }, fresh, save);
+        applyChange({ ...sshdChange, before: sshdChange.after, after: sshdChange.before }, fresh, save, o.configDir);
         throw config(`after writing ${sshdChange.path}, sshd ${t.ok ? `-T says PermitRootLogin ${'error' in eff ? eff.error : effectivePermitRootLogin(eff)}` : `-t fails: ${t.message}`}; restored it, sshd was not reloaded`);
       }
       fresh.sshd =

@@ -12,13 +12,15 @@ import { effectiveValue, sshdEffective, sshdTest } from '../sshd/run.js';
 import { applyChange, describeChange, forgetFile, isNoop, type Change } from './changes.js';
 import { removeBundle } from './deploy.js';
 import { acquireLock, readOrNull } from './fsutil.js';
+import { readGuarded, type Account } from './guarded.js';
+import { lookupUser } from '../sshd/passwd.js';
 import { CACHE_DIR } from '../paths.js';
 import { checkAbsolute, DEFAULTS, type CommonOptions } from './install.js';
 import { planKeyRemoval } from './keys.js';
 import { planSshdRevert } from './sshd-plan.js';
 import { systemdTimer } from './metrics-schedule.js';
 import { fileEntry, makeReport, printReport, reloadEntry, type FileEntry, type ReloadEntry } from './report.js';
-import { readState, sha256, statePath, writeState, type InstallState } from './state.js';
+import { backupDir, migrateBackups, readBackup, readState, sha256, statePath, writeState, type InstallState } from './state.js';
 
 export interface UninstallOptions extends CommonOptions {
   /** Public key file whose gate line goes; or all. */
@@ -29,16 +31,25 @@ export interface UninstallOptions extends CommonOptions {
 
 const fail = (m: string, code = EX_CONFIG) => new GatekeeperError(m, code, 'config');
 
+interface Restore {
+  configDir: string;
+  warn: (m: string) => void;
+  /** The file is in this account's area: read, written and removed through guarded.ts. */
+  account?: Account;
+  /** Its mode and owner now (the guarded read's), when account is set. */
+  st?: { mode: number; uid: number; gid: number } | null;
+}
+
 /** What restoring `path` to its pre-install state means, given its wanted surgical result. */
-function restoreOrEdit(state: InstallState, path: string, current: Buffer | null, surgical: Buffer | null, allGone: boolean, label: string): Change | null {
+function restoreOrEdit(state: InstallState, path: string, current: Buffer | null, surgical: Buffer | null, allGone: boolean, label: string, r: Restore): Change | null {
   const rec = state.files[path];
-  const st = existsSync(path) ? statSync(path) : null;
-  const keep = { mode: st ? st.mode & 0o7777 : 0o600, uid: st?.uid ?? 0, gid: st?.gid ?? 0 };
+  const st = r.account ? r.st ?? null : existsSync(path) ? statSync(path) : null;
+  const keep = { mode: st ? st.mode & 0o7777 : 0o600, uid: st?.uid ?? 0, gid: st?.gid ?? 0, ...(r.account ? { account: r.account } : {}) };
   if (rec && allGone && current !== null && sha256(current) === rec.sha256) {
     // Nothing else changed the file since install: the original bytes come back.
     if (!rec.existed) return { path, before: current, after: null, ...keep, label: `${label} (remove: install created it)` };
-    const original = rec.backup ? readOrNull(rec.backup) : null;
-    if (original) return { path, before: current, after: original, mode: rec.mode ?? keep.mode, uid: rec.uid ?? keep.uid, gid: rec.gid ?? keep.gid, label: `${label} (original bytes restored)` };
+    const original = readBackup(r.configDir, rec, r.warn);
+    if (original) return { ...keep, path, before: current, after: original, mode: rec.mode ?? keep.mode, uid: rec.uid ?? keep.uid, gid: rec.gid ?? keep.gid, label: `${label} (original bytes restored)` };
   }
   if (surgical === null || current === null || surgical.equals(current)) return null;
   return { path, before: current, after: surgical, ...keep, label };
@@ -68,17 +79,25 @@ export async function uninstall(o: UninstallOptions): Promise<number> {
   if (!o.all && selected.length === 0) return nothing(`no gate line for ${fp} recorded in ${statePath(o.configDir)}`);
   const changes: Change[] = [];
   const warnings: string[] = [];
-  // authorized_keys, one file at a time (several keys may share one).
+  const warn = (m: string) => void (warnings.includes(m) || warnings.push(m));
+  const plain: Restore = { configDir: o.configDir, warn };
+  // authorized_keys, one file at a time (several keys may share one), each
+  // in its user's area: hostile ground when the user is not root (guarded.ts).
   for (const file of [...new Set(selected.map((k) => k.file))]) {
-    const current = readOrNull(file);
+    const name = selected.find((k) => k.file === file)!.user;
+    const entry = await lookupUser(name);
+    if (!entry) throw fail(`${file}: its user ${name} no longer exists; take the gate's line out by hand`);
+    const account: Account = { uid: entry.uid, name: entry.name };
+    const found = readGuarded(file, account);
+    const current = found?.data ?? null;
     let text = current?.toString('utf8') ?? '';
     for (const k of selected.filter((x) => x.file === file)) {
       const r = planKeyRemoval(text, k.line, k.replaced, k.addedTrailingNewline);
-      if (!r.changed) warnings.push(`${file}: the gate's line for ${k.fingerprint} is no longer what install wrote; left as it is`);
+      if (!r.changed) warn(`${file}: the gate's line for ${k.fingerprint} is no longer what install wrote; left as it is`);
       text = r.text;
     }
     const remaining = state.keys.filter((k) => k.file === file && !selected.includes(k));
-    const c = restoreOrEdit(state, file, current, Buffer.from(text), remaining.length === 0, `authorized_keys: removed the gate's line(s)`);
+    const c = restoreOrEdit(state, file, current, Buffer.from(text), remaining.length === 0, `authorized_keys: removed the gate's line(s)`, { ...plain, account, st: found });
     if (c) changes.push(c);
   }
   let sshdChange: Change | null = null;
@@ -87,11 +106,11 @@ export async function uninstall(o: UninstallOptions): Promise<number> {
     const current = readOrNull(s.path);
     if (s.kind === 'dropin') {
       if (current !== null && state.files[s.path] && sha256(current) !== state.files[s.path]!.sha256) warnings.push(`${s.path} was changed since install; left as it is`);
-      else sshdChange = restoreOrEdit(state, s.path, current, null, true, 'sshd drop-in');
+      else sshdChange = restoreOrEdit(state, s.path, current, null, true, 'sshd drop-in', plain);
     } else {
       const reverted = current === null ? null : planSshdRevert(current.toString('utf8'), s);
       if (reverted === null && !(current && state.files[s.path] && sha256(current) === state.files[s.path]!.sha256)) warnings.push(`${s.path}: the PermitRootLogin line install wrote is gone; left as it is`);
-      sshdChange = restoreOrEdit(state, s.path, current, reverted === null ? null : Buffer.from(reverted), true, 'sshd_config: PermitRootLogin restored');
+      sshdChange = restoreOrEdit(state, s.path, current, reverted === null ? null : Buffer.from(reverted), true, 'sshd_config: PermitRootLogin restored', plain);
     }
     if (sshdChange) changes.push(sshdChange);
   }
@@ -106,7 +125,7 @@ export async function uninstall(o: UninstallOptions): Promise<number> {
         warnings.push(`${path} was changed since install; left as it is`);
         continue;
       }
-      const c = restoreOrEdit(state, path, current, null, true, path === launcher ? 'launcher' : 'installed file');
+      const c = restoreOrEdit(state, path, current, null, true, path === launcher ? 'launcher' : 'installed file', plain);
       if (c) changes.push(c);
     }
   }
@@ -136,6 +155,8 @@ export async function uninstall(o: UninstallOptions): Promise<number> {
   let removeConfigDir = false;
   try {
     const save = () => writeState(o.configDir, state);
+    migrateBackups(o.configDir, state, warn);
+    save();
     // The metrics timer stops before its unit files go; the file it wrote goes too (node_exporter would serve it forever).
     if (o.all && state.metrics) {
       if (state.metrics.activated) report.push(await systemdTimer('disable'));
@@ -146,23 +167,23 @@ export async function uninstall(o: UninstallOptions): Promise<number> {
     }
     for (const c of pending) {
       if (c === sshdChange) continue;
-      applyChange(c, state, save);
+      applyChange(c, state, save, o.configDir);
       report.push(`changed ${c.path} (${c.label})`);
     }
     state.keys = state.keys.filter((k) => !selected.includes(k));
     for (const file of new Set(selected.map((k) => k.file))) {
-      if (!state.keys.some((k) => k.file === file)) forgetFile(state, file);
+      if (!state.keys.some((k) => k.file === file)) forgetFile(state, file, o.configDir);
     }
     save();
     if (sshdChange) {
-      applyChange(sshdChange, state, save);
+      applyChange(sshdChange, state, save, o.configDir);
       const t = await sshdTest(o.sshd, state.sshd?.main ?? o.sshdConfig);
       if (!t.ok) {
-        applyChange({ ...sshdChange, before: sshdChange.after, after: sshdChange.before }, state, save);
+        applyChange({ ...sshdChange, before: sshdChange.after, after: sshdChange.before }, state, save, o.configDir);
         throw fail(`sshd -t fails after restoring ${sshdChange.path} (${t.message}); put gatekeeper's version back, sshd was not reloaded`);
       }
       report.push(`changed ${sshdChange.path} (${sshdChange.label}; sshd -t passes)`);
-      forgetFile(state, sshdChange.path);
+      forgetFile(state, sshdChange.path, o.configDir);
       state.sshd = null;
       save();
       if (o.reload) {
@@ -175,7 +196,7 @@ export async function uninstall(o: UninstallOptions): Promise<number> {
       state.sshd = null;
     }
     if (o.all) {
-      for (const c of pending) if (c !== sshdChange) forgetFile(state, c.path);
+      for (const c of pending) if (c !== sshdChange) forgetFile(state, c.path, o.configDir);
       if (state.deployed.length) {
         removeBundle(lib, state.deployed);
         report.push(`removed the bundle under ${lib}`);
@@ -195,6 +216,12 @@ export async function uninstall(o: UninstallOptions): Promise<number> {
         } catch {
           // not empty: keep
         }
+      }
+      // The backups' directory is bookkeeping: it goes when nothing in it is needed any more.
+      try {
+        rmdirSync(backupDir(o.configDir));
+      } catch {
+        // absent, or still holds backups of files install keeps
       }
       const leftover = Object.keys(state.files);
       if (leftover.length === 0 && state.keys.length === 0) {

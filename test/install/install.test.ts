@@ -112,7 +112,12 @@ describe('where the change goes', () => {
     const original = readFileSync(s.sshdConfig, 'utf8');
     expect(cli(installArgs(s, ED)).status).toBe(0);
     expect(readFileSync(s.sshdConfig, 'utf8')).toBe(original.replace('\nPermitRootLogin no\n', '\nPermitRootLogin forced-commands-only\n'));
-    expect(readFileSync(`${s.sshdConfig}.gatekeeper-bak`, 'utf8')).toBe(original);
+    // The original's backup is in the config directory's root-owned backups/, not next to the file.
+    const state = JSON.parse(readFileSync(join(s.configDir, 'install-state.json'), 'utf8')) as { files: Record<string, { backup?: string }> };
+    const backup = state.files[s.sshdConfig]?.backup ?? '';
+    expect(backup.startsWith(join(s.configDir, 'backups') + '/')).toBe(true);
+    expect(readFileSync(backup, 'utf8')).toBe(original);
+    expect(existsSync(`${s.sshdConfig}.gatekeeper-bak`)).toBe(false);
   });
 
   it('a Match User root override: refused with a clear message, nothing changed', () => {

@@ -90,6 +90,40 @@ describe('install --json', () => {
     expect(rep.keys[0]?.action).toBe('replaced');
   }, 300_000);
 
+  // `changed` must count creations and removals, not only updates: runs whose only change is one of them.
+  it('creation only: a removed logrotate rule is created again, nothing else; changed is true', () => {
+    const s = makeServer('debian', HOSTKEY, { authorizedKeys: EXISTING });
+    servers.push(s);
+    expect(cli(installArgs(s, ED)).status).toBe(0);
+    const rule = join(s.logrotateDir, 'gatekeeper');
+    rmSync(rule);
+    const d = report(cli(installArgs(s, ED, ['--json', '--dry-run'])).stdout);
+    expect(changedPaths(d)).toEqual([`created ${rule}`]);
+    expect(d.changed).toBe(true);
+    const r = cli(installArgs(s, ED, ['--json']));
+    expect(r.status, r.stderr).toBe(0);
+    const rep = report(r.stdout);
+    expect(changedPaths(rep)).toEqual([`created ${rule}`]);
+    expect(rep.changed).toBe(true);
+    expect(existsSync(rule)).toBe(true);
+  }, 300_000);
+
+  it('removal only: uninstall --key of the only key takes out the authorized_keys install created; changed is true', () => {
+    const s = makeServer('debian', HOSTKEY, { authorizedKeys: null });
+    servers.push(s);
+    expect(cli(installArgs(s, ED)).status).toBe(0);
+    expect(existsSync(s.authorizedKeys)).toBe(true);
+    const d = report(cli(['uninstall', '--key', ED, '--json', '--dry-run', ...s.args]).stdout);
+    expect(changedPaths(d)).toEqual([`removed ${s.authorizedKeys}`]);
+    expect(d.changed).toBe(true);
+    const u = cli(['uninstall', '--key', ED, '--json', ...s.args, '--no-reload']);
+    expect(u.status, u.stderr).toBe(0);
+    const rep = report(u.stdout);
+    expect(changedPaths(rep)).toEqual([`removed ${s.authorizedKeys}`]);
+    expect(rep.changed).toBe(true);
+    expect(existsSync(s.authorizedKeys)).toBe(false);
+  }, 300_000);
+
   it('a refusal prints no JSON: the reason on stderr, exit 77', () => {
     const s = makeServer('debian', HOSTKEY, { authorizedKeys: readFileSync(RSA, 'utf8') });
     servers.push(s);
