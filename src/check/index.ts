@@ -7,7 +7,7 @@ import { EX_CONFIG, EX_NOPERM, EX_OK, EX_USAGE, GatekeeperError } from '../exit.
 import { formatWallClock, parseAt, wallClock } from '../window.js';
 import { quoteWords } from '../shell/tokenize.js';
 import type { Session } from '../session.js';
-import type { CheckOptions } from './command.js';
+import type { CheckOptions } from './options.js';
 
 export async function runCheck(command: string, opts: CheckOptions): Promise<number> {
   let loaded;
