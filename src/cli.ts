@@ -9,7 +9,21 @@ import { register as registerInstall } from './install/command.js';
 import { register as registerDoctor } from './doctor/command.js';
 import { VERSION } from './version.js';
 
+/**
+ * A reader that goes away (`gatekeeper check … | head -1`) ends the command
+ * quietly, as coreutils do: no stack trace, the status a process killed by
+ * SIGPIPE has (128 + 13). Node ignores SIGPIPE, so the write fails with EPIPE
+ * instead, reported on the stream.
+ */
+export function quietOnClosedStdout(stream: NodeJS.WriteStream = process.stdout): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(141);
+    throw e;
+  });
+}
+
 export async function runCli(argv: string[]): Promise<void> {
+  quietOnClosedStdout();
   const program = new Command('gatekeeper')
     .description('Forced-command gatekeeper for rsync backups over SSH')
     .version(VERSION)

@@ -1,5 +1,6 @@
 // Entry of the bundle. The gate runs on every SSH connection, so it is
 // dispatched before anything else is loaded: no commander, no admin commands.
+import './no-inspector.js';
 const args = process.argv.slice(2);
 if (args[0] === 'gate' && !args.includes('--help') && !args.includes('-h')) {
   // Built apart as dist/gate.cjs (scripts/build.mjs): the gate's own files

@@ -59,7 +59,21 @@ export async function buildExecutables({ root, dist, out, work, version, archs =
   writeFileSync(join(work, 'manifest.json'), `${JSON.stringify({ version, policies })}\n`);
   assets['manifest.json'] = join(work, 'manifest.json');
   const blob = join(work, 'sea.blob');
-  const config = { main, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: false, assets };
+  // What Node reads before any of the gate's code runs is closed here, where
+  // the executable can close it (SECURITY.md, "The environment"):
+  // - execArgvExtension "cli": NODE_OPTIONS is ignored (no --require, no
+  //   --inspect, no --openssl-config from the client's side); Node flags come
+  //   only from a first argument --node-options=…, which a client cannot
+  //   pass (a forced command's arguments are root's); audit uses it to
+  //   restart itself with a small young generation (src/audit/memory.ts);
+  // - --openssl-config=/dev/null: takes precedence over OPENSSL_CONF, whose
+  //   nodejs_conf providers section would load a shared object as root at
+  //   start-up (the gate's crypto, a fingerprint and random ids, needs no
+  //   configuration);
+  // - --disable-sigusr1: SIGUSR1 opens no inspector (src/no-inspector.ts is
+  //   the same for every other entry).
+  const execArgv = ['--openssl-config=/dev/null', '--disable-sigusr1'];
+  const config = { main, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: false, execArgv, execArgvExtension: 'cli', assets };
   writeFileSync(join(work, 'sea-config.json'), JSON.stringify(config, null, 2));
   // Without a snapshot or a code cache the blob holds only the sources: one blob serves every CPU.
   execFileSync(realpathSync(all.x64), ['--experimental-sea-config', join(work, 'sea-config.json')], { stdio: ['ignore', 'ignore', 'inherit'] });

@@ -40,15 +40,17 @@ export function restartArgv(execPath: string, execArgv: readonly string[], argv:
 
 /**
  * The same inside the self-contained executable, where flags on the command
- * line go to gatekeeper, not to Node: the flag travels in NODE_OPTIONS
- * (which the executable honours, as node does), and argv is the one it was
- * started with. Null when NODE_OPTIONS has the flag already (no loop).
+ * line go to gatekeeper, not to Node, and NODE_OPTIONS is ignored (sea-config
+ * execArgvExtension "cli", scripts/lib/executable.mjs): the flag travels as
+ * `--node-options=FLAG`, the first argument, which only whoever starts the
+ * executable can pass (a client cannot: a forced command's arguments are
+ * root's). argv is the one it was started with. Null when execArgv has the
+ * flag already (no loop).
  */
-export function restartInExecutable(argv: readonly string[], env: NodeJS.ProcessEnv): { args: string[]; env: NodeJS.ProcessEnv } | null {
-  const options = env.NODE_OPTIONS ?? '';
-  if (options.includes('--max-semi-space-size')) return null;
+export function restartInExecutable(argv: readonly string[], execArgv: readonly string[], env: NodeJS.ProcessEnv): { args: string[]; env: NodeJS.ProcessEnv } | null {
+  if (execArgv.some((a) => a.startsWith('--max-semi-space-size'))) return null;
   // argv[0] is the executable, argv[1] the name it was started by, then gatekeeper's arguments.
-  return { args: argv.slice(1), env: { ...env, NODE_OPTIONS: `${options} ${SEMI_SPACE_FLAG}`.trim() } };
+  return { args: [argv[1] ?? argv[0]!, `--node-options=${SEMI_SPACE_FLAG}`, ...argv.slice(2)], env };
 }
 
 /** Replace this process with itself plus the flag, when it can; returns when it cannot. */
@@ -57,7 +59,7 @@ export function restartWithSmallYoungGeneration(): void {
   if (!execve) return;
   const sea = process.getBuiltinModule('node:sea') as typeof import('node:sea') | undefined;
   if (sea?.isSea()) {
-    const next = restartInExecutable(process.argv, process.env);
+    const next = restartInExecutable(process.argv, process.execArgv, process.env);
     if (!next) return;
     process.removeAllListeners('warning');
     execve(process.execPath, next.args, next.env);

@@ -1,13 +1,5 @@
 import type { Command } from 'commander';
-
-export interface CheckOptions {
-  policy: string;
-  policyDir: string;
-  json?: boolean;
-  client?: string;
-  user?: string;
-  at?: string;
-}
+import type { CheckOptions } from './options.js';
 
 export function register(program: Command): void {
   program

@@ -7,7 +7,7 @@ import { EX_CONFIG, EX_NOPERM, EX_OK, EX_USAGE, GatekeeperError } from '../exit.
 import { formatWallClock, parseAt, wallClock } from '../window.js';
 import { quoteWords } from '../shell/tokenize.js';
 import type { Session } from '../session.js';
-import type { CheckOptions } from './command.js';
+import type { CheckOptions } from './options.js';
 
 export async function runCheck(command: string, opts: CheckOptions): Promise<number> {
   let loaded;
@@ -58,7 +58,8 @@ export async function runCheck(command: string, opts: CheckOptions): Promise<num
     process.stdout.write(`${decision === 'allow' ? 'ALLOW' : 'DENY'}  (policy ${loaded.file})\n`);
     if (opts.at !== undefined) process.stdout.write(`at: ${new Date(facts.now!).toISOString()}${policy.window ? ` = ${formatWallClock(wallClock(facts.now!, policy.timezone))} in ${wallClock(facts.now!, policy.timezone).zone}` : ' (this policy has no window: the time changes nothing)'}\n`);
     process.stdout.write(`reason: ${d.reason}\n`);
-    if (d.argv && d.argv.length) process.stdout.write(`${decision === 'allow' ? 'would run' : 'would have run'}: ${quoteWords(d.argv)}${d.verdict === 'allow' ? `\n   in: ${d.cwd}` : ''}\n`);
+    // Only an allow runs anything: under a DENY, an argv would read as if something had run.
+    if (d.verdict === 'allow' && d.argv.length) process.stdout.write(`would run: ${quoteWords(d.argv)}\n   in: ${d.cwd}\n`);
     if (d.verdict === 'allow' && d.waived.length) process.stdout.write(`permissive policy waived: ${d.waived.map((r) => r.reason).join('; ')}\n`);
   }
   return decision === 'allow' ? EX_OK : d.verdict === 'deny' && d.code === 'config' ? EX_CONFIG : EX_NOPERM;

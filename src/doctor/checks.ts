@@ -61,6 +61,7 @@ export function sshdChecks(eff: Effective, user: PasswdEntry, akPath: string, ak
       : fail('ForceCommand', `${force}: overrides every key's command=, the gate never runs`, 'remove ForceCommand for this user (or its Match block)'),
   );
   out.push(acceptEnvCheck(eff.get('acceptenv') ?? []));
+  out.push(permitUserEnvironmentCheck(effectiveValue(eff, 'permituserenvironment') ?? null, user));
   const expose = effectiveValue(eff, 'exposeauthinfo');
   out.push(expose === 'yes' ? ok('ExposeAuthInfo', 'yes: the log names the key used') : warn('ExposeAuthInfo', `${expose ?? 'no'}: the gate's log cannot name the key that logged in`, 'ExposeAuthInfo yes'));
   if (!hasGateLines) out.push(warn('gate lines', `no key in ${akPath} runs the gate`, 'gatekeeper install --policy NAME --key FILE'));
@@ -68,12 +69,19 @@ export function sshdChecks(eff: Effective, user: PasswdEntry, akPath: string, ak
 }
 
 /**
- * Variables a client could set through AcceptEnv (ssh's SendEnv) that make a
- * root forced command run code the client chose: the dynamic loader's, the
- * shell's that sshd runs the command with (bash reads BASH_ENV for `-c`),
- * and node's, read before any of the gate's code runs.
+ * Variables that make a root forced command run code the client chose when
+ * they reach it: the dynamic loader's, the shell's that sshd runs the command
+ * with (bash reads BASH_ENV for `-c`), glibc's, and Node's and OpenSSL's,
+ * read before any of the gate's code runs (OPENSSL_CONF names a providers
+ * section whose shared object Node loads as root at start-up). Examples only:
+ * AcceptEnv is judged against an allowlist, not against this list; it names
+ * what a too-wide pattern lets through.
  */
-export const CLIENT_ENV_RUNS_CODE = ['LD_PRELOAD', 'LD_LIBRARY_PATH', 'LD_AUDIT', 'BASH_ENV', 'ENV', 'SHELLOPTS', 'BASHOPTS', 'PS4', 'NODE_OPTIONS', 'NODE_PATH'] as const;
+export const CLIENT_ENV_RUNS_CODE = [
+  'LD_PRELOAD', 'LD_LIBRARY_PATH', 'LD_AUDIT', 'LD_DEBUG_OUTPUT', 'GLIBC_TUNABLES',
+  'BASH_ENV', 'ENV', 'SHELLOPTS', 'BASHOPTS', 'PS4',
+  'NODE_OPTIONS', 'NODE_PATH', 'NODE_V8_COVERAGE', 'NODE_EXTRA_CA_CERTS', 'OPENSSL_CONF', 'OPENSSL_MODULES', 'SSL_CERT_FILE',
+] as const;
 
 /** sshd's wildcard patterns (match.c): "*" any run, "?" one character, the rest literal. */
 function sshPatternMatches(pattern: string, name: string): boolean {
@@ -81,18 +89,49 @@ function sshPatternMatches(pattern: string, name: string): boolean {
   return new RegExp(`^${re}$`, 's').test(name);
 }
 
+/**
+ * The AcceptEnv allowlist: a pattern passes when every name it can match is
+ * LANG or an LC_ locale variable (a literal "LC_" prefix; "LANG" itself).
+ * TZ alone is a warning: it moves a policy's window when the policy names no
+ * timezone. Anything else fails, whatever it is called: the next variable
+ * that runs code is one nobody has listed yet.
+ */
+function acceptEnvPatternKind(pattern: string): 'locale' | 'tz' | 'other' {
+  if (pattern === 'LANG' || pattern.startsWith('LC_')) return 'locale';
+  if (pattern === 'TZ') return 'tz';
+  return 'other';
+}
+
 /** What AcceptEnv lets a client put in the forced command's environment. */
 export function acceptEnvCheck(patterns: readonly string[]): Check {
-  const matching = (name: string) => patterns.filter((p) => sshPatternMatches(p, name));
-  const runsCode = CLIENT_ENV_RUNS_CODE.filter((n) => matching(n).length > 0);
-  if (runsCode.length > 0) {
-    const via = [...new Set(runsCode.flatMap(matching))].join(' ');
-    return fail('AcceptEnv', `a client may set ${runsCode.join(', ')} (AcceptEnv ${via}): the forced command then runs code the client chose, as root`, 'accept only LANG LC_* (remove the rest from AcceptEnv)');
+  const other = patterns.filter((p) => acceptEnvPatternKind(p) === 'other');
+  if (other.length > 0) {
+    const examples = CLIENT_ENV_RUNS_CODE.filter((n) => other.some((p) => sshPatternMatches(p, n)));
+    const eg = examples.length ? `, among them ${examples.join(', ')}, which run code the client chose, as root, before the gate decides anything` : ': only LANG and LC_* are known to be harmless, and a variable read before the gate runs cannot be refused by it';
+    return fail('AcceptEnv', `a client may set variables beyond LANG and LC_* (AcceptEnv ${other.join(' ')})${eg}`, 'accept only LANG LC_* (remove the rest from AcceptEnv)');
   }
-  if (matching('TZ').length > 0) {
-    return warn('AcceptEnv', `a client may set TZ (AcceptEnv ${matching('TZ').join(' ')}): a policy's window without \`timezone\` is then read in the client's zone`, 'name `timezone` in every policy with a window, or drop TZ from AcceptEnv');
+  if (patterns.includes('TZ')) {
+    return warn('AcceptEnv', 'a client may set TZ (AcceptEnv TZ): a policy\'s window without `timezone` is then read in the client\'s zone', 'name `timezone` in every policy with a window, or drop TZ from AcceptEnv');
   }
   return ok('AcceptEnv', patterns.length ? `a client may set only ${patterns.join(' ')}` : 'a client may set no environment variable');
+}
+
+/**
+ * PermitUserEnvironment: when not "no", sshd reads ~/.ssh/environment and
+ * the environment= options of authorized_keys into the forced command's
+ * environment. Either can carry OPENSSL_CONF or NODE_OPTIONS; a push key
+ * whose policy root holds the home directory can write ~/.ssh/environment.
+ */
+export function permitUserEnvironmentCheck(value: string | null, user: PasswdEntry, exists: (p: string) => boolean = existsSync): Check {
+  const v = value ?? 'no';
+  if (v === 'no') return ok('PermitUserEnvironment', 'no: sshd ignores ~/.ssh/environment and environment= in authorized_keys');
+  const file = `${user.home}/.ssh/environment`;
+  const there = exists(file) ? ` (${file} exists)` : '';
+  return fail(
+    'PermitUserEnvironment',
+    `${v}: sshd puts ${file}${there} and authorized_keys environment= into the gate's environment, where OPENSSL_CONF or NODE_OPTIONS run code as ${user.name} before the gate decides anything`,
+    'PermitUserEnvironment no',
+  );
 }
 
 // ---------------------------------------------------------------- authorized_keys
@@ -155,36 +194,50 @@ export function authorizedKeysChecks(text: string, path: string): Check[] {
       }
     }
     if (!g.policy) problems.push('no --policy');
-    if (hasOption(g.line.options, 'environment')) problems.push('environment= on a gate line');
+    if (hasOption(g.line.options, 'environment')) problems.push('environment= on a gate line (with PermitUserEnvironment, OPENSSL_CONF or NODE_OPTIONS there run code before the gate decides)');
     out.push(problems.length ? fail('gate line', `${where}: ${problems.join('; ')}`, 'gatekeeper install again for this key') : ok('gate line', `${where} → ${g.command}`));
   }
   return out;
 }
 
 /**
- * sshd's StrictModes walk (secure_filename): the file, and every directory up
- * to the root, owned by root or the user and not writable by group or others;
- * ~/.ssh should be 0700 and the file 0600.
+ * sshd's StrictModes walk (misc.c safe_path, called by auth.c
+ * auth_secure_path): the file must be a regular file, and it and every
+ * directory above it up to and including the home directory must be owned
+ * by root or the user and not writable by group or others; otherwise sshd
+ * refuses the file ("bad ownership or modes"): a fail here. sshd stops at
+ * the home directory; a directory above it that others can write is a warn
+ * (they can swap the home), as is a file or ~/.ssh merely more readable than
+ * it needs to be (644 is what sshd accepts; 600 and 700 are tidier).
  */
 export function modeChecks(path: string, user: PasswdEntry, stat: (p: string) => Stats | null = safeLstat): Check[] {
-  const bad: string[] = [];
+  const refused: string[] = [];
+  const loose: string[] = [];
+  const file = stat(path);
+  if (!file) return [fail('authorized_keys modes', `${path} does not exist`, 'gatekeeper install')];
+  if (!file.isFile()) refused.push(`${path} is not a regular file`);
+  const home = user.home.replace(/\/+$/, '') || '/';
   let p = path;
+  let pastHome = false;
   for (;;) {
-    const st = stat(p);
-    if (!st) {
-      if (p === path) return [fail('authorized_keys modes', `${path} does not exist`, 'gatekeeper install')];
-    } else {
+    const st = p === path ? file : stat(p);
+    const bad = pastHome ? loose : refused;
+    if (!st) bad.push(`${p} cannot be read`);
+    else {
       if (st.uid !== 0 && st.uid !== user.uid) bad.push(`${p} is owned by uid ${st.uid}`);
       if (st.mode & 0o022) bad.push(`${p} is writable by group or others (${(st.mode & 0o7777).toString(8)})`);
     }
+    if (p === home) pastHome = true;
     if (p === '/' || p === dirname(p)) break;
     p = dirname(p);
   }
-  const file = stat(path);
-  if (file && file.mode & 0o077) bad.push(`${path} is mode ${(file.mode & 0o777).toString(8)}, want 600`);
-  return bad.length
-    ? [fail('authorized_keys modes', bad.join('; '), `chown ${user.name} and chmod go-w along the path; chmod 700 ${dirname(path)}; chmod 600 ${path}`)]
-    : [ok('authorized_keys modes', `${path} and every directory above it: owned by root or ${user.name}, not writable by others`)];
+  if (file.mode & 0o077 && !(file.mode & 0o022)) loose.push(`${path} is mode ${(file.mode & 0o777).toString(8)} (sshd accepts it; 600 keeps the keys' options private)`);
+  const sshDir = stat(dirname(path));
+  if (sshDir && sshDir.mode & 0o077 && !(sshDir.mode & 0o022)) loose.push(`${dirname(path)} is mode ${(sshDir.mode & 0o777).toString(8)} (700 is tidier)`);
+  const fix = `chown ${user.name} and chmod go-w along the path; chmod 700 ${dirname(path)}; chmod 600 ${path}`;
+  if (refused.length) return [fail('authorized_keys modes', `sshd's StrictModes refuses the file: ${refused.join('; ')}${loose.length ? `; also ${loose.join('; ')}` : ''}`, fix)];
+  if (loose.length) return [warn('authorized_keys modes', `sshd accepts the file, but ${loose.join('; ')}`, fix)];
+  return [ok('authorized_keys modes', `${path} and every directory above it: owned by root or ${user.name}, not writable by others`)];
 }
 
 function safeLstat(p: string): Stats | null {

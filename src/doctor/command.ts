@@ -8,8 +8,8 @@ export function register(program: Command): void {
     .summary('diagnose the set-up: sshd settings, authorized_keys, the shell, policies, rsync, log, node')
     .description(
       'One line per check: ok / warn / fail, with the fix. Checks the effective sshd settings for the user (sshd -T -C; ' +
-        'AcceptEnv fails when a client may set LD_PRELOAD, BASH_ENV, NODE_OPTIONS and the like, and warns for TZ), ' +
-        "the gate's authorized_keys lines and the modes along their path, whether the login shell is clean (zero bytes on " +
+        'AcceptEnv is an allowlist: LANG and LC_* pass, TZ warns, anything else fails; PermitUserEnvironment fails unless no), ' +
+        "the gate's authorized_keys lines (environment= fails) and the modes along their path (fail where sshd's StrictModes refuses, warn where merely looser than 600/700), whether the login shell is clean (zero bytes on " +
         'stdout for `SHELL -c true`, as sshd runs it), each policy (valid, root-owned, rsync present, its version and protocol, ' +
         '--confine-root support; for a policy that allows pushes, whether its root is on a filesystem mounted nosuid, and nodev ' +
         'where device files can arrive), the log directory, and what runs the gate: the executable\'s embedded Node or the launcher\'s node, ' +

@@ -6,6 +6,7 @@
 // and its main chunk), with the YAML parser and schema in a third that only a
 // new or edited policy loads. The main chunk is loaded with the gate's own
 // code cache (code-cache.ts) when root's cache directory is usable.
+import '../no-inspector.js';
 import { trustedCacheDir } from './cache.js';
 import { loadChunk } from './code-cache.js';
 import type { GateOptions } from './main.js';

@@ -8,6 +8,7 @@
 // - the CLI for every other command, one CommonJS file (sea-cli.ts).
 // The gate is dispatched first: on every SSH connection this file and the
 // gate's main chunk are all that is compiled.
+import '../no-inspector.js';
 import { getAsset, isSea } from 'node:sea';
 import { trustedCacheDir } from '../gate/cache.js';
 import { compileChunk, type LoadedChunk } from '../gate/code-cache.js';

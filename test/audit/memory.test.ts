@@ -83,13 +83,13 @@ describe('the CLI on a big read', () => {
 });
 
 describe('restartInExecutable', () => {
-  it('passes the flag in NODE_OPTIONS (command-line flags go to the app) and keeps argv from the name it was started by', () => {
-    expect(restartInExecutable(['/usr/bin/gatekeeper', 'gatekeeper', 'audit', '--summary'], { PATH: '/usr/bin', NODE_OPTIONS: '--no-warnings' })).toEqual({
-      args: ['gatekeeper', 'audit', '--summary'],
-      env: { PATH: '/usr/bin', NODE_OPTIONS: `--no-warnings ${SEMI_SPACE_FLAG}` },
+  it('passes the flag as --node-options (the executable ignores NODE_OPTIONS; other flags go to the app) and keeps argv from the name it was started by', () => {
+    expect(restartInExecutable(['/usr/bin/gatekeeper', 'gatekeeper', 'audit', '--summary'], ['--disable-sigusr1'], { PATH: '/usr/bin' })).toEqual({
+      args: ['gatekeeper', `--node-options=${SEMI_SPACE_FLAG}`, 'audit', '--summary'],
+      env: { PATH: '/usr/bin' },
     });
   });
-  it('does not start again when NODE_OPTIONS has the flag', () => {
-    expect(restartInExecutable(['/x', 'x', 'audit'], { NODE_OPTIONS: '--max-semi-space-size=16' })).toBeNull();
+  it('does not start again when execArgv has the flag', () => {
+    expect(restartInExecutable(['/x', 'x', 'audit'], ['--openssl-config=/dev/null', '--max-semi-space-size=8'], {})).toBeNull();
   });
 });

@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,18 +93,41 @@ describe('authorized_keys', () => {
     const missing = authorizedKeysChecks(`restrict,command="/nonexistent/gatekeeper gate --policy p" ${key}\n`, '/x');
     expect(missing.find((c) => c.check === 'gate line')?.detail).toContain('missing or not executable');
   });
+  it('fails a gate line that carries environment=', () => {
+    const key = readFileSync(join(KEYS, 'id_ed25519.pub'), 'utf8').trim();
+    const launcher = join(priv, 'gatekeeper');
+    writeFileSync(launcher, '#!/bin/true\n', { mode: 0o755 });
+    const checks = authorizedKeysChecks(`restrict,environment="OPENSSL_CONF=/srv/x.cnf",command="${launcher} gate --policy p" ${key}\n`, '/x');
+    expect(checks.find((c) => c.check === 'gate line')).toMatchObject({ status: 'fail', detail: expect.stringContaining('environment= on a gate line') });
+  });
   it('walks the modes as StrictModes does', () => {
     const dir = join(priv, 'home', '.ssh');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const file = join(dir, 'authorized_keys');
     writeFileSync(file, '', { mode: 0o600 });
     expect(status(modeChecks(file, root(join(priv, 'home'))), 'authorized_keys modes')).toEqual(['ok']);
+    // 644 and a 755 ~/.ssh: sshd's StrictModes accepts them, so a warning, not a failure.
     chmodSync(file, 0o644);
-    expect(modeChecks(file, root(join(priv, 'home')))[0]!.detail).toContain('want 600');
+    chmodSync(dir, 0o755);
+    expect(modeChecks(file, root(join(priv, 'home')))[0]).toMatchObject({ status: 'warn', detail: expect.stringMatching(/sshd accepts the file, but .*authorized_keys is mode 644.*\.ssh is mode 755/) });
+    // Group- or world-writable, up to the home directory: sshd refuses the file.
+    chmodSync(file, 0o664);
+    expect(modeChecks(file, root(join(priv, 'home')))[0]).toMatchObject({ status: 'fail', detail: expect.stringMatching(/StrictModes refuses .*authorized_keys is writable by group or others \(664\)/) });
     chmodSync(file, 0o600);
+    chmodSync(dir, 0o700);
     chmodSync(join(priv, 'home'), 0o777);
-    expect(modeChecks(file, root(join(priv, 'home')))[0]!.detail).toContain('writable by group or others (777)');
+    expect(modeChecks(file, root(join(priv, 'home')))[0]).toMatchObject({ status: 'fail', detail: expect.stringContaining('writable by group or others (777)') });
     chmodSync(join(priv, 'home'), 0o755);
+    // Owned by another user (not root, not the user): refused.
+    chownSync(file, 65534, 65534);
+    expect(modeChecks(file, root(join(priv, 'home')))[0]).toMatchObject({ status: 'fail', detail: expect.stringContaining('is owned by uid 65534') });
+    chownSync(file, 0, 0);
+    // Above the home directory sshd stops looking: a writable parent is a warning.
+    chmodSync(priv, 0o777);
+    expect(modeChecks(file, root(join(priv, 'home')))[0]).toMatchObject({ status: 'warn', detail: expect.stringContaining(`${priv} is writable by group or others (777)`) });
+    chmodSync(priv, 0o700);
+    // A directory where the file should be: refused.
+    expect(modeChecks(dir, root(join(priv, 'home')))[0]).toMatchObject({ status: 'fail', detail: expect.stringContaining('is not a regular file') });
     // Under /tmp (world-writable, even if sticky) sshd refuses the file.
     expect(modeChecks(join(tmp, 'x'), root(tmp))[0]!.status).toBe('fail');
   });
@@ -128,10 +151,14 @@ describe('sshd -T', () => {
   it.each([
     ['', 'ok', /^a client may set only LANG LC_\*$/],
     ['AcceptEnv TZ\n', 'warn', /TZ \(AcceptEnv TZ\).*window without `timezone`/],
-    ['AcceptEnv *\n', 'fail', /LD_PRELOAD, LD_LIBRARY_PATH, LD_AUDIT, BASH_ENV, ENV, SHELLOPTS, BASHOPTS, PS4, NODE_OPTIONS, NODE_PATH \(AcceptEnv \*\).*as root/],
-    ['AcceptEnv NODE_*\n', 'fail', /a client may set NODE_OPTIONS, NODE_PATH \(AcceptEnv NODE_\*\)/],
-    ['AcceptEnv BASH_EN?\n', 'fail', /a client may set BASH_ENV \(AcceptEnv BASH_EN\?\)/],
-    ['AcceptEnv LD_PRELOAD.x L?_*\n', 'fail', /a client may set LD_PRELOAD, LD_LIBRARY_PATH, LD_AUDIT \(AcceptEnv L\?_\*\)/],
+    ['AcceptEnv LC_ALL LANG\n', 'ok', /^a client may set only LC_ALL LANG LANG LC_\*$/],
+    ['AcceptEnv OPENSSL_CONF\n', 'fail', /beyond LANG and LC_\* \(AcceptEnv OPENSSL_CONF\), among them OPENSSL_CONF, .*as root/],
+    ['AcceptEnv *\n', 'fail', /\(AcceptEnv \*\), among them LD_PRELOAD, .*GLIBC_TUNABLES, .*NODE_OPTIONS, .*NODE_V8_COVERAGE, .*OPENSSL_CONF/],
+    ['AcceptEnv NODE_*\n', 'fail', /\(AcceptEnv NODE_\*\), among them NODE_OPTIONS, NODE_PATH, NODE_V8_COVERAGE, NODE_EXTRA_CA_CERTS,/],
+    ['AcceptEnv BASH_EN?\n', 'fail', /\(AcceptEnv BASH_EN\?\), among them BASH_ENV,/],
+    ['AcceptEnv LANGUAGE\n', 'fail', /\(AcceptEnv LANGUAGE\): only LANG and LC_\* are known to be harmless/],
+    ['AcceptEnv LAN?\n', 'fail', /\(AcceptEnv LAN\?\)/],
+    ['AcceptEnv TZ XYZZY\n', 'fail', /\(AcceptEnv XYZZY\)/],
   ] as const)('AcceptEnv on the debian shape plus %j: %s', async (extra, want, detail) => {
     const main = instantiate('debian', join(tmp, `cfg-env-${want}-${extra.length}`), key);
     // sshd takes the first value of most keywords, but AcceptEnv lines add up: put the extra first.
@@ -139,6 +166,18 @@ describe('sshd -T', () => {
     const eff = await sshdEffective('/usr/sbin/sshd', main, { user: 'root' });
     if ('error' in eff) throw new Error(eff.error);
     const [c] = sshdChecks(eff, root('/root'), '/a', ['/a'], true).filter((x) => x.check === 'AcceptEnv');
+    expect(c).toMatchObject({ status: want, detail: expect.stringMatching(detail) });
+  });
+  it.each([
+    ['', 'ok', /^no: sshd ignores/],
+    ['PermitUserEnvironment yes\n', 'fail', /^yes: sshd puts \/nonexistent-home\/\.ssh\/environment and authorized_keys environment= into the gate's environment, where OPENSSL_CONF/],
+    ['PermitUserEnvironment LANG,OPENSSL_*\n', 'fail', /^LANG,OPENSSL_\*: sshd puts/],
+  ] as const)('PermitUserEnvironment on the debian shape plus %j: %s', async (extra, want, detail) => {
+    const main = instantiate('debian', join(tmp, `cfg-pue-${want}-${extra.length}`), key);
+    writeFileSync(main, `${extra}${readFileSync(main, 'utf8')}`);
+    const eff = await sshdEffective('/usr/sbin/sshd', main, { user: 'root' });
+    if ('error' in eff) throw new Error(eff.error);
+    const [c] = sshdChecks(eff, root('/nonexistent-home'), '/a', ['/a'], true).filter((x) => x.check === 'PermitUserEnvironment');
     expect(c).toMatchObject({ status: want, detail: expect.stringMatching(detail) });
   });
   it('fails on a ForceCommand that would override command=', async () => {

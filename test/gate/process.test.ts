@@ -144,6 +144,16 @@ describe('check', () => {
     expect(runCli(['check', '--policy', join(dir, 'nope.yaml'), '--', PULL]).status).toBe(78);
     expect(readLog(log)).toEqual([]);
   });
+  it('under a DENY prints no "would have run": nothing runs', () => {
+    // Outside the window: the command itself is fine, so the decision carries an argv.
+    const windowed = writePolicy(dir, { rsync: rec.path, log, access: 'read-only', window: ['02:00-03:00'], timezone: 'UTC' }, 'w.yaml');
+    const no = runCli(['check', '--policy', windowed, '--at', '2026-12-02T14:00', '--', PULL]);
+    expect(no.status).toBe(77);
+    expect(no.stdout.toString()).toMatch(/^DENY[\s\S]*outside this policy's backup window/);
+    expect(no.stdout.toString()).not.toMatch(/would/);
+    const yes = runCli(['check', '--policy', windowed, '--at', '2026-12-02T02:30', '--', PULL]);
+    expect(yes.stdout.toString()).toMatch(/^would run: .* --server --sender/m);
+  });
 });
 
 describe('policy', () => {
