@@ -9,6 +9,10 @@
 // - SHA256SUMS of all of them.
 //
 // Usage: node scripts/package.mjs   (after npm run build, which empties dist/)
+// It fetches the arm64 runtime itself (scripts/runtimes.sh, a no-op when the
+// lock file's runtimes are already there), so docs/packages.md's
+// `npm ci && npm run build && npm run package` works on a fresh clone.
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -28,6 +32,7 @@ function sha256sums(files) {
   writeFileSync(join(out, 'SHA256SUMS'), lines.join(''));
 }
 
+execFileSync('/bin/bash', [join(root, 'scripts', 'runtimes.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 const work = mkdtempSync(join(dist, '.package-'));
