@@ -172,7 +172,13 @@ const externalTo = (spec, importer, target) => ({
   },
 });
 const policyChunk = await gateFile('src/policy/load.ts', 'gate-policy');
-const mainChunk = await gateFile('src/gate/main.ts', 'gate-main', [pinoStubs, externalTo(/^\.\.\/policy\/load\.js$/, /[\\/]src[\\/]gate[\\/]policy\.ts$/, `./${policyChunk.slice('chunks/'.length)}`)]);
+// The answers to the key holder's own questions (src/gate/describe.ts): loaded only when one arrives.
+const describeChunk = await gateFile('src/gate/describe.ts', 'gate-describe');
+const mainChunk = await gateFile('src/gate/main.ts', 'gate-main', [
+  pinoStubs,
+  externalTo(/^\.\.\/policy\/load\.js$/, /[\\/]src[\\/]gate[\\/]policy\.ts$/, `./${policyChunk.slice('chunks/'.length)}`),
+  externalTo(/^\.\/describe\.js$/, /[\\/]src[\\/]gate[\\/]main\.ts$/, `./${describeChunk.slice('chunks/'.length)}`),
+]);
 gateCommon.define = { ...gateCommon.define, __GATE_MAIN_CHUNK__: JSON.stringify(mainChunk) };
 await gateFile('src/gate/entry.ts', 'gate', [externalTo(/^\.\/main\.js$/, /[\\/]src[\\/]gate[\\/]entry\.ts$/, `./${mainChunk}`)]);
 writeFileSync(join(out, 'package.json'), '{"type":"module"}\n');

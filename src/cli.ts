@@ -7,6 +7,7 @@ import { register as registerPolicy } from './policy/command.js';
 import { register as registerAudit } from './audit/command.js';
 import { register as registerInstall } from './install/command.js';
 import { register as registerDoctor } from './doctor/command.js';
+import { register as registerProbe } from './probe/command.js';
 import { VERSION } from './version.js';
 
 /**
@@ -39,5 +40,6 @@ export async function runCli(argv: string[]): Promise<void> {
   registerAudit(program);
   registerInstall(program);
   registerDoctor(program);
+  registerProbe(program);
   await program.parseAsync(argv);
 }

@@ -20,7 +20,7 @@ export function register(program: Command): void {
     .option('--since <when>', 'only records at or after: a duration back from now (90m, 36h, 3d, 2w) or an ISO date/time (local time unless it ends in Z or ±hh:mm)')
     .option('--until <when>', 'only records before (same forms as --since)')
     .option('--policy <name>', 'only this policy (repeatable)', collect)
-    .addOption(new Option('--decision <kind>', 'only allow (with how those runs ended), deny, error or exit (repeatable)').argParser(collect))
+    .addOption(new Option('--decision <kind>', 'only allow (with how those runs ended), deny, error, exit or describe (the gate answered the key holder; repeatable)').argParser(collect))
     .option('--client <addr|cidr>', 'only this client address or network (repeatable)', collect)
     .option('--user <name>', 'only this SSH user (repeatable)', collect)
     .option('--host <name>', 'only this server (repeatable; shell wildcards * ? [...] match whole names, e.g. "web-*"; "-" a record with no host)', collect)

@@ -116,6 +116,8 @@ export function decisionLabel(r: AuditRecord): { text: string; style: 'red' | 'g
       return { text: 'deny', style: 'red' };
     case 'error':
       return { text: 'error', style: 'magenta' };
+    case 'describe':
+      return { text: 'describe', style: 'yellow' };
     case 'exit': {
       const text = r.signal ? `exit ${r.signal}` : `exit ${r.status ?? '?'}`;
       return { text, style: isSuccessStatus(r.status, r.signal) ? 'green' : 'red' };

@@ -137,6 +137,25 @@ export async function gateMain(args: readonly string[], { cacheDir, saveCode = (
     log = await openLog(loaded);
     const { policy } = loaded;
 
+    // The key holder asking about its key (no command, `gatekeeper describe`,
+    // `gatekeeper check -- CMD`): answered by a chunk of its own, never loaded
+    // on the rsync path (describe.ts says what is told, to whom, on which stream).
+    const asked = session.originalCommand;
+    if (policy.describe && (asked === null || asked.startsWith('gatekeeper '))) {
+      const { answerKeyHolder } = await import('./describe.js');
+      const answer = answerKeyHolder(session, loaded, policyName, cacheDir);
+      if (answer) {
+        const fields: Parameters<typeof record>[0] = answer.refused
+          ? { event: 'deny', reason: answer.refused.reason, code: answer.refused.code }
+          : { event: 'describe', reason: answer.reason, code: answer.form };
+        writeLog(record({ ...fields, status: answer.code }));
+        log.close();
+        writeAll(1, answer.stdout);
+        writeAll(2, answer.stderr);
+        process.exit(answer.code);
+      }
+    }
+
     const decision = evaluate(session, policy, realFacts(policy.rsync, policy.root !== '/' && policy.confineRoot === 'auto', cacheDir));
     if (decision.verdict === 'deny' && decision.code === 'config') {
       // A broken policy (its root is missing), not a refusal of the client: 78, as `check` reports it.
@@ -202,6 +221,19 @@ export async function gateMain(args: readonly string[], { cacheDir, saveCode = (
     // Failures to log or to read the configuration fail closed as configuration errors.
     const code = err.code && /^E[A-Z]+$/.test(err.code) ? EX_CONFIG : EX_SOFTWARE;
     return end(code, `${code === EX_CONFIG ? 'configuration error' : 'internal error'}: ${err.message}`, { event: 'error', reason: err.message, code: code === EX_CONFIG ? 'config' : 'internal' });
+  }
+}
+
+/** Write all of `text` to a descriptor (a pipe may take it in parts). */
+function writeAll(fd: number, text: string): void {
+  const buf = Buffer.from(text, 'utf8');
+  for (let off = 0; off < buf.length; ) {
+    try {
+      off += writeSync(fd, buf, off);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
+      return; // the client went away: nothing else to tell
+    }
   }
 }
 

@@ -17,14 +17,17 @@ import { LEVELS, RECORD_VERSION } from './version.js';
 
 export { LEVELS, RECORD_VERSION };
 
-export const EVENTS = ['allow', 'deny', 'error', 'exit'] as const;
+export const EVENTS = ['allow', 'deny', 'error', 'exit', 'describe'] as const;
 export type GateEvent = (typeof EVENTS)[number];
 
 const Endpoint = z.object({ addr: z.string(), port: z.number() });
 
 /** The fields every version shares: what the gate knows about a session and what it decided. */
 const shared = {
-  /** allow: rsync is about to be exec'd; deny: refused (exit 77); error: configuration or internal error (78/70); exit: the spawn fallback's rsync finished. */
+  /**
+   * allow: rsync is about to be exec'd; deny: refused (exit 77); error: configuration or internal error (78/70); exit: the spawn fallback's rsync finished;
+   * describe: the gate answered the key holder about its key (code welcome, describe or check), nothing ran.
+   */
   event: z.enum(EVENTS),
   /** Policy name as given on the command line (or the path). */
   policy: z.string(),

@@ -87,6 +87,11 @@ export const PolicySchema = z.strictObject({
   window: z.optional(z.array(windowRange).check(z.minLength(1, 'list at least one range HH:MM-HH:MM (leave out "window" to allow any time)'))),
   /** The IANA time zone the window is in; default the server's local zone. */
   timezone: z.optional(timeZone),
+  /**
+   * Answer the key holder's `ssh root@HOST` (no command: a welcome naming what this key may do),
+   * `gatekeeper describe --json` and `gatekeeper check [--json] -- 'CMD'`: nothing runs. false: refused like any other command.
+   */
+  describe: z._default(z.boolean(), true),
 });
 
 export type PolicyInput = z.input<typeof PolicySchema>;

@@ -31,7 +31,7 @@ describe('decisions the gate logged', () => {
     { command: PULL, client: '198.51.100.7', status: 0, event: 'allow' },
     { command: 'rsync --server --sender -vlogDtprxze.iLsfxCIvu --log-file=/tmp/x . /', client: '203.0.113.9', status: 77, event: 'deny', code: 'always-refused' },
     { command: 'rsync --server -vlogDtprxze.iLsfxCIvu . /', client: '203.0.113.9', status: 77, event: 'deny', code: 'access' },
-    { command: null, client: '203.0.113.9', status: 77, event: 'deny', code: 'shell' },
+    { command: null, client: '203.0.113.9', status: 77, event: 'describe', code: 'welcome' },
     { command: 'cat /etc/shadow', client: '203.0.113.9', status: 77, event: 'deny' },
   ];
   let sessions: string[] = [];
@@ -49,7 +49,7 @@ describe('decisions the gate logged', () => {
   });
 
   it('audit --json shows every session the gate logged, with its decision', () => {
-    const r = audit(['--log', log, '--json', '--decision', 'allow,deny']);
+    const r = audit(['--log', log, '--json', '--decision', 'allow,deny,describe']);
     expect(r.stderr).toBe('');
     const got = jsonLines(r.stdout).filter((x) => sessions.includes(x.session as string) && x.event !== 'exit');
     expect(got.map((x) => x.event)).toEqual(cases.map((c) => c.event));
@@ -62,11 +62,11 @@ describe('decisions the gate logged', () => {
   it('the table names the refusal, --summary counts it per client', () => {
     const table = audit(['--log', log, '--client', '203.0.113.9']).stdout;
     expect(table).toMatch(/deny\s+pull \/ .*--log-file=\/tmp\/x\s+option --log-file is always refused/);
-    expect(table).toMatch(/deny\s+\(shell\)/);
+    expect(table).toMatch(/describe\s+\(shell\)\s+no command \(a shell request\): welcomed the key holder/);
     const groups = jsonLines(audit(['--log', log, '--summary', '--json', '--client', '203.0.113.9']).stdout);
     expect(groups).toHaveLength(1);
     expect(groups[0]).toMatchObject({ policy: 'backup', client: '203.0.113.9', allowed: 0 });
-    expect(groups[0]!.refused).toBeGreaterThanOrEqual(4);
+    expect(groups[0]!.refused).toBeGreaterThanOrEqual(3);
   });
 });
 

@@ -32,7 +32,7 @@ const CASES: Case[] = [
     exit: 77,
   },
   {
-    name: 'ssh root@host with no command (a shell)',
+    name: 'ssh root@host with no command (a shell), in a policy with describe: false',
     run: (g) => g.sshd.ssh([]),
     command: () => null,
     exit: 77,
@@ -64,7 +64,8 @@ describe('scenario 5: refusals as the client sees them', () => {
     buildFixtureTree(tree);
     mkdirSync(join(g.dir, 'client-src'));
     writeFileSync(join(g.dir, 'client-src', 'intruder.txt'), 'must not arrive\n');
-    g.usePolicy('readonly', { access: 'read-only', root: tree });
+    // describe: false, so that a session without a command is refused like any other (test/e2e/describe.test.ts: the welcome).
+    g.usePolicy('readonly', { access: 'read-only', root: tree, describe: false });
   });
   afterAll(async () => {
     await g?.stop();

@@ -67,8 +67,9 @@ describe('gate (execve, Node 24)', () => {
     expect(readLog(log)).toMatchObject([{ event: 'deny', code: 'access', status: 77 }]);
   });
 
-  it('refuses a shell (no SSH_ORIGINAL_COMMAND) and shell syntax', () => {
-    expect(runGate(['--policy', pol], env(undefined))).toMatchObject({ status: 77, stderr: expect.stringMatching(/interactive shell/) });
+  it('refuses a shell (no SSH_ORIGINAL_COMMAND, in a policy with describe: false) and shell syntax', () => {
+    const quiet = writePolicy(dir, { rsync: rec.path, log, access: 'read-only', describe: false }, 'quiet.yaml');
+    expect(runGate(['--policy', quiet], env(undefined))).toMatchObject({ status: 77, stderr: expect.stringMatching(/interactive shell/) });
     expect(runGate(['--policy', pol], env(`${PULL}; touch ${dir}/pwned`)).status).toBe(77);
     expect(existsSync(join(dir, 'pwned'))).toBe(false);
     expect(readLog(log).map((x) => x.code)).toEqual(['shell', 'shell-syntax']);

@@ -163,7 +163,8 @@ export function makeLab(prefix = 'gk-sec-', policy: PolicyInput = {}): Lab {
     return file;
   };
   // The most permissive ordinary policy: whatever is refused is refused by the gate's own rules.
-  const main = writePolicy('lab', { rsync: recorder, access: 'read-write', delete: true, root, ...policy });
+  // describe: false: the corpus holds the gate to refusals only (the welcome and describe forms: test/gate/describe.test.ts).
+  const main = writePolicy('lab', { rsync: recorder, access: 'read-write', delete: true, root, describe: false, ...policy });
   return {
     dir,
     root,
