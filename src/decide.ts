@@ -5,7 +5,7 @@
 import type { Session } from './session.js';
 import type { Policy } from './policy/schema.js';
 import type { ParsedCommand, ParsedOption } from './rsync/grammar.js';
-import { knownOption, namesOf, type Risk, type RsyncOption } from './rsync/options.js';
+import { knownOption, namesOf, riskApplies, type Risk, type RsyncOption } from './rsync/options.js';
 import { addressInList } from './net.js';
 import { windowRefusal } from './window.js';
 import { rootTarget, type IdLookup } from './rsync/idmap.js';
@@ -127,6 +127,7 @@ export function decide(session: Session, command: ParsedCommand, policy: Policy,
   const isListed = (set: Set<string>, spec: RsyncOption) => namesOf(spec).some((nm) => set.has(nm));
 
   for (const opt of command.options) {
+    if (!riskApplies(opt.spec, command.sender) && !isListed(denied, opt.spec)) continue;
     const r = optionRefusal(opt.spec, policy, subRoot, isListed(allowed, opt.spec), isListed(denied, opt.spec));
     if (r) addSoft(r);
   }
