@@ -23,6 +23,8 @@ export interface Client {
   protocol: number;
   /** Where it runs. */
   seenOn: string;
+  /** False where the client sends -H but cannot keep hard links (openrsync 91.0.6's hardlinks.c is empty): they arrive as copies. */
+  hardLinks: boolean;
 }
 
 const cache = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'clients');
@@ -30,14 +32,14 @@ const built = (name: string) => join(cache, name, 'bin', 'rsync');
 
 /** Every client in use; the built ones exist after `bash scripts/clients.sh` (npm's pretest runs it). */
 export const CLIENTS: readonly Client[] = [
-  { name: 'openrsync-91.0.6', bin: built('openrsync-91.0.6'), family: 'openrsync', protocol: 29, seenOn: 'macOS 15.0' },
-  { name: 'openrsync-146', bin: built('openrsync-146'), family: 'openrsync', protocol: 29, seenOn: 'macOS 15.x' },
-  { name: 'openrsync-182', bin: built('openrsync-182'), family: 'openrsync', protocol: 29, seenOn: 'macOS 26.x' },
-  { name: 'apple-rsync-2.6.9', bin: built('apple-rsync-2.6.9'), family: 'rsync', protocol: 29, seenOn: 'macOS up to 14' },
-  { name: 'rsync-3.0.9', bin: built('rsync-3.0.9'), family: 'rsync', protocol: 30, seenOn: 'RHEL 6 and 7' },
-  { name: 'rsync-3.1.3', bin: built('rsync-3.1.3'), family: 'rsync', protocol: 31, seenOn: 'RHEL 8' },
-  { name: 'rsync-3.2.7', bin: built('rsync-3.2.7'), family: 'rsync', protocol: 32, seenOn: 'Debian 12' },
-  { name: 'rsync-system', bin: '/usr/bin/rsync', family: 'rsync', protocol: 32, seenOn: 'this machine (the project\'s current rsync)' },
+  { name: 'openrsync-91.0.6', bin: built('openrsync-91.0.6'), family: 'openrsync', protocol: 29, seenOn: 'macOS 15.0', hardLinks: false },
+  { name: 'openrsync-146', bin: built('openrsync-146'), family: 'openrsync', protocol: 29, seenOn: 'macOS 15.x', hardLinks: true },
+  { name: 'openrsync-182', bin: built('openrsync-182'), family: 'openrsync', protocol: 29, seenOn: 'macOS 26.x', hardLinks: true },
+  { name: 'apple-rsync-2.6.9', bin: built('apple-rsync-2.6.9'), family: 'rsync', protocol: 29, seenOn: 'macOS up to 14', hardLinks: true },
+  { name: 'rsync-3.0.9', bin: built('rsync-3.0.9'), family: 'rsync', protocol: 30, seenOn: 'RHEL 6 and 7', hardLinks: true },
+  { name: 'rsync-3.1.3', bin: built('rsync-3.1.3'), family: 'rsync', protocol: 31, seenOn: 'RHEL 8', hardLinks: true },
+  { name: 'rsync-3.2.7', bin: built('rsync-3.2.7'), family: 'rsync', protocol: 32, seenOn: 'Debian 12', hardLinks: true },
+  { name: 'rsync-system', bin: '/usr/bin/rsync', family: 'rsync', protocol: 32, seenOn: 'this machine (the project\'s current rsync)', hardLinks: true },
 ];
 
 /** The table's clients, failing loudly (never skipping) when one was not built. */
