@@ -99,14 +99,28 @@ export function decide(session: Session, command: ParsedCommand, policy: Policy,
 
   if (command.kind === 'daemon') {
     if (!policy.daemon) {
-      return deny('always-refused', 'option --daemon is refused: this policy is not a daemon policy (add a `daemon: { config: /etc/rsyncd.conf }` block to serve rsync modules over ssh)', null, ['--daemon']);
+      return deny('always-refused', `option --daemon is refused: ${PATHS_NOT_MODULES} (this policy is not a daemon policy; a \`daemon: { config: /etc/rsyncd.conf }\` block serves rsync modules over ssh)`, null, ['--daemon']);
     }
     const argv = [policy.rsync, '--server', '--daemon', `--config=${policy.daemon.config}`, '.'];
     return finish(soft, policy, argv, '/', 'daemon over ssh with the policy\'s rsyncd.conf');
   }
 
+  // openrsync's HOST::MODULE over ssh sends a plain server line (". module/")
+  // and then speaks the daemon protocol: under a daemon policy its shape
+  // (separate option words, relative paths only) starts the daemon, which
+  // applies the module's rules itself. docs/gate.md says why the shape, not
+  // the first bytes, and what stays ambiguous.
+  if (policy.daemon && looksLikeOpenrsyncDaemon(command)) {
+    const argv = [policy.rsync, '--server', '--daemon', `--config=${policy.daemon.config}`, '.'];
+    return finish(soft, policy, argv, '/', 'daemon over ssh (openrsync HOST::MODULE) with the policy\'s rsyncd.conf');
+  }
   if (policy.daemon) {
-    addSoft({ code: 'daemon-only', reason: 'this is a daemon policy: only "rsync --server --daemon ." (rsync HOST::MODULE) is allowed' });
+    addSoft({ code: 'daemon-only', reason: 'this is a daemon policy: this server serves rsync modules, not paths: use HOST::MODULE (rsync HOST::MODULE/PATH DEST); only "rsync --server --daemon ." is allowed' });
+  }
+  // The same openrsync request of a path policy: a module name that is no
+  // path under root would end in rsync's raw "protocol version mismatch".
+  if (!policy.daemon && looksLikeOpenrsyncDaemon(command) && !command.paths.some((p) => facts.fs.realpath(`${policy.root}/${p.split('/')[0]}`) !== null)) {
+    return deny('not-daemon-policy', `${PATHS_NOT_MODULES} (no "${command.paths[0]!.split('/')[0]}" under the policy root; openrsync's HOST::MODULE needs a daemon policy)`, null);
   }
 
   // Access direction: with --sender the server sends (the client pulls).
@@ -261,6 +275,13 @@ function finish(soft: Refusal[], policy: Policy, argv: string[], cwd: string, wh
   }
   const reason = soft.length > 0 ? `allowed by a permissive policy (enforce: false): ${what}` : `allowed: ${what}`;
   return { verdict: 'allow', argv, cwd, reason, waived: soft };
+}
+
+const PATHS_NOT_MODULES = 'this server serves paths, not modules: use HOST:PATH';
+
+/** openrsync's shape (separate option words) with relative paths only: what its HOST::MODULE sends. */
+function looksLikeOpenrsyncDaemon(command: { family?: string; paths: readonly string[] }): boolean {
+  return command.family === 'openrsync' && command.paths.length > 0 && command.paths.every((p) => !p.startsWith('/'));
 }
 
 function deny(code: string, reason: string, argv: string[] | null, options?: string[]): Decision {

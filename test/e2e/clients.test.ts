@@ -27,12 +27,19 @@ const ENTRIES: Entry[] = [
 const all = clients();
 let g: GateSetup;
 let tree: string;
+let config: string;
 const at = 'root@127.0.0.1';
 
 beforeAll(async () => {
   g = await setupGate('gk-e2e-clients-');
   tree = join(g.dir, 'server-tree');
   buildFixtureTree(tree, ENTRIES);
+  config = join(g.dir, 'rsyncd.conf');
+  writeFileSync(
+    config,
+    [`lock file = ${join(g.dir, 'rsyncd.lock')}`, 'use chroot = yes', 'numeric ids = yes', '', '[backup]', `    path = ${tree}`, '    read only = yes', '    uid = 0', '    gid = 0', ''].join('\n'),
+    { mode: 0o600 },
+  );
 });
 afterAll(async () => {
   await g?.stop();
@@ -50,6 +57,7 @@ const as = (client: { hardLinks: boolean }, root: string) => {
   return Object.fromEntries(Object.entries(s).map(([k, { links: _links, ...v }]) => [k, v]));
 };
 
+const daemon = () => g.usePolicy('daemon', { daemon: { config } });
 const ro = () => g.usePolicy('ro', { access: 'read-only', root: tree });
 
 describe.each(all)('$name ($family, protocol $protocol, $seenOn)', (client) => {
@@ -107,6 +115,37 @@ describe.each(all)('$name ($family, protocol $protocol, $seenOn)', (client) => {
     expect(r.code, describeRun(r)).not.toBe(0);
     expect(r.stderr).toMatch(/^gatekeeper: refused: this policy is read-only: the client may pull \(rsync HOST:PATH DEST\), not push files to the server$/m);
     expect(existsSync(join(tree, 'incoming'))).toBe(false);
+    expect(g.newRecords().map((x) => x.event)).toEqual(['deny']);
+  });
+
+  it('daemon over ssh (HOST::MODULE) under a daemon policy: the module arrives whole', async () => {
+    daemon();
+    const dst = dir('daemon');
+    const r = await run(['-a', '-H', `${at}::backup/`, `${dst}/`]);
+    expect(r.code, describeRun(r)).toBe(0);
+    expect(diffSnapshots(as(client, tree), as(client, dst))).toEqual([]);
+    const records = g.newRecords();
+    expect(records.map((x) => [x.event, x.argv?.slice(1)])).toEqual([['allow', ['--server', '--daemon', `--config=${config}`, '.']]]);
+    // openrsync's line shows its family; rsync's "--daemon ." shows none.
+    expect(records[0]!.family).toBe(client.family === 'openrsync' ? 'openrsync' : undefined);
+  });
+
+  it('a module asked of a path policy is told to use HOST:PATH (never the raw protocol mismatch)', async () => {
+    ro();
+    const dst = dir('module-of-path');
+    const r = await run(['-a', `${at}::backup/`, `${dst}/`]);
+    expect(r.code, describeRun(r)).not.toBe(0);
+    expect(r.stderr).toMatch(/^gatekeeper: refused: (option --daemon is refused: )?this server serves paths, not modules: use HOST:PATH /m);
+    expect(r.stderr).not.toMatch(/protocol version mismatch/);
+    expect(g.newRecords().map((x) => x.event)).toEqual(['deny']);
+  });
+
+  it('a path asked of a daemon policy is told to use HOST::MODULE', async () => {
+    daemon();
+    const dst = dir('path-of-daemon');
+    const r = await run(['-a', `${at}:/`, `${dst}/`]);
+    expect(r.code, describeRun(r)).not.toBe(0);
+    expect(r.stderr).toMatch(/^gatekeeper: refused: this is a daemon policy: this server serves rsync modules, not paths: use HOST::MODULE /m);
     expect(g.newRecords().map((x) => x.event)).toEqual(['deny']);
   });
 });
