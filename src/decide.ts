@@ -5,7 +5,7 @@
 import type { Session } from './session.js';
 import type { Policy } from './policy/schema.js';
 import type { ParsedCommand, ParsedOption } from './rsync/grammar.js';
-import { knownOption, namesOf, type Risk, type RsyncOption } from './rsync/options.js';
+import { knownOption, namesOf, riskApplies, type Risk, type RsyncOption } from './rsync/options.js';
 import { addressInList } from './net.js';
 import { windowRefusal } from './window.js';
 import { rootTarget, type IdLookup } from './rsync/idmap.js';
@@ -87,6 +87,8 @@ export function decide(session: Session, command: ParsedCommand, policy: Policy,
   if (isDecision(window)) return window;
   soft.push(...window);
   if (command.kind === 'daemon') return daemonCall(soft, policy);
+  const openrsyncDaemon = openrsyncDaemonCall(soft, command, policy, facts);
+  if (openrsyncDaemon) return openrsyncDaemon;
   soft.push(...daemonOnlyRefusals(policy), ...accessRefusals(command, policy), ...optionRefusals(command, policy), ...rootMapRefusals(command, policy, facts));
 
   const realRoot = facts.fs.realpath(policy.root);
@@ -142,15 +144,36 @@ function windowRefusals(policy: Policy, facts: Facts): Refusal[] | Decision {
 /** rsync HOST::MODULE over ssh: only for a daemon policy, with its rsyncd.conf. */
 function daemonCall(soft: Refusal[], policy: Policy): Decision {
   if (!policy.daemon) {
-    return deny('always-refused', 'option --daemon is refused: this policy is not a daemon policy (add a `daemon: { config: /etc/rsyncd.conf }` block to serve rsync modules over ssh)', null, ['--daemon']);
+    return deny('always-refused', `option --daemon is refused: ${PATHS_NOT_MODULES} (this policy is not a daemon policy; a \`daemon: { config: /etc/rsyncd.conf }\` block serves rsync modules over ssh)`, null, ['--daemon']);
   }
   const argv = [policy.rsync, '--server', '--daemon', `--config=${policy.daemon.config}`, '.'];
   return finish(soft, policy, argv, '/', 'daemon over ssh with the policy\'s rsyncd.conf');
 }
 
+/**
+ * openrsync's HOST::MODULE over ssh sends a plain server line (". module/")
+ * and then speaks the daemon protocol: under a daemon policy its shape
+ * (separate option words, relative paths only) starts the daemon, which
+ * applies the module's rules itself. The same request of a path policy, a
+ * module name that is no path under root, would end in rsync's raw
+ * "protocol version mismatch": refused with what to type instead.
+ * docs/gate.md says why the shape, not the first bytes, and what stays ambiguous.
+ */
+function openrsyncDaemonCall(soft: Refusal[], command: RsyncCommand, policy: Policy, facts: Facts): Decision | null {
+  if (!looksLikeOpenrsyncDaemon(command)) return null;
+  if (policy.daemon) {
+    const argv = [policy.rsync, '--server', '--daemon', `--config=${policy.daemon.config}`, '.'];
+    return finish(soft, policy, argv, '/', 'daemon over ssh (openrsync HOST::MODULE) with the policy\'s rsyncd.conf');
+  }
+  if (!command.paths.some((p) => facts.fs.realpath(`${policy.root}/${p.split('/')[0]}`) !== null)) {
+    return deny('not-daemon-policy', `${PATHS_NOT_MODULES} (no "${command.paths[0]!.split('/')[0]}" under the policy root; openrsync's HOST::MODULE needs a daemon policy)`, null);
+  }
+  return null;
+}
+
 /** A daemon policy serves modules only. */
 function daemonOnlyRefusals(policy: Policy): Refusal[] {
-  return policy.daemon ? [{ code: 'daemon-only', reason: 'this is a daemon policy: only "rsync --server --daemon ." (rsync HOST::MODULE) is allowed' }] : [];
+  return policy.daemon ? [{ code: 'daemon-only', reason: 'this is a daemon policy: this server serves rsync modules, not paths: use HOST::MODULE (rsync HOST::MODULE/PATH DEST); only "rsync --server --daemon ." is allowed' }] : [];
 }
 
 /** Access direction: with --sender the server sends (the client pulls). */
@@ -175,6 +198,7 @@ function optionRefusals(command: RsyncCommand, policy: Policy): Refusal[] {
   const isListed = (set: Set<string>, spec: RsyncOption) => namesOf(spec).some((nm) => set.has(nm));
   const out: Refusal[] = [];
   for (const opt of command.options) {
+    if (!riskApplies(opt.spec, command.sender) && !isListed(denied, opt.spec)) continue;
     const r = optionRefusal(opt.spec, policy, subRoot, isListed(allowed, opt.spec), isListed(denied, opt.spec));
     if (r) out.push(r);
   }
@@ -320,6 +344,13 @@ function finish(soft: Refusal[], policy: Policy, argv: string[], cwd: string, wh
   }
   const reason = soft.length > 0 ? `allowed by a permissive policy (enforce: false): ${what}` : `allowed: ${what}`;
   return { verdict: 'allow', argv, cwd, reason, waived: soft };
+}
+
+const PATHS_NOT_MODULES = 'this server serves paths, not modules: use HOST:PATH';
+
+/** openrsync's shape (separate option words) with relative paths only: what its HOST::MODULE sends. */
+function looksLikeOpenrsyncDaemon(command: { family?: string; paths: readonly string[] }): boolean {
+  return command.family === 'openrsync' && command.paths.length > 0 && command.paths.every((p) => !p.startsWith('/'));
 }
 
 function deny(code: string, reason: string, argv: string[] | null, options?: string[]): Decision {

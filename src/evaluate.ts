@@ -3,11 +3,14 @@
 // (which then logs and execs) and `check` (which only prints).
 import { decide, type Decision, type Facts } from './decide.js';
 import type { Policy } from './policy/schema.js';
-import { parseServerArgs } from './rsync/grammar.js';
+import { parseServerArgs, type ClientFamily } from './rsync/grammar.js';
 import type { Session } from './session.js';
 import { tokenize } from './shell/tokenize.js';
 
-export function evaluate(session: Session, policy: Policy, facts: Facts): Decision {
+/** A decision, with the client family where the command's shape shows it (the log records it). */
+export type Evaluated = Decision & { family?: ClientFamily };
+
+export function evaluate(session: Session, policy: Policy, facts: Facts): Evaluated {
   const command = session.originalCommand;
   if (command === null) {
     return { verdict: 'deny', code: 'shell', reason: 'this key runs rsync only: an interactive shell was requested (no command given)', argv: null };
@@ -20,5 +23,7 @@ export function evaluate(session: Session, policy: Policy, facts: Facts): Decisi
     if (parsed.option) d.options = [parsed.option];
     return d;
   }
-  return decide(session, parsed.command, policy, facts);
+  const d: Evaluated = decide(session, parsed.command, policy, facts);
+  if (parsed.command.kind === 'server' && parsed.command.family) d.family = parsed.command.family;
+  return d;
 }

@@ -162,7 +162,7 @@ export function buildFilter(opts: FilterOptions, now: number): RecordFilter {
 
 /** The text --grep searches: what an admin would recognise in a record. */
 function haystack(r: AuditRecord): string {
-  return [r.command ?? '', r.argv?.join(' ') ?? '', r.reason, r.code ?? '', r.policy, r.user ?? '', r.key ?? '', r.client?.addr ?? '', r.hostname ?? '', r.session, r.wouldDeny ?? '', r.options?.join(' ') ?? '']
+  return [r.command ?? '', r.argv?.join(' ') ?? '', r.reason, r.code ?? '', r.policy, r.user ?? '', r.key ?? '', r.client?.addr ?? '', r.hostname ?? '', r.session, r.wouldDeny ?? '', r.options?.join(' ') ?? '', r.family ?? '']
     .join('\n')
     .toLowerCase();
 }

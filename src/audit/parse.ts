@@ -57,6 +57,7 @@ function sharedFieldsOk(r: Record<string, unknown>): boolean {
     (r.transferLog === undefined || isString(r.transferLog)) &&
     (r.signal === undefined || r.signal === null || isString(r.signal)) &&
     (r.rsyncPid === undefined || isNumber(r.rsyncPid)) &&
+    (r.family === undefined || r.family === 'rsync' || r.family === 'openrsync') &&
     // Key presence matters: the schemas require these keys even when null.
     'user' in r &&
     'client' in r &&

@@ -86,6 +86,7 @@ export async function gateMain(args: readonly string[], { cacheDir, saveCode = (
   let policyName = args[args.indexOf('--policy') + 1] ?? '(none)';
   let log: LogSink | null = null;
   let logTarget = '(none)';
+  let family: GateEntry['family'];
 
   // pino adds level, time, pid and hostname (log/writer.ts).
   const record = (fields: Pick<GateEntry, 'event' | 'reason'> & Partial<GateEntry>): GateEntry => ({
@@ -98,6 +99,7 @@ export async function gateMain(args: readonly string[], { cacheDir, saveCode = (
     key,
     command: session.originalCommand,
     argv: null,
+    ...(family ? { family } : {}),
     ...fields,
   });
 
@@ -157,6 +159,7 @@ export async function gateMain(args: readonly string[], { cacheDir, saveCode = (
     }
 
     const decision = evaluate(session, policy, realFacts(policy.rsync, policy.root !== '/' && policy.confineRoot === 'auto', cacheDir));
+    family = decision.family;
     if (decision.verdict === 'deny' && decision.code === 'config') {
       // A broken policy (its root is missing), not a refusal of the client: 78, as `check` reports it.
       return end(EX_CONFIG, `configuration error: ${decision.reason}`, { event: 'error', reason: decision.reason, code: 'config' });

@@ -60,6 +60,8 @@ const shared = {
   signal: z.optional(z.nullable(z.string())),
   /** The spawn fallback's rsync, a child of the gate: its pid, which rsync's --log-file lines carry (exit events). */
   rsyncPid: z.optional(z.number()),
+  /** The client family, where the command's shape shows it: openrsync sends separate option words, rsync clusters them. */
+  family: z.optional(z.enum(['rsync', 'openrsync'])),
 };
 
 /** A record as audit and the tests read it, whatever version the line was (see parseRecordLine). */

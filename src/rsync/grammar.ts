@@ -30,7 +30,12 @@ export type ParsedCommand =
       /** The capability string after "e", e.g. ".iLsfxCIvu" (absent with --protocol=29). */
       capabilities: string | null;
       paths: string[];
+      /** Which client family sent the line, where its shape shows it (see clientFamily). */
+      family?: ClientFamily;
     };
+
+/** rsync (rsync.samba.org's and Apple's 2.6.9) or Apple's openrsync. */
+export type ClientFamily = 'rsync' | 'openrsync';
 
 export type ParseError = { code: ParseErrorCode; reason: string; option?: string };
 export type ParseErrorCode = 'not-rsync' | 'not-server' | 'syntax' | 'unknown-option' | 'always-refused';
@@ -96,7 +101,23 @@ export function parseServerArgs(words: readonly string[]): ParseResult {
     if (p.startsWith('-')) return err('syntax', `options after the "." separator are refused ("${p}")`, p.split('=')[0]);
     if (p === '') return err('syntax', 'an empty path argument is refused');
   }
-  return { ok: true, command: { kind: 'server', program, sender, clusters, options, capabilities, paths } };
+  const family = clientFamily(clusters);
+  const command: ParsedCommand = { kind: 'server', program, sender, clusters, options, capabilities, paths };
+  if (family) command.family = family;
+  return { ok: true, command };
+}
+
+/**
+ * The client family from the shape of its short options (test/clients/corpus.json
+ * holds what each client sends): rsync clusters them into one word
+ * (-vlogDtpre.iLsfxCIvu, -lHogDtpr); openrsync sends each as a word of its own
+ * (-g -l -o -p -D -r -t). One lone letter, or none, shows neither.
+ */
+export function clientFamily(clusters: readonly string[]): ClientFamily | undefined {
+  const letters = clusters.filter((w) => !/^-[B@]/.test(w));
+  if (letters.some((w) => w.length > 2)) return 'rsync';
+  if (letters.length >= 2) return 'openrsync';
+  return undefined;
 }
 
 function parseLong(words: readonly string[], i: number, out: ParsedOption[]): number | ParseResult {

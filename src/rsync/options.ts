@@ -40,6 +40,11 @@ export interface RsyncOption {
   risk: Risk;
   /** Why the risk is what it is (shown in refusals and `policy` output). */
   why: string;
+  /**
+   * The one side of the transfer the risk lives on, when it lives on one only:
+   * 'receiver' for the deletions the receiver's generator makes. Absent: either side.
+   */
+  riskOn?: 'receiver';
 }
 
 const o = (name: string, arg: ArgKind, risk: Risk, why: string, short?: string): RsyncOption => {
@@ -51,6 +56,19 @@ const o = (name: string, arg: ArgKind, risk: Risk, why: string, short?: string):
 };
 
 const n = 'sent by stock clients';
+/** Options that change only what the client is told; a server ignores them or only writes them to its own log. */
+const display = 'changes only what the client displays';
+
+// Deletions on a pull. rsync's receiver deletes: delete_in_dir() and
+// do_delete_pass() are called only from generate_files() (rsync 3.1.3
+// generator.c:1486, 2213, 2258), which runs only in do_recv() (main.c:969);
+// a server started with --sender runs do_server_sender() (main.c:783), which
+// calls send_files() (main.c:833) and never generate_files(). So with
+// --sender the client deletes in its own destination and the server only
+// sends: openrsync sends --delete-before on every deleting pull, rsync 3.x
+// sends --delete-* too when the client deletes. On a push the server is the
+// receiver and `delete:` decides.
+const receiverDeletes = (name: string): RsyncOption => ({ ...o(name, 'none', 'delete', 'deletes files on the receiving server'), riskOn: 'receiver' });
 
 /**
  * Short options a server may receive, alone or clustered (-vlogDtprxz).
@@ -79,6 +97,8 @@ export const SHORT_OPTIONS: readonly RsyncOption[] = [
   o('-c', 'none', 'normal', 'checksum'),
   o('-d', 'none', 'normal', 'transfer directories without recursing'),
   o('-g', 'none', 'normal', 'preserve group'),
+  // rsync's server ignores -h (human-readable numbers); openrsync sends it as a word of its own.
+  o('-h', 'none', 'normal', display),
   o('-k', 'none', 'follow-links', 'copy-dirlinks follows symlinks to directories'),
   o('-l', 'none', 'normal', 'copy symlinks as symlinks'),
   o('-m', 'none', 'normal', 'prune empty directories'),
@@ -116,13 +136,13 @@ export const LONG_OPTIONS: readonly RsyncOption[] = [
   o('--daemon', 'none', 'refused', 'daemon mode runs only under a policy with a `daemon:` block, with the policy\'s rsyncd.conf'),
   o('--debug', 'value', 'refused', 'debug output can reveal server internals and floods the log'),
   o('--delay-updates', 'none', 'overwrite', 'renames finished files into place at the end, over other names'),
-  o('--delete', 'none', 'delete', 'deletes files on the receiving server'),
-  o('--delete-after', 'none', 'delete', 'deletes files on the receiving server'),
-  o('--delete-before', 'none', 'delete', 'deletes files on the receiving server'),
-  o('--delete-delay', 'none', 'delete', 'deletes files on the receiving server'),
-  o('--delete-during', 'none', 'delete', 'deletes files on the receiving server'),
-  o('--delete-excluded', 'none', 'delete', 'deletes files on the receiving server'),
-  o('--delete-missing-args', 'none', 'delete', 'deletes files on the receiving server'),
+  receiverDeletes('--delete'),
+  receiverDeletes('--delete-after'),
+  receiverDeletes('--delete-before'),
+  receiverDeletes('--delete-delay'),
+  receiverDeletes('--delete-during'),
+  receiverDeletes('--delete-excluded'),
+  receiverDeletes('--delete-missing-args'),
   o('--dirs', 'none', 'normal', n, 'd'),
   o('--existing', 'none', 'normal', n),
   o('--fake-super', 'none', 'normal', n),
@@ -173,8 +193,12 @@ export const LONG_OPTIONS: readonly RsyncOption[] = [
   o('--partial-dir', 'path', 'overwrite', 'partial files are moved into place over existing names'),
   o('--perms', 'none', 'normal', n, 'p'),
   o('--preallocate', 'none', 'normal', n),
+  // openrsync sends --progress to the server; rsync's server ignores it (options.c: "if (do_progress && !am_server)").
+  o('--progress', 'none', 'normal', display),
   o('--protect-args', 'none', 'refused', 'protect-args sends the real arguments over the protocol (stdin), where no gate can check them; use a daemon policy instead'),
   o('--recursive', 'none', 'normal', n, 'r'),
+  // openrsync spells -R as --relative.
+  o('--relative', 'none', 'normal', n, 'R'),
   o('--remove-sent-files', 'none', 'delete', 'deletes the sent files on the sending server'),
   o('--remove-source-files', 'none', 'delete', 'deletes the sent files on the sending server'),
   o('--safe-links', 'none', 'normal', n),
@@ -207,6 +231,9 @@ export const LONG_OPTIONS: readonly RsyncOption[] = [
   o('--sender', 'none', 'refused', '--sender is only valid as the word right after --server'),
   o('--server', 'none', 'refused', '--server is only valid as the second word'),
 ];
+
+/** True when the option's risk applies to this server: a receiver-only risk does not apply to a sending server. */
+export const riskApplies = (opt: RsyncOption, serverSends: boolean): boolean => !(opt.riskOn === 'receiver' && serverSends);
 
 const byShort = new Map<string, RsyncOption>();
 const byLong = new Map<string, RsyncOption>();

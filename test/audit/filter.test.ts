@@ -74,6 +74,12 @@ describe('buildFilter', () => {
     expect(buildFilter({ decision: ['deny'] }, now).test(exit, t)).toBe(false);
   });
 
+  it('--grep finds the client family the gate recorded (openrsync\'s separate option words)', () => {
+    const line = rec({ time: r.time, event: 'allow', command: 'rsync --server --sender -g -l -o . /', family: 'openrsync' });
+    expect(buildFilter({ grep: 'openrsync' }, now).test(line, t)).toBe(true);
+    expect(buildFilter({ grep: 'openrsync' }, now).test(rec({ time: r.time, event: 'allow', family: 'rsync' }), t)).toBe(false);
+  });
+
   it('refuses an unknown decision', () => {
     expect(() => buildFilter({ decision: ['maybe'] }, now)).toThrow(/--decision/);
   });

@@ -124,7 +124,7 @@ describe('reasons and the options they name', () => {
     expect(run(`${PUSH} . dst/`, { access: 'write-only' })).toMatchObject({ verdict: 'allow', reason: 'allowed: push (the server receives)', waived: [] });
   });
   it('several refusals: the first, then "(and N more: ...; ...)", every option named once', () => {
-    const d = run(`${PULL} --delete --delete-after --bwlimit=1 . data/`, { options: { deny: ['--bwlimit'] } });
+    const d = run(`${PUSH} --delete --delete-after --bwlimit=1 . data/`, { access: 'write-only', options: { deny: ['--bwlimit'] } });
     expect(d).toMatchObject({ verdict: 'deny', code: 'delete-refused', argv: expect.arrayContaining(['--delete']) });
     if (d.verdict !== 'deny') return;
     expect(d.options).toEqual(['--delete', '--delete-after', '--bwlimit']);

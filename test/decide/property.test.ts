@@ -48,6 +48,8 @@ const pathOption = fc.oneof(
 const optionWord = fc.oneof(
   // What real clients send, so that a good share of commands is allowed.
   { weight: 4, arbitrary: fc.constantFrom('-logDtpre.iLsf', '-vlogDtprze.iLsfxCIvu', '-re.iLsfxCIvu', '--numeric-ids', '--delete', '-t', '--inplace') },
+  // What openrsync sends (test/clients/corpus.json): separate option words.
+  { weight: 3, arbitrary: fc.constantFrom('-g', '-l', '-o', '-p', '-D', '-r', '-t', '-v', '-h', '-x', '-z', '-H', '--progress', '--delete-before', '--dirs', '--relative', '--numeric-ids') },
   // Path-valued options with values that can escape.
   { weight: 6, arbitrary: fc.tuple(pathOption, fc.oneof({ weight: 2, arbitrary: serverPath }, { weight: 1, arbitrary: fc.constantFrom('away', 'away/t', 'outlink', 'twinlink', 'twinlink/list', 'tmp', 'data') })).map(([name, v]) => `${name}=${v}`) },
   { weight: 1, arbitrary: fc.constantFrom(...SHORT_OPTIONS.map((o) => (o.arg === 'none' ? o.name : `${o.name}512`))) },
@@ -133,6 +135,23 @@ function expand(path: string): string[] {
 }
 
 describe('properties', () => {
+  it('openrsync\'s separate option words are decided as rsync\'s cluster of the same letters (absolute paths, path policies)', () => {
+    const letters = fc.uniqueArray(fc.constantFrom(...'glopDrtvxzHhnRSWcumdO'), { minLength: 2, maxLength: 8 });
+    fc.assert(
+      fc.property(letters, fc.boolean(), fc.constantFrom('/', '/data/', '/a b/', '/outlink/secret', '/dst/new', '/data/*.c'), fc.constantFrom(...policies), (ls, sender, path, p) => {
+        const head = sender ? 'rsync --server --sender' : 'rsync --server';
+        const quoted = `'${path}'`;
+        const separate = evaluate(session(`${head} ${ls.map((l) => `-${l}`).join(' ')} . ${quoted}`), withRoot(p), facts);
+        const cluster = evaluate(session(`${head} -${ls.join('')} . ${quoted}`), withRoot(p), facts);
+        expect(separate.family).toBe('openrsync');
+        expect(cluster.family).toBe('rsync');
+        expect(separate.verdict, `${ls.join('')} ${path}`).toBe(cluster.verdict);
+        if (separate.verdict === 'deny' && cluster.verdict === 'deny') expect(separate.code).toBe(cluster.code);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('no input crashes the decision', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary', maxLength: 200 }), fc.constantFrom(...policies), (s, p) => {

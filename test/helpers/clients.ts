@@ -1,6 +1,9 @@
 // What real rsync clients send, and what rrsync says about it.
 //
-// recordClientCommand runs the real /usr/bin/rsync client with -e pointing at
+// CLIENTS names every client the project tests with: the system's rsync and the
+// ones scripts/clients.sh builds from test/fixtures/clients/ into clients/.
+//
+// recordClientCommand runs a real rsync client (/usr/bin/rsync unless told) with -e pointing at
 // a recorder script that writes the remote command (the words after the host,
 // joined by spaces as ssh joins them) and exits 1. rrsyncVerdict runs a copy
 // of the system's rrsync whose RSYNC is /bin/true: exit 0 means rrsync would
@@ -8,7 +11,43 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type ClientFamily = 'rsync' | 'openrsync';
+export interface Client {
+  name: string;
+  bin: string;
+  family: ClientFamily;
+  /** The protocol the client speaks by default (its --version line). */
+  protocol: number;
+  /** Where it runs. */
+  seenOn: string;
+  /** False where the client sends -H but cannot keep hard links (openrsync 91.0.6's hardlinks.c is empty): they arrive as copies. */
+  hardLinks: boolean;
+}
+
+const cache = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'clients');
+const built = (name: string) => join(cache, name, 'bin', 'rsync');
+
+/** Every client in use; the built ones exist after `bash scripts/clients.sh` (npm's pretest runs it). */
+export const CLIENTS: readonly Client[] = [
+  { name: 'openrsync-91.0.6', bin: built('openrsync-91.0.6'), family: 'openrsync', protocol: 29, seenOn: 'macOS 15.0', hardLinks: false },
+  { name: 'openrsync-146', bin: built('openrsync-146'), family: 'openrsync', protocol: 29, seenOn: 'macOS 15.x', hardLinks: true },
+  { name: 'openrsync-182', bin: built('openrsync-182'), family: 'openrsync', protocol: 29, seenOn: 'macOS 26.x', hardLinks: true },
+  { name: 'apple-rsync-2.6.9', bin: built('apple-rsync-2.6.9'), family: 'rsync', protocol: 29, seenOn: 'macOS up to 14', hardLinks: true },
+  { name: 'rsync-3.0.9', bin: built('rsync-3.0.9'), family: 'rsync', protocol: 30, seenOn: 'RHEL 6 and 7', hardLinks: true },
+  { name: 'rsync-3.1.3', bin: built('rsync-3.1.3'), family: 'rsync', protocol: 31, seenOn: 'RHEL 8', hardLinks: true },
+  { name: 'rsync-3.2.7', bin: built('rsync-3.2.7'), family: 'rsync', protocol: 32, seenOn: 'Debian 12', hardLinks: true },
+  { name: 'rsync-system', bin: '/usr/bin/rsync', family: 'rsync', protocol: 32, seenOn: 'this machine (the project\'s current rsync)', hardLinks: true },
+];
+
+/** The table's clients, failing loudly (never skipping) when one was not built. */
+export function clients(): readonly Client[] {
+  const missing = CLIENTS.filter((c) => !existsSync(c.bin)).map((c) => c.name);
+  if (missing.length > 0) throw new Error(`clients not built: ${missing.join(', ')}; run bash scripts/clients.sh (npm's pretest does)`);
+  return CLIENTS;
+}
 
 const work = mkdtempSync(join(tmpdir(), 'gk-clients-'));
 chmodSync(work, 0o700);
@@ -27,10 +66,10 @@ exit 1
 let counter = 0;
 
 /** The command a real rsync client sends for these client arguments ("H:" is the remote host). */
-export function recordClientCommand(args: readonly string[], cwd = work): string {
+export function recordClientCommand(args: readonly string[], cwd = work, bin = '/usr/bin/rsync'): string {
   const out = join(work, `out-${counter++}`);
   const real = args.map((a) => a.replace(/^H:/, 'root@h:'));
-  spawnSync('/usr/bin/rsync', ['-e', recorder, ...real], { cwd, env: { PATH: '/usr/bin:/bin', GK_RECORD_OUT: out }, stdio: 'ignore' });
+  spawnSync(bin, ['-e', recorder, ...real], { cwd, env: { PATH: '/usr/bin:/bin', GK_RECORD_OUT: out }, stdio: 'ignore' });
   if (!existsSync(out)) throw new Error(`the rsync client sent nothing for: ${args.join(' ')}`);
   const cmd = readFileSync(out, 'utf8');
   rmSync(out);

@@ -55,7 +55,7 @@ export function pseudoRandomBytes(length: number, seed = 1): Buffer {
   return out;
 }
 
-type Entry =
+export type Entry =
   | { kind: 'dir'; path: string; mode: number; uid?: number; gid?: number }
   | { kind: 'file'; path: string; mode: number; content: string | Buffer; uid?: number; gid?: number }
   | { kind: 'symlink'; path: string; target: string; uid?: number; gid?: number }

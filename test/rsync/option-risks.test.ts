@@ -53,6 +53,25 @@ describe('deleting needs delete: true', () => {
   });
 });
 
+describe('on a pull the client deletes, never the sending server: no delete: true needed', () => {
+  const RECEIVER_DELETES = ['--delete', '--delete-after', '--delete-before', '--delete-delay', '--delete-during', '--delete-excluded', '--delete-missing-args'];
+  it.each(RECEIVER_DELETES)('%s', (name) => {
+    expect(run(`${PULL} ${name} . /data/`, { root, access: 'read-only' }).verdict, 'pull').toBe('allow');
+    // options.deny still has the last word.
+    expect(run(`${PULL} ${name} . /data/`, { root, access: 'read-only', options: { deny: [name] } })).toMatchObject({ verdict: 'deny', code: 'option-denied' });
+  });
+  it('--remove-source-files deletes on the sending server: still needs delete: true', () => {
+    expect(run(`${PULL} --remove-source-files . /data/`, { root, access: 'read-only' })).toMatchObject({ verdict: 'deny', code: 'delete-refused' });
+  });
+});
+
+describe('client-side display options are harmless on either side', () => {
+  it.each(['-h', '--progress', '-v', '--stats'])('%s', (word) => {
+    expect(run(`${PULL} ${word} . /data/`, { root, access: 'read-only' }).verdict, 'pull').toBe('allow');
+    expect(run(`${PUSH} ${word} . /dst/`, { root, access: 'write-only' }).verdict, 'push').toBe('allow');
+  });
+});
+
 describe('following symlinks is refused under a confined root', () => {
   it.each(['-L', '-k', '-K', '--copy-links', '--copy-dirlinks', '--keep-dirlinks', '--copy-unsafe-links'])('%s', (name) => {
     const word = name.startsWith('--') ? name : `-v${name.slice(1)}`;

@@ -23,6 +23,7 @@ beforeAll(() => {
   writeFileSync(conf, '[data]\npath = /nonexistent\n', { mode: 0o600 });
   lab.writePolicy('daemon', { rsync: lab.recorder, daemon: { config: conf } });
   lab.writePolicy('readonly', { rsync: lab.recorder, access: 'read-only', root: lab.root, allowTrue: false });
+  lab.writePolicy('writeonly', { rsync: lab.recorder, access: 'write-only', root: lab.root });
   before = [...listing(lab.root), '--', ...listing(lab.outside), '--', ...listing(lab.twin)];
   const policyOf = (x: Attack) => (x.policy ? join(lab.policyDir, `${x.policy}.yaml`) : lab.policy);
   const all = pool(ATTACKS, 16, (x) => lab.run({ command: x.command, policy: policyOf(x) }));

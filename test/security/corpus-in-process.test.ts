@@ -19,9 +19,10 @@ const policies = new Map<string, Policy>();
 beforeAll(() => {
   lab = makeLab('gk-sec-corpus-');
   const inputs: Record<string, PolicyInput> = {
-    // As in attacks.test.ts: the most permissive ordinary policy, a read-only one, a daemon policy.
+    // As in attacks.test.ts: the most permissive ordinary policy, a read-only one, a write-only one, a daemon policy.
     lab: { rsync: lab.recorder, access: 'read-write', delete: true, root: lab.root },
     readonly: { rsync: lab.recorder, access: 'read-only', root: lab.root, allowTrue: false },
+    writeonly: { rsync: lab.recorder, access: 'write-only', root: lab.root },
     daemon: { rsync: lab.recorder, daemon: { config: `${lab.dir}/rsyncd.conf` } },
   };
   for (const [name, input] of Object.entries(inputs)) policies.set(name, PolicySchema.parse(input));

@@ -243,7 +243,9 @@ export const PATH_ESCAPES: Attack[] = [
 
 export const SESSION: Attack[] = [
   a('a push to a read-only policy', `${PUSH} . data/`, 'access', /this policy is read-only/, 'readonly'),
-  a('--delete under a policy without delete', `${PULL} --delete . data/`, 'delete-refused', /option --delete is refused/, 'readonly'),
+  // A push: on a pull the client deletes in its own destination, never the sending server (options.ts).
+  a('--delete under a policy without delete', `${PUSH} --delete . data/`, 'delete-refused', /option --delete is refused/, 'writeonly'),
+  a('--delete-before on a push under a policy without delete', `${PUSH} --delete-before . data/`, 'delete-refused', /option --delete-before is refused/, 'writeonly'),
   a('--remove-source-files under a policy without delete', `${PULL} --remove-source-files . data/`, 'delete-refused', /option --remove-source-files is refused/, 'readonly'),
   a('"true" when allowTrue is off', 'true', 'not-rsync', /connectivity check "true" is disabled/, 'readonly'),
 ];
