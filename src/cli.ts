@@ -7,9 +7,15 @@ import { register as registerPolicy } from './policy/command.js';
 import { register as registerAudit } from './audit/command.js';
 import { register as registerInstall } from './install/command.js';
 import { register as registerDoctor } from './doctor/command.js';
+import { register as registerCompletion } from './completion/command.js';
 import { VERSION } from './version.js';
 
-export async function runCli(argv: string[]): Promise<void> {
+/**
+ * The whole commander tree, without parsing anything: runCli parses with it,
+ * `completion` generates shell completion from it, and the man page test
+ * (test/man) walks it to find commands and options without an entry.
+ */
+export function buildProgram(): Command {
   const program = new Command('gatekeeper')
     .description('Forced-command gatekeeper for rsync backups over SSH')
     .version(VERSION)
@@ -25,5 +31,10 @@ export async function runCli(argv: string[]): Promise<void> {
   registerAudit(program);
   registerInstall(program);
   registerDoctor(program);
-  await program.parseAsync(argv);
+  registerCompletion(program);
+  return program;
+}
+
+export async function runCli(argv: string[]): Promise<void> {
+  await buildProgram().parseAsync(argv);
 }
