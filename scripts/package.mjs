@@ -19,6 +19,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildExecutables } from './lib/executable.mjs';
 import { buildDeb, buildRpm } from './lib/package-formats.mjs';
+import { COMPLETIONS } from './lib/package-files.mjs';
+import { execFileSync } from 'node:child_process';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -40,6 +42,9 @@ try {
   const executables = await buildExecutables({ root, dist, out, work, version, say });
   const files = executables.map((e) => e.file);
   const exe = executables.find((e) => e.arch === 'x64').file;
+  // The completion scripts, from the bundle's own commander tree.
+  mkdirSync(join(dist, 'completion'), { recursive: true });
+  for (const c of COMPLETIONS) writeFileSync(join(dist, 'completion', c.file), execFileSync(process.execPath, [join(dist, 'gatekeeper.mjs'), 'completion', c.shell]));
   files.push(buildDeb({ root, out, work, version, executable: exe }));
   say('deb');
   files.push(buildRpm({ root, out, work, version, executable: exe }));

@@ -8,6 +8,7 @@ import { register as registerAudit } from './audit/command.js';
 import { register as registerInstall } from './install/command.js';
 import { register as registerDoctor } from './doctor/command.js';
 import { register as registerProbe } from './probe/command.js';
+import { register as registerCompletion } from './completion/command.js';
 import { VERSION } from './version.js';
 
 /**
@@ -23,8 +24,12 @@ export function quietOnClosedStdout(stream: NodeJS.WriteStream = process.stdout)
   });
 }
 
-export async function runCli(argv: string[]): Promise<void> {
-  quietOnClosedStdout();
+/**
+ * The whole commander tree, without parsing anything: runCli parses with it,
+ * `completion` generates shell completion from it, and the man page test
+ * (test/man) walks it to find commands and options without an entry.
+ */
+export function buildProgram(): Command {
   const program = new Command('gatekeeper')
     .description('Forced-command gatekeeper for rsync backups over SSH')
     .version(VERSION)
@@ -41,5 +46,11 @@ export async function runCli(argv: string[]): Promise<void> {
   registerInstall(program);
   registerDoctor(program);
   registerProbe(program);
-  await program.parseAsync(argv);
+  registerCompletion(program);
+  return program;
+}
+
+export async function runCli(argv: string[]): Promise<void> {
+  quietOnClosedStdout();
+  await buildProgram().parseAsync(argv);
 }

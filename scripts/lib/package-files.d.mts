@@ -4,6 +4,7 @@ export interface PackageFile {
   from: string;
   mode: number;
   kind: 'file' | 'man' | 'doc' | 'license';
+  only?: 'deb' | 'rpm';
 }
 export const PACKAGE: {
   name: string;
@@ -18,5 +19,6 @@ export const PACKAGE: {
 export const BINARY: string;
 export const SHARE: string;
 export const DOC: string;
+export const COMPLETIONS: { shell: 'bash' | 'zsh'; file: string; path: string; only?: 'deb' | 'rpm' }[];
 export function packageFiles(root: string, executable: string): PackageFile[];
 export function removalCheck(): string[];

@@ -41,12 +41,27 @@ export const SHARE = '/usr/share/gatekeeper';
 export const DOC = '/usr/share/doc/gatekeeper';
 
 /**
+ * Shell completion, generated from the commander tree by `gatekeeper
+ * completion SHELL` into dist/completion/ (scripts/package.mjs) and installed
+ * where each shell looks: bash-completion's completions directory (both
+ * formats), zsh's vendor-completions on Debian (the zsh package's own
+ * directory for other packages: lintian wants nothing in site-functions) and
+ * site-functions on Fedora. `only`: one format's file.
+ * @type {{ shell: 'bash' | 'zsh', file: string, path: string, only?: 'deb' | 'rpm' }[]}
+ */
+export const COMPLETIONS = [
+  { shell: 'bash', file: 'gatekeeper', path: '/usr/share/bash-completion/completions/gatekeeper' },
+  { shell: 'zsh', file: '_gatekeeper', path: '/usr/share/zsh/vendor-completions/_gatekeeper', only: 'deb' },
+  { shell: 'zsh', file: '_gatekeeper', path: '/usr/share/zsh/site-functions/_gatekeeper', only: 'rpm' },
+];
+
+/**
  * Every file both packages install. kind: 'file' (as is), 'man' (gzipped),
  * 'doc' (rpm %doc), 'license' (the licence text: Debian's copyright file,
- * rpm's %license).
+ * rpm's %license). only: the file goes into that format's package alone.
  * Debian's changelog.gz and the rpm's %changelog are made from PACKAGE and
  * the version by the formats.
- * @returns {{ path: string | null, from: string, mode: number, kind: 'file' | 'man' | 'doc' | 'license' }[]}
+ * @returns {{ path: string | null, from: string, mode: number, kind: 'file' | 'man' | 'doc' | 'license', only?: 'deb' | 'rpm' }[]}
  */
 export function packageFiles(root, executable) {
   const policies = readdirSync(join(root, 'policies')).filter((n) => /\.(ya?ml|json)$/.test(n)).sort();
@@ -54,6 +69,7 @@ export function packageFiles(root, executable) {
     { path: BINARY, from: executable, mode: 0o755, kind: 'file' },
     ...policies.map((p) => ({ path: `${SHARE}/policies/${p}`, from: join(root, 'policies', p), mode: 0o644, kind: 'file' })),
     { path: `${SHARE}/rsyncd.conf`, from: join(root, 'install', 'rsyncd.conf'), mode: 0o644, kind: 'file' },
+    ...COMPLETIONS.map((c) => ({ path: c.path, from: join(root, 'dist', 'completion', c.file), mode: 0o644, kind: 'file', ...(c.only ? { only: c.only } : {}) })),
     { path: '/usr/share/man/man8/gatekeeper.8.gz', from: join(root, 'man', 'gatekeeper.8'), mode: 0o644, kind: 'man' },
     { path: `${DOC}/README.md`, from: join(root, 'README.md'), mode: 0o644, kind: 'doc' },
     { path: `${DOC}/SECURITY.md`, from: join(root, 'SECURITY.md'), mode: 0o644, kind: 'doc' },

@@ -72,7 +72,7 @@ export function buildDeb({ root, out, work, version, executable }) {
   const date = sourceDate(root);
   let bytes = 0;
   const placed = [];
-  for (const f of packageFiles(root, executable)) {
+  for (const f of packageFiles(root, executable).filter((x) => x.only !== 'rpm')) {
     const path = f.kind === 'license' ? `${DOC}/copyright` : f.path;
     const data = f.kind === 'license' ? Buffer.from(debianCopyright(readFileSync(f.from, 'utf8'))) : contents(f);
     placed.push({ path, file: place(stage, path, data, f.mode) });
@@ -115,7 +115,7 @@ export function buildRpm({ root, out, work, version, executable }) {
   for (const d of ['BUILD', 'RPMS', 'SOURCES', 'SPECS', 'SRPMS', 'BUILDROOT', 'tmp']) mkdirSync(join(top, d), { recursive: true });
   const date = sourceDate(root);
   const lines = [];
-  for (const f of packageFiles(root, executable)) {
+  for (const f of packageFiles(root, executable).filter((x) => x.only !== 'deb')) {
     const path = f.kind === 'license' ? `/usr/share/licenses/${PACKAGE.name}/LICENSE` : f.path;
     place(stage, path, contents(f), f.mode);
     const tag = f.kind === 'doc' ? '%doc ' : f.kind === 'license' ? '%license ' : '';

@@ -1,0 +1,28 @@
+// `gatekeeper completion bash|zsh`: prints a completion script generated from
+// this very commander tree (the root the command is registered on).
+import { Argument, type Command } from 'commander';
+
+export function register(program: Command): void {
+  program
+    .command('completion')
+    .description('print a shell completion script (bash or zsh) generated from these commands and options')
+    .addArgument(new Argument('<shell>', 'bash or zsh').choices(['bash', 'zsh']))
+    .addHelpText(
+      'after',
+      `
+Packaged: /usr/share/bash-completion/completions/gatekeeper and, for zsh,
+_gatekeeper in its site-functions. By hand:
+  source <(gatekeeper completion bash)
+  gatekeeper completion zsh > ~/.zfunc/_gatekeeper   # a directory in $fpath`,
+    )
+    .action(async (shell: string) => {
+      const { completionScript } = await import('./index.js');
+      const script = completionScript(program, shell);
+      if (script === null) {
+        process.stderr.write(`gatekeeper completion: unknown shell ${JSON.stringify(shell)}: bash or zsh\n`);
+        process.exitCode = 64;
+        return;
+      }
+      process.stdout.write(script);
+    });
+}

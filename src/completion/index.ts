@@ -1,0 +1,15 @@
+import type { Command } from 'commander';
+import { commandModel, policyDirs } from './model.js';
+import { bashScript } from './bash.js';
+import { zshScript } from './zsh.js';
+
+export const SHELLS = ['bash', 'zsh'] as const;
+
+/** The completion script for shell, or null for a shell it has none for. */
+export function completionScript(program: Command, shell: string): string | null {
+  const model = commandModel(program);
+  const dirs = policyDirs(program);
+  if (shell === 'bash') return bashScript(model, dirs);
+  if (shell === 'zsh') return zshScript(model, dirs);
+  return null;
+}
