@@ -8,13 +8,13 @@ import { EX_OK, EX_USAGE } from '../exit.js';
 import { CHECK_STATES, evaluateCheck, unknown } from './check.js';
 import { CHECK_DEFAULTS } from './defaults.js';
 import { buildFilter, type FilterOptions, parseTimePoint } from './filter.js';
-import { followLines } from './follow.js';
+import { followLines } from './read/follow.js';
 import { HealthCollector } from './health.js';
-import { BIG_READ, inputBytes } from './memory.js';
+import { BIG_READ, inputBytes } from './read/memory.js';
 import { type Paint, paint, tableHeader, tableRow, useColour, visible } from './format.js';
-import { parseLine } from './parse.js';
-import { type Item, mergeByTime, openFile, type Opener, recordItems, SkipCounter, transferItems } from './read.js';
-import { defaultSources, DEFAULT_POLICY_DIR, expandGlob, type Family, groupFamilies, rotatedFamily } from './sources.js';
+import { parseLine } from './read/parse.js';
+import { type Item, mergeByTime, openFile, type Opener, recordItems, SkipCounter, transferItems } from './read/items.js';
+import { defaultSources, DEFAULT_POLICY_DIR, expandGlob, type Family, groupFamilies, rotatedFamily } from './read/sources.js';
 import { renderSummary, Summary, summaryJson } from './summary.js';
 import { parseTransferLine, TransferJoiner, type AuditRecord } from './transfer.js';
 
