@@ -9,7 +9,7 @@
 // its family; an unknown host or client is the empty string, which Prometheus
 // treats as the label being absent.
 import { VERSION } from '../version.js';
-import { type HealthGroup } from './health.js';
+import { type HealthGroup } from './join/health.js';
 
 type Labels = readonly string[];
 export interface Family {

@@ -9,14 +9,14 @@ import { CHECK_STATES, evaluateCheck, unknown } from './check.js';
 import { CHECK_DEFAULTS } from './defaults.js';
 import { buildFilter, type FilterOptions, parseTimePoint } from './filter.js';
 import { followLines } from './read/follow.js';
-import { HealthCollector } from './health.js';
+import { HealthCollector } from './join/health.js';
 import { BIG_READ, inputBytes } from './read/memory.js';
 import { type Paint, paint, tableHeader, tableRow, useColour, visible } from './format.js';
 import { parseLine } from './read/parse.js';
 import { type Item, mergeByTime, openFile, type Opener, recordItems, SkipCounter, transferItems } from './read/items.js';
 import { defaultSources, DEFAULT_POLICY_DIR, expandGlob, type Family, groupFamilies, rotatedFamily } from './read/sources.js';
 import { renderSummary, Summary, summaryJson } from './summary.js';
-import { parseTransferLine, TransferJoiner, type AuditRecord } from './transfer.js';
+import { parseTransferLine, TransferJoiner, type AuditRecord } from './join/transfer.js';
 
 /** sysexits EX_NOINPUT: nothing to read. */
 export const EX_NOINPUT = 66;

@@ -23,7 +23,7 @@ import { knownOption, namesOf, ALWAYS_REFUSED } from '../rsync/options.js';
 import type { Session } from '../session.js';
 import { readFileSync } from 'node:fs';
 import { localTime, shortCommand, visible } from './format.js';
-import type { AuditRecord } from './transfer.js';
+import type { AuditRecord } from './join/transfer.js';
 
 /** One distinct refused command (per policy, command and client address). */
 interface Candidate {
