@@ -5,17 +5,17 @@ import { statSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { writeFileAtomic } from '../atomic-write.js';
 import { EX_OK, EX_USAGE } from '../exit.js';
-import { CHECK_STATES, evaluateCheck, unknown } from './check.js';
+import { CHECK_STATES, evaluateCheck, unknown } from './views/check.js';
 import { CHECK_DEFAULTS } from './defaults.js';
 import { buildFilter, type FilterOptions, parseTimePoint } from './filter.js';
 import { followLines } from './read/follow.js';
 import { HealthCollector } from './join/health.js';
 import { BIG_READ, inputBytes } from './read/memory.js';
-import { type Paint, paint, tableHeader, tableRow, useColour, visible } from './format.js';
+import { type Paint, paint, tableHeader, tableRow, useColour, visible } from './views/format.js';
 import { parseLine } from './read/parse.js';
 import { type Item, mergeByTime, openFile, type Opener, recordItems, SkipCounter, transferItems } from './read/items.js';
 import { defaultSources, DEFAULT_POLICY_DIR, expandGlob, type Family, groupFamilies, rotatedFamily } from './read/sources.js';
-import { renderSummary, Summary, summaryJson } from './summary.js';
+import { renderSummary, Summary, summaryJson } from './views/summary.js';
 import { parseTransferLine, TransferJoiner, type AuditRecord } from './join/transfer.js';
 
 /** sysexits EX_NOINPUT: nothing to read. */
@@ -318,7 +318,7 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
   const joiner = new TransferJoiner();
   const summary = opts.summary ? new Summary() : null;
   const health = opts.metrics || opts.check ? new HealthCollector(now, lookbackMs) : null;
-  const { SuggestCollector } = opts.suggest ? await import('./suggest.js') : { SuggestCollector: null };
+  const { SuggestCollector } = opts.suggest ? await import('./views/suggest.js') : { SuggestCollector: null };
   const collector = SuggestCollector ? new SuggestCollector() : null;
   const table = !opts.json && !summary && !collector && !health ? new Table(out, p, columns, opts.follow ? 0 : HOST_LOOKAHEAD) : null;
   let shown = 0;
@@ -366,7 +366,7 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
     else if (groups.length) out.line(renderSummary(groups, { now, staleMs, paint: p }).trimEnd());
   }
   if (health && opts.metrics) {
-    const { renderMetrics } = await import('./metrics.js');
+    const { renderMetrics } = await import('./views/metrics.js');
     const text = renderMetrics(health.result(), { now, lookbackMs });
     if (opts.output !== undefined) {
       try {
@@ -386,7 +386,7 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
     return CHECK_STATES[result.state].exit;
   }
   if (collector) {
-    const { suggest, renderSuggestions } = await import('./suggest.js');
+    const { suggest, renderSuggestions } = await import('./views/suggest.js');
     const list = await suggest(collector, { policyDir });
     if (list.length) out.line(renderSuggestions(list).trimEnd());
     else err('no refused sessions in the selected records: nothing to suggest');

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { tempDir } from '../helpers/policy.js';
 import { audit, lines } from './helpers.js';
 import { FAILING, GOOD, PROBER, writeGateLogs, type GateLogs } from './monitor-fixture.js';
-import { CHECK_STATES } from '../../src/audit/check.js';
+import { CHECK_STATES } from '../../src/audit/views/check.js';
 
 const dir = tempDir('gk-audit-check-');
 let g: GateLogs;

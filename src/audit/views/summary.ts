@@ -2,7 +2,7 @@
 // knocking on the wrong door. Memory grows with the number of (policy,
 // client) pairs, not with the log.
 import { age, localTime, type Paint, truncate, visible } from './format.js';
-import { isSuccessStatus, type AuditRecord } from './join/transfer.js';
+import { isSuccessStatus, type AuditRecord } from '../join/transfer.js';
 
 export interface GroupSummary {
   /** The server (the record's hostname, or its syslog/journald carrier's); `-` when unknown. */
