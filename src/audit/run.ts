@@ -152,17 +152,32 @@ export const SEEN_WINDOW = 100_000;
  * arrive through two files). Bounded: the oldest are forgotten first.
  */
 export class SeenRecords {
-  private readonly keys = new Set<string>();
+  /** Sessions seen, by host and then event: the session strings come from JSON.parse, so no key is built per record. */
+  private readonly byHost = new Map<string, Map<string, Set<string>>>();
+  /** The remembered (set, session) pairs in arrival order, a ring: the oldest is overwritten (and forgotten) first. */
+  private readonly ringSets: (Set<string> | undefined)[] = new Array(SEEN_WINDOW);
+  private readonly ringKeys: (string | undefined)[] = new Array(SEEN_WINDOW);
+  private next = 0;
   duplicates = 0;
 
   repeated(r: AuditRecord): boolean {
-    const key = `${r.hostname ?? ''}\0${r.session}\0${r.event}`;
-    if (this.keys.has(key)) {
+    const host = r.hostname ?? '';
+    let byEvent = this.byHost.get(host);
+    if (!byEvent) this.byHost.set(host, (byEvent = new Map()));
+    let sessions = byEvent.get(r.event);
+    if (!sessions) byEvent.set(r.event, (sessions = new Set()));
+    if (sessions.has(r.session)) {
       this.duplicates++;
       return true;
     }
-    this.keys.add(key);
-    if (this.keys.size > SEEN_WINDOW) this.keys.delete(this.keys.values().next().value!);
+    sessions.add(r.session);
+    // A Set forgets its oldest entry cheaply only through a ring of our own:
+    // keys.values().next() walks every deleted slot at the Set's front.
+    const oldSet = this.ringSets[this.next];
+    if (oldSet) oldSet.delete(this.ringKeys[this.next]!);
+    this.ringSets[this.next] = sessions;
+    this.ringKeys[this.next] = r.session;
+    this.next = this.next + 1 === SEEN_WINDOW ? 0 : this.next + 1;
     return false;
   }
 }
