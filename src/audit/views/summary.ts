@@ -45,13 +45,17 @@ export function reasonKey(r: AuditRecord): string {
 }
 
 export class Summary {
-  private readonly groups = new Map<string, Group>();
+  /** By host, policy and client: nested maps of the record's own strings, so no key is built per record. */
+  private readonly groups = new Map<string, Map<string, Map<string, Group>>>();
 
   add(r: AuditRecord, t: number): void {
     const client = r.client?.addr ?? '-';
     const host = r.hostname ?? '-';
-    const key = `${host}\0${r.policy}\0${client}`;
-    let g = this.groups.get(key);
+    let byPolicy = this.groups.get(host);
+    if (!byPolicy) this.groups.set(host, (byPolicy = new Map()));
+    let byClient = byPolicy.get(r.policy);
+    if (!byClient) byPolicy.set(r.policy, (byClient = new Map()));
+    let g = byClient.get(client);
     if (!g) {
       g = {
         host,
@@ -69,7 +73,7 @@ export class Summary {
         outcomeKnown: false,
         reasons: new Map(),
       };
-      this.groups.set(key, g);
+      byClient.set(client, g);
     }
     if (t < g.first) g.first = t;
     if (t > g.last) g.last = t;
@@ -111,7 +115,9 @@ export class Summary {
 
   /** Groups by host, then policy, then client. */
   result(): GroupSummary[] {
-    return [...this.groups.values()]
+    const all: Group[] = [];
+    for (const byPolicy of this.groups.values()) for (const byClient of byPolicy.values()) all.push(...byClient.values());
+    return all
       .map((g) => ({
         ...g,
         reasons: [...g.reasons].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason)),
