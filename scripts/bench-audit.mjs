@@ -3,12 +3,15 @@
 //
 //   node scripts/bench-audit.mjs [--records N] [--runs N] [--keep]
 //
-// Writes a table to stdout and the figures to bench-results/audit.json.
+// Writes a table to stdout and the figures to docs/bench-audit.json (stable
+// key order, rounded: commit it with the change it measures).
+// Also a fleet case: the same number of version 2 records from 200 hosts as
+// one rsyslog central file (both timestamp formats, 1% duplicates).
 // jq: `apt-get install -y jq` (Debian/Ubuntu); without it the jq column is skipped.
 // Peak RSS comes from GNU time (/usr/bin/time, package "time"); without it RSS is not measured.
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, openSync, closeSync, readFileSync } from 'node:fs';
-import { tmpdir, cpus } from 'node:os';
+import { createWriteStream, existsSync, mkdtempSync, rmSync, statSync, writeFileSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { tmpdir, cpus, loadavg } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,6 +25,9 @@ const opt = (name, dflt) => {
 const RECORDS = opt('--records', 1_000_000);
 const RUNS = opt('--runs', 3);
 const keep = args.includes('--keep');
+// Committed: each run's figures, so a regression is a diff (docs/performance.md).
+const OUT = join(root, 'docs', 'bench-audit.json');
+const load0 = loadavg()[0];
 
 if (!existsSync(cli)) {
   console.error('dist/gatekeeper.mjs is missing: run npm run build first');
@@ -36,55 +42,63 @@ if (!TIME) console.error('GNU time not found (/usr/bin/time, `apt-get install -y
 const work = mkdtempSync(join(tmpdir(), 'gk-bench-audit-'));
 const log = join(work, 'gatekeeper.log');
 
-// A plausible fleet: 40 policies × 250 clients, mostly allowed pulls with
-// their exit records, some refusals (a few persistent offenders), rare errors.
-async function generate() {
-  const out = createWriteStream(log, { highWaterMark: 1 << 20 });
-  let seed = 12345;
-  // xorshift32: deterministic, so every run times the same log.
-  const rand = () => {
+const fleetLog = join(work, 'central.log');
+const HOSTS = 200;
+
+// xorshift32: deterministic, so every run times the same log.
+function random(seed) {
+  return () => {
     seed ^= seed << 13;
     seed ^= seed >>> 17;
     seed ^= seed << 5;
     return (seed >>> 0) / 2 ** 32;
   };
-  const t0 = Date.parse('2026-10-01T00:00:00Z');
-  const step = (60 * 86400e3) / RECORDS;
-  const reasons = [
-    ['always-refused', 'option --log-file is always refused: a client must not choose where the server writes', ['--log-file']],
-    ['access', 'this policy is read-only: the client may pull (rsync HOST:PATH DEST), not push files to the server', undefined],
-    ['delete-refused', 'option --delete is refused: it deletes files on the receiving server; set `delete: true` in the policy to allow deletions', ['--delete']],
-    ['path-outside-root', '".." is refused in paths ("/../etc"): name the path from the policy root', undefined],
-  ];
+}
+
+const reasons = [
+  ['always-refused', 'option --log-file is always refused: a client must not choose where the server writes', ['--log-file']],
+  ['access', 'this policy is read-only: the client may pull (rsync HOST:PATH DEST), not push files to the server', undefined],
+  ['delete-refused', 'option --delete is refused: it deletes files on the receiving server; set `delete: true` in the policy to allow deletions', ['--delete']],
+  ['path-outside-root', '".." is refused in paths ("/../etc"): name the path from the policy root', undefined],
+];
+
+const hex8 = (x) => Math.floor(x * 2 ** 32).toString(16).padStart(8, '0');
+
+// A plausible fleet: 40 policies × 250 clients, mostly allowed pulls with
+// their exit records, some refusals (a few persistent offenders), rare errors.
+// The record's fields in the gate's order, without time, v and the reason.
+function fields(rand) {
+  const policy = `policy-${Math.floor(rand() * 40)}`;
+  const c = Math.floor(rand() * 250);
+  const client = { addr: `198.51.${100 + (c >> 8)}.${c & 255}`, port: 40000 + Math.floor(rand() * 20000) };
+  const x = rand();
+  const base = {
+    policy,
+    // Two draws: one has only 32 bits, and sessions must not collide by chance.
+    session: hex8(rand()) + hex8(rand()),
+    pid: 1000 + Math.floor(rand() * 4_000_000),
+    user: 'root',
+    client,
+    server: { addr: '192.0.2.1', port: 22 },
+    key: 'ED25519 SHA256:4mJ7xbdBMp8kWcT2vzJ3vN1ftH0Kpf0vQw3mXbYVb9o',
+    command: 'rsync --server --sender -vlogDtprxze.iLsfxCIvu --numeric-ids . /',
+  };
+  if (x < 0.8) {
+    const allow = x < 0.42;
+    return { ...base, argv: ['/usr/bin/rsync', '--server', '--sender', '-vlogDtprxze.iLsfxCIvu', '--numeric-ids', '--', '.', '/'], event: allow ? 'allow' : 'exit', reason: allow ? 'allowed: pull (the server sends)' : 'rsync exited with status 0', code: allow ? 'allowed' : undefined, exec: 'spawn', status: allow ? undefined : x < 0.79 ? 0 : 23, signal: allow ? undefined : null };
+  }
+  if (x < 0.98) {
+    const [code, reason, options] = reasons[Math.floor(rand() * reasons.length)];
+    return { ...base, argv: null, event: 'deny', reason, code, options, status: 77 };
+  }
+  return { ...base, argv: null, event: 'error', reason: 'cannot open the log /var/log/gatekeeper/gatekeeper.log: EACCES', code: 'log', status: 78 };
+}
+
+async function writeLines(file, line) {
+  const out = createWriteStream(file, { highWaterMark: 1 << 20 });
   let buf = '';
   for (let i = 0; i < RECORDS; i++) {
-    const time = new Date(t0 + i * step).toISOString();
-    const policy = `policy-${Math.floor(rand() * 40)}`;
-    const c = Math.floor(rand() * 250);
-    const client = { addr: `198.51.${100 + (c >> 8)}.${c & 255}`, port: 40000 + Math.floor(rand() * 20000) };
-    const x = rand();
-    const base = {
-      v: 1,
-      time,
-      policy,
-      session: Math.floor(rand() * 2 ** 52).toString(16).padStart(16, '0'),
-      pid: 1000 + Math.floor(rand() * 4_000_000),
-      user: 'root',
-      client,
-      server: { addr: '192.0.2.1', port: 22 },
-      key: 'ED25519 SHA256:4mJ7xbdBMp8kWcT2vzJ3vN1ftH0Kpf0vQw3mXbYVb9o',
-      command: 'rsync --server --sender -vlogDtprxze.iLsfxCIvu --numeric-ids . /',
-    };
-    let rec;
-    if (x < 0.8) {
-      rec = { ...base, argv: ['/usr/bin/rsync', '--server', '--sender', '-vlogDtprxze.iLsfxCIvu', '--numeric-ids', '--', '.', '/'], event: x < 0.42 ? 'allow' : 'exit', reason: x < 0.42 ? 'allowed: pull (the server sends)' : 'rsync exited with status 0', code: x < 0.42 ? 'allowed' : undefined, exec: 'spawn', status: x < 0.42 ? undefined : x < 0.79 ? 0 : 23, signal: x < 0.42 ? undefined : null };
-    } else if (x < 0.98) {
-      const [code, reason, options] = reasons[Math.floor(rand() * reasons.length)];
-      rec = { ...base, argv: null, event: 'deny', reason, code, options, status: 77 };
-    } else {
-      rec = { ...base, argv: null, event: 'error', reason: 'cannot open the log /var/log/gatekeeper/gatekeeper.log: EACCES', code: 'log', status: 78 };
-    }
-    buf += JSON.stringify(rec) + '\n';
+    buf += line(i);
     if (buf.length > 1 << 20) {
       if (!out.write(buf)) await new Promise((r) => out.once('drain', r));
       buf = '';
@@ -92,6 +106,51 @@ async function generate() {
   }
   out.write(buf);
   await new Promise((r) => out.end(r));
+}
+
+const T0 = Date.parse('2026-10-01T00:00:00Z');
+const STEP = (60 * 86400e3) / RECORDS;
+
+// One gatekeeper.log: version 1 records, as the gate wrote them before version 2.
+function generate() {
+  const rand = random(12345);
+  return writeLines(log, (i) => {
+    const { reason, ...rec } = fields(rand);
+    return JSON.stringify({ v: 1, time: new Date(T0 + i * STEP).toISOString(), policy: rec.policy, ...rec, reason }) + '\n';
+  });
+}
+
+// A central rsyslog file: version 2 records (pino's level, time, pid,
+// hostname, msg) from 200 hosts; half the hosts forward with the traditional
+// timestamp (`Oct  1 00:00:00`), half with RFC 3339; 1% of the lines are a
+// copy of one a few lines back (forwarding delivers at least once).
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const two = (n) => String(n).padStart(2, '0');
+function syslogTime(t, traditional) {
+  const d = new Date(t);
+  if (traditional) return `${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
+  return `${d.toISOString().slice(0, 23)}000+00:00`;
+}
+function generateFleet() {
+  const rand = random(54321);
+  const recent = [];
+  return writeLines(fleetLog, (i) => {
+    if (recent.length > 8 && rand() < 0.01) return recent[Math.floor(rand() * recent.length)];
+    const t = T0 + i * STEP;
+    const h = Math.floor(rand() * HOSTS);
+    const host = `srv${h}`;
+    const { reason, event, ...rec } = fields(rand);
+    // A host serves a few policies to a few dozen clients (20,000 groups in all).
+    rec.policy = `policy-${(h + Math.floor(rand() * 4)) % 40}`;
+    const c = (h * 7 + Math.floor(rand() * 25)) % 250;
+    rec.client = { addr: `198.51.${100 + (c >> 8)}.${c & 255}`, port: rec.client.port };
+    const level = event === 'deny' ? 40 : event === 'error' ? 50 : 30;
+    const json = JSON.stringify({ level, time: Math.round(t), pid: rec.pid, hostname: host, v: 2, event, ...rec, msg: reason });
+    const line = `${syslogTime(t, h % 2 === 0)} ${host} gatekeeper[${rec.pid}]: ${json}\n`;
+    recent.push(line);
+    if (recent.length > 32) recent.shift();
+    return line;
+  });
 }
 
 // jq doing the same work as audit --summary. jq 1.6's `reduce` over a map of
@@ -119,6 +178,9 @@ const tasks = [
     audit: [process.execPath, cli, 'audit', '--policy-dir', '/nonexistent', '--log', log, '--json', '--decision', 'deny'],
     jq: JQ ? [JQ, '-c', 'select(.event == "deny")', log] : null,
   },
+  // The fleet case: audit's own work (framing, hosts, duplicates read once); jq has no equivalent.
+  { name: 'fleet summary', file: 'fleet', audit: [process.execPath, cli, 'audit', '--policy-dir', '/nonexistent', '--log', fleetLog, '--summary', '--now', '2026-12-01'], jq: null },
+  { name: 'fleet metrics', file: 'fleet', audit: [process.execPath, cli, 'audit', '--policy-dir', '/nonexistent', '--log', fleetLog, '--metrics', '--now', '2026-12-01'], jq: null },
 ];
 
 function measure(argv, outFile) {
@@ -159,7 +221,10 @@ try {
   process.stderr.write(`generating ${RECORDS.toLocaleString('en')} records… `);
   await generate();
   const size = statSync(log).size;
-  process.stderr.write(`${(size / 2 ** 20).toFixed(0)} MiB\n`);
+  process.stderr.write(`${(size / 2 ** 20).toFixed(0)} MiB; the fleet's central file… `);
+  await generateFleet();
+  const fleetSize = statSync(fleetLog).size;
+  process.stderr.write(`${(fleetSize / 2 ** 20).toFixed(0)} MiB\n`);
   const results = [];
   for (const t of tasks) {
     process.stderr.write(`timing ${t.name}…\n`);
@@ -173,20 +238,46 @@ try {
   const jqVersion = JQ ? spawnSync(JQ, ['--version'], { encoding: 'utf8' }).stdout.trim() : null;
   const fmt = (x) => (x === null ? '-' : x.toFixed(2) + ' s');
   const mb = (x) => (x === null ? '-' : `${x} MB`);
-  const rows = [['task', 'audit time', 'audit peak RSS', 'jq time', 'jq peak RSS', 'audit/jq']];
+  const rows = [['task', 'audit time', 'audit peak RSS', 'jq time', 'jq peak RSS', 'jq/audit']];
   for (const r of results) {
-    rows.push([r.task, fmt(r.audit.seconds), mb(r.audit.rssMB), r.jq ? fmt(r.jq.seconds) : '-', r.jq ? mb(r.jq.rssMB) : '-', r.jq ? `${(r.audit.seconds / r.jq.seconds).toFixed(2)}×` : '-']);
+    rows.push([r.task, fmt(r.audit.seconds), mb(r.audit.rssMB), r.jq ? fmt(r.jq.seconds) : '-', r.jq ? mb(r.jq.rssMB) : '-', r.jq ? `${(r.jq.seconds / r.audit.seconds).toFixed(2)}×` : '-']);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  console.log(`\ngatekeeper audit vs jq — ${RECORDS.toLocaleString('en')} records, ${(size / 2 ** 20).toFixed(0)} MiB, best of ${RUNS}; node ${nodeVersion}${jqVersion ? `, ${jqVersion}` : ''}, ${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}\n`);
+  console.log(`\ngatekeeper audit vs jq — ${RECORDS.toLocaleString('en')} records, ${(size / 2 ** 20).toFixed(0)} MiB (fleet: ${HOSTS} hosts, ${(fleetSize / 2 ** 20).toFixed(0)} MiB), best of ${RUNS}; node ${nodeVersion}${jqVersion ? `, ${jqVersion}` : ''}, ${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}, load ${loadavg()[0].toFixed(2)}\n`);
   for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));
   for (const r of results) {
     if (r.task.startsWith('json') && r.jqLines !== null && r.jqLines !== r.auditLines) console.log(`warning: ${r.task}: audit printed ${r.auditLines} lines, jq ${r.jqLines}`);
   }
-  mkdirSync(join(root, 'bench-results'), { recursive: true });
-  const report = { date: new Date().toISOString(), records: RECORDS, bytes: size, runs: RUNS, node: nodeVersion, jq: jqVersion, cpu: cpus()[0]?.model ?? null, cpus: cpus().length, results };
-  writeFileSync(join(root, 'bench-results', 'audit.json'), JSON.stringify(report, null, 2) + '\n');
-  console.log('\nwritten: bench-results/audit.json');
+  // Stable and diffable: fixed key order, one task per block, rounded figures;
+  // committed, so the next regression shows as a diff of this file.
+  const round = (x) => (x === null ? null : Number(x.toFixed(2)));
+  const report = {
+    records: RECORDS,
+    bytes: size,
+    fleet: { hosts: HOSTS, bytes: fleetSize, duplicates: '1%' },
+    runs: RUNS,
+    node: nodeVersion,
+    jq: jqVersion,
+    cpu: cpus()[0]?.model ?? null,
+    cpus: cpus().length,
+    loadBefore: round(load0),
+    loadAfter: round(loadavg()[0]),
+    date: new Date().toISOString(),
+    tasks: results.map((r) => ({
+      task: r.task,
+      auditSeconds: round(r.audit.seconds),
+      auditRuns: r.audit.runs.map(round),
+      auditPeakMB: r.audit.rssMB,
+      auditLines: r.auditLines,
+      jqSeconds: r.jq ? round(r.jq.seconds) : null,
+      jqRuns: r.jq ? r.jq.runs.map(round) : null,
+      jqPeakMB: r.jq ? r.jq.rssMB : null,
+      jqLines: r.jqLines,
+      jqOverAudit: r.jq ? round(r.jq.seconds / r.audit.seconds) : null,
+    })),
+  };
+  writeFileSync(OUT, JSON.stringify(report, null, 2) + '\n');
+  console.log(`\nwritten: ${OUT.slice(root.length + 1)}`);
 } finally {
   if (!keep) rmSync(work, { recursive: true, force: true });
   else console.error(`kept ${work}`);

@@ -71,7 +71,7 @@ Exit status: 0 done, 64 usage error, 66 a named log cannot be read or no logs fo
       process.exit(EX_USAGE);
     })
     .action(async (opts: AuditOptions) => {
-      const [{ runAudit }, { restartWithSmallYoungGeneration }] = await Promise.all([import('./run.js'), import('./memory.js')]);
+      const [{ runAudit }, { restartWithSmallYoungGeneration }] = await Promise.all([import('./run.js'), import('./read/memory.js')]);
       process.exitCode = await runAudit(opts, { stdout: process.stdout, stderr: process.stderr, env: process.env, restartForBigRead: restartWithSmallYoungGeneration });
     });
 }

@@ -1,6 +1,6 @@
 // The record filters of `gatekeeper audit`, parsed once into a predicate.
 import { addressInList, parseIp, validAddressEntry } from '../net.js';
-import type { AuditRecord } from './transfer.js';
+import type { AuditRecord } from './join/transfer.js';
 
 export const DECISIONS = ['allow', 'deny', 'error', 'exit', 'describe'] as const;
 export type Decision = (typeof DECISIONS)[number];

@@ -5,18 +5,18 @@ import { statSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { writeFileAtomic } from '../atomic-write.js';
 import { EX_OK, EX_USAGE } from '../exit.js';
-import { CHECK_STATES, evaluateCheck, unknown } from './check.js';
+import { CHECK_STATES, evaluateCheck, unknown } from './views/check.js';
 import { CHECK_DEFAULTS } from './defaults.js';
 import { buildFilter, type FilterOptions, parseTimePoint } from './filter.js';
-import { followLines } from './follow.js';
-import { HealthCollector } from './health.js';
-import { BIG_READ, inputBytes } from './memory.js';
-import { type Paint, paint, tableHeader, tableRow, useColour, visible } from './format.js';
-import { parseLine } from './parse.js';
-import { type Item, mergeByTime, openFile, type Opener, recordItems, SkipCounter, transferItems } from './read.js';
-import { defaultSources, DEFAULT_POLICY_DIR, expandGlob, type Family, groupFamilies, rotatedFamily } from './sources.js';
-import { renderSummary, Summary, summaryJson } from './summary.js';
-import { parseTransferLine, TransferJoiner, type AuditRecord } from './transfer.js';
+import { followLines } from './read/follow.js';
+import { HealthCollector } from './join/health.js';
+import { BIG_READ, inputBytes } from './read/memory.js';
+import { type Paint, paint, tableHeader, tableRow, useColour, visible } from './views/format.js';
+import { parseLine } from './read/parse.js';
+import { type Item, mergeByTime, openFile, type Opener, recordItems, SkipCounter, transferItems } from './read/items.js';
+import { defaultSources, DEFAULT_POLICY_DIR, expandGlob, type Family, groupFamilies, rotatedFamily } from './read/sources.js';
+import { renderSummary, Summary, summaryJson } from './views/summary.js';
+import { parseTransferLine, TransferJoiner, type AuditRecord } from './join/transfer.js';
 
 /** sysexits EX_NOINPUT: nothing to read. */
 export const EX_NOINPUT = 66;
@@ -152,17 +152,32 @@ export const SEEN_WINDOW = 100_000;
  * arrive through two files). Bounded: the oldest are forgotten first.
  */
 export class SeenRecords {
-  private readonly keys = new Set<string>();
+  /** Sessions seen, by host and then event: the session strings come from JSON.parse, so no key is built per record. */
+  private readonly byHost = new Map<string, Map<string, Set<string>>>();
+  /** The remembered (set, session) pairs in arrival order, a ring: the oldest is overwritten (and forgotten) first. */
+  private readonly ringSets: (Set<string> | undefined)[] = new Array(SEEN_WINDOW);
+  private readonly ringKeys: (string | undefined)[] = new Array(SEEN_WINDOW);
+  private next = 0;
   duplicates = 0;
 
   repeated(r: AuditRecord): boolean {
-    const key = `${r.hostname ?? ''}\0${r.session}\0${r.event}`;
-    if (this.keys.has(key)) {
+    const host = r.hostname ?? '';
+    let byEvent = this.byHost.get(host);
+    if (!byEvent) this.byHost.set(host, (byEvent = new Map()));
+    let sessions = byEvent.get(r.event);
+    if (!sessions) byEvent.set(r.event, (sessions = new Set()));
+    if (sessions.has(r.session)) {
       this.duplicates++;
       return true;
     }
-    this.keys.add(key);
-    if (this.keys.size > SEEN_WINDOW) this.keys.delete(this.keys.values().next().value!);
+    sessions.add(r.session);
+    // A Set forgets its oldest entry cheaply only through a ring of our own:
+    // keys.values().next() walks every deleted slot at the Set's front.
+    const oldSet = this.ringSets[this.next];
+    if (oldSet) oldSet.delete(this.ringKeys[this.next]!);
+    this.ringSets[this.next] = sessions;
+    this.ringKeys[this.next] = r.session;
+    this.next = this.next + 1 === SEEN_WINDOW ? 0 : this.next + 1;
     return false;
   }
 }
@@ -318,7 +333,7 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
   const joiner = new TransferJoiner();
   const summary = opts.summary ? new Summary() : null;
   const health = opts.metrics || opts.check ? new HealthCollector(now, lookbackMs) : null;
-  const { SuggestCollector } = opts.suggest ? await import('./suggest.js') : { SuggestCollector: null };
+  const { SuggestCollector } = opts.suggest ? await import('./views/suggest.js') : { SuggestCollector: null };
   const collector = SuggestCollector ? new SuggestCollector() : null;
   const table = !opts.json && !summary && !collector && !health ? new Table(out, p, columns, opts.follow ? 0 : HOST_LOOKAHEAD) : null;
   let shown = 0;
@@ -366,7 +381,7 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
     else if (groups.length) out.line(renderSummary(groups, { now, staleMs, paint: p }).trimEnd());
   }
   if (health && opts.metrics) {
-    const { renderMetrics } = await import('./metrics.js');
+    const { renderMetrics } = await import('./views/metrics.js');
     const text = renderMetrics(health.result(), { now, lookbackMs });
     if (opts.output !== undefined) {
       try {
@@ -386,7 +401,7 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
     return CHECK_STATES[result.state].exit;
   }
   if (collector) {
-    const { suggest, renderSuggestions } = await import('./suggest.js');
+    const { suggest, renderSuggestions } = await import('./views/suggest.js');
     const list = await suggest(collector, { policyDir });
     if (list.length) out.line(renderSuggestions(list).trimEnd());
     else err('no refused sessions in the selected records: nothing to suggest');

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { parseLine } from '../../src/audit/parse.js';
+import { parseLine } from '../../src/audit/read/parse.js';
 import { hostMatcher, wildcardRegExp } from '../../src/audit/filter.js';
 import { HOST_LOOKAHEAD } from '../../src/audit/run.js';
 import { tempDir } from '../helpers/policy.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { gzipSync } from 'node:zlib';
-import { LineSplitter, linesOf } from '../../src/audit/lines.js';
-import { MAX_LINE } from '../../src/audit/parse.js';
+import { LineSplitter, linesOf } from '../../src/audit/read/lines.js';
+import { MAX_LINE } from '../../src/audit/read/parse.js';
 
 async function* chunks(...parts: Buffer[]): AsyncGenerator<Buffer> {
   for (const p of parts) yield p;

@@ -1,9 +1,9 @@
-// A big read starts audit again with a smaller young generation (src/audit/memory.ts).
+// A big read starts audit again with a smaller young generation (src/audit/read/memory.ts).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIG_READ, inputBytes, restartArgv, restartInExecutable, SEMI_SPACE_FLAG } from '../../src/audit/memory.js';
+import { BIG_READ, inputBytes, restartArgv, restartInExecutable, SEMI_SPACE_FLAG } from '../../src/audit/read/memory.js';
 import { tempDir } from '../helpers/policy.js';
 import { CLI, lines, NODE } from './helpers.js';
 import { waitUntil } from '../helpers/wait.js';

@@ -11,7 +11,7 @@ import { freePort } from '../../scripts/lib/sshd.mjs';
 import { tempDir } from '../helpers/policy.js';
 import { audit, lines } from './helpers.js';
 import { FAILING, GOOD, PROBER, writeGateLogs, type GateLogs } from './monitor-fixture.js';
-import { FAMILIES } from '../../src/audit/metrics.js';
+import { FAMILIES } from '../../src/audit/views/metrics.js';
 import { VERSION } from '../../src/version.js';
 import { waitUntil } from '../helpers/wait.js';
 

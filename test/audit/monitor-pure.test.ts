@@ -1,9 +1,9 @@
 // The pure parts of --metrics and --check: grouping, the look-back window,
 // the exposition's escaping and layout, the plugin states and perfdata.
 import { describe, expect, it } from 'vitest';
-import { evaluateCheck, perfItem, perfLabel, pluginText, type CheckOptions } from '../../src/audit/check.js';
-import { HealthCollector, MAX_GROUPS, OVERFLOW_CLIENT } from '../../src/audit/health.js';
-import { escapeLabelValue, FAMILIES, renderMetrics } from '../../src/audit/metrics.js';
+import { evaluateCheck, perfItem, perfLabel, pluginText, type CheckOptions } from '../../src/audit/views/check.js';
+import { HealthCollector, MAX_GROUPS, OVERFLOW_CLIENT } from '../../src/audit/join/health.js';
+import { escapeLabelValue, FAMILIES, renderMetrics } from '../../src/audit/views/metrics.js';
 import { REFUSAL_CODES, refusalLabel } from '../../src/log/codes.js';
 import { rec } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { checkRecord, parseLine, MAX_LINE } from '../../src/audit/parse.js';
+import { checkRecord, parseLine, MAX_LINE } from '../../src/audit/read/parse.js';
 import { RecordLineSchema, RecordLineV1Schema } from '../../src/log/record.js';
 import { rec } from './helpers.js';
 

@@ -9,7 +9,7 @@ import { parseAllDocuments } from 'yaml';
 import { tempDir, writePolicy } from '../helpers/policy.js';
 import type { PolicyInput } from '../../src/policy/schema.js';
 import { ALWAYS_REFUSED, LONG_OPTIONS, knownOption, namesOf } from '../../src/rsync/options.js';
-import { SuggestCollector, suggest, renderSuggestions } from '../../src/audit/suggest.js';
+import { SuggestCollector, suggest, renderSuggestions } from '../../src/audit/views/suggest.js';
 import { PolicySchema } from '../../src/policy/schema.js';
 import { evaluate } from '../../src/evaluate.js';
 import { realFacts } from '../../src/facts.js';

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/policy.js';
-import { isSuccessStatus, parseTransferLine, TransferJoiner, type AuditRecord } from '../../src/audit/transfer.js';
+import { isSuccessStatus, parseTransferLine, TransferJoiner, type AuditRecord } from '../../src/audit/join/transfer.js';
 import { rec } from './helpers.js';
 
 const dir = tempDir('gk-audit-transfer-');

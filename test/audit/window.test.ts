@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { tempDir, writePolicy } from '../helpers/policy.js';
 import type { PolicyInput } from '../../src/policy/schema.js';
-import { SuggestCollector, suggest, renderSuggestions } from '../../src/audit/suggest.js';
+import { SuggestCollector, suggest, renderSuggestions } from '../../src/audit/views/suggest.js';
 import { wallClock } from '../../src/window.js';
 import { audit, jsonLines, rec, runGate } from './helpers.js';
 

@@ -10,7 +10,7 @@
 //   (a string, or an array of bytes when journald found it unprintable);
 // - a syslog file (rsyslog, local or a central collector's):
 //   `Nov 26 13:00:00 host gatekeeper[123]: {...}`, or with an RFC 3339 time.
-import { EVENTS, RECORD_VERSION, type LogRecord } from '../log/record.js';
+import { EVENTS, RECORD_VERSION, type LogRecord } from '../../log/record.js';
 
 export type SkipReason = 'not-json' | 'not-record' | 'other-version' | 'too-long';
 

@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { PolicySchema, type Policy } from '../policy/schema.js';
+import { PolicySchema, type Policy } from '../../policy/schema.js';
 
 export const DEFAULT_POLICY_DIR = '/etc/gatekeeper/policies';
 

@@ -5,7 +5,7 @@
 // (or that came from a forwarded log: host, policy) is shown escaped, and a
 // `|` in it is escaped too: it would start the perfdata.
 import { age, localTime, visible } from './format.js';
-import { lastGood, type HealthGroup } from './health.js';
+import { lastGood, type HealthGroup } from '../join/health.js';
 
 /** The plugin states, once: exit status and the word the first line carries. */
 export const CHECK_STATES = {

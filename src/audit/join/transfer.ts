@@ -13,7 +13,7 @@
 // 0. A run killed outright leaves no end line and so never counts as finished.
 //
 // Times in that file are the server's local time with whole seconds.
-import type { LogRecord } from '../log/record.js';
+import type { LogRecord } from '../../log/record.js';
 
 export type TransferLine =
   | { pid: number; t: number; kind: 'sent'; sent: number; received: number; totalSize: number }

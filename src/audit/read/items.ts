@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { linesOf } from './lines.js';
 import { parseLine, type ParsedLine, type SkipReason } from './parse.js';
-import { parseTransferLine, type TransferLine } from './transfer.js';
+import { parseTransferLine, type TransferLine } from '../join/transfer.js';
 import type { Family } from './sources.js';
 
 export type Item = { t: number; parsed: ParsedLine; line?: never } | { t: number; line: TransferLine; parsed?: never };

@@ -4,7 +4,7 @@
 // Memory grows with the number of groups, not with the log; the number of
 // groups is capped so that a flood of clients cannot grow the output (and a
 // Prometheus server's series) without bound.
-import { OTHER_CODE, refusalLabel } from '../log/codes.js';
+import { OTHER_CODE, refusalLabel } from '../../log/codes.js';
 import { isSuccessStatus, type AuditRecord } from './transfer.js';
 
 export interface LastTransfer {

@@ -1,6 +1,6 @@
 // How audit shows records to a person: local times, short commands, colour.
-import type { AuditRecord } from './transfer.js';
-import { isSuccessStatus } from './transfer.js';
+import type { AuditRecord } from '../join/transfer.js';
+import { isSuccessStatus } from '../join/transfer.js';
 
 /** Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org). */
 export function useColour(isTTY: boolean | undefined, env: NodeJS.ProcessEnv): boolean {

@@ -2,7 +2,7 @@
 // knocking on the wrong door. Memory grows with the number of (policy,
 // client) pairs, not with the log.
 import { age, localTime, type Paint, truncate, visible } from './format.js';
-import { isSuccessStatus, type AuditRecord } from './transfer.js';
+import { isSuccessStatus, type AuditRecord } from '../join/transfer.js';
 
 export interface GroupSummary {
   /** The server (the record's hostname, or its syslog/journald carrier's); `-` when unknown. */
@@ -45,13 +45,17 @@ export function reasonKey(r: AuditRecord): string {
 }
 
 export class Summary {
-  private readonly groups = new Map<string, Group>();
+  /** By host, policy and client: nested maps of the record's own strings, so no key is built per record. */
+  private readonly groups = new Map<string, Map<string, Map<string, Group>>>();
 
   add(r: AuditRecord, t: number): void {
     const client = r.client?.addr ?? '-';
     const host = r.hostname ?? '-';
-    const key = `${host}\0${r.policy}\0${client}`;
-    let g = this.groups.get(key);
+    let byPolicy = this.groups.get(host);
+    if (!byPolicy) this.groups.set(host, (byPolicy = new Map()));
+    let byClient = byPolicy.get(r.policy);
+    if (!byClient) byPolicy.set(r.policy, (byClient = new Map()));
+    let g = byClient.get(client);
     if (!g) {
       g = {
         host,
@@ -69,7 +73,7 @@ export class Summary {
         outcomeKnown: false,
         reasons: new Map(),
       };
-      this.groups.set(key, g);
+      byClient.set(client, g);
     }
     if (t < g.first) g.first = t;
     if (t > g.last) g.last = t;
@@ -111,7 +115,9 @@ export class Summary {
 
   /** Groups by host, then policy, then client. */
   result(): GroupSummary[] {
-    return [...this.groups.values()]
+    const all: Group[] = [];
+    for (const byPolicy of this.groups.values()) for (const byClient of byPolicy.values()) all.push(...byClient.values());
+    return all
       .map((g) => ({
         ...g,
         reasons: [...g.reasons].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason)),
@@ -151,7 +157,8 @@ export function renderSummary(groups: GroupSummary[], view: SummaryView): string
       .join('; ');
     return [...(withHost ? [visible(g.host)] : []), visible(g.policy), visible(g.client), String(g.allowed), String(g.refused), String(g.failed), localTime(g.first).slice(0, 16), localTime(g.last).slice(0, 16), last, refusals];
   });
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  // A loop, not Math.max(...rows): a fleet's summary has more rows than a call has room for arguments.
+  const widths = head.map((h, i) => rows.reduce((w, r) => Math.max(w, r[i]!.length), h.length));
   const line = (cells: string[]) =>
     cells
       .map((c, i) => (i === cells.length - 1 ? c : numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))

@@ -8,8 +8,8 @@
 // from a closed list (src/log/codes.ts). Every series carries every label of
 // its family; an unknown host or client is the empty string, which Prometheus
 // treats as the label being absent.
-import { VERSION } from '../version.js';
-import { type HealthGroup } from './health.js';
+import { VERSION } from '../../version.js';
+import { type HealthGroup } from '../join/health.js';
 
 type Labels = readonly string[];
 export interface Family {

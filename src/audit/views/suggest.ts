@@ -14,16 +14,16 @@
 // on it. The result is verified
 // by evaluating every collected command against the suggested policy.
 import { Document, isMap, isScalar, isSeq, type Node } from 'yaml';
-import type { Decision } from '../decide.js';
-import { evaluate } from '../evaluate.js';
-import { realFacts } from '../facts.js';
-import { locatePolicy, parsePolicyText, validatePolicy } from '../policy/load.js';
-import type { Policy } from '../policy/schema.js';
-import { knownOption, namesOf, ALWAYS_REFUSED } from '../rsync/options.js';
-import type { Session } from '../session.js';
+import type { Decision } from '../../decide.js';
+import { evaluate } from '../../evaluate.js';
+import { realFacts } from '../../facts.js';
+import { locatePolicy, parsePolicyText, validatePolicy } from '../../policy/load.js';
+import type { Policy } from '../../policy/schema.js';
+import { knownOption, namesOf, ALWAYS_REFUSED } from '../../rsync/options.js';
+import type { Session } from '../../session.js';
 import { readFileSync } from 'node:fs';
 import { localTime, shortCommandText, visible } from './format.js';
-import type { AuditRecord } from './transfer.js';
+import type { AuditRecord } from '../join/transfer.js';
 
 /** One distinct refused command (per policy, command and client address). */
 interface Candidate {
