@@ -41,6 +41,8 @@ function fleetLog(): string {
     if (k >= 5) run('gamma', '198.51.100.3', k, 0);
     if (k === 2) {
       out.push(line({ hostname: 'alpha', time: at(k, 3), event: 'deny', policy: 'nightly', client: { addr: '203.0.113.9', port: 40000 }, command: INJECT(), code: 'delete-refused', options: ['--delete'], status: 77, reason: 'option --delete is refused: <b>it deletes</b> files; set `delete: true`' }));
+      // The same client, a clean command: one that --suggest can let through (the injected one it cannot: "<" is a shell operator).
+      out.push(line({ hostname: 'alpha', time: at(k, 3, 30), event: 'deny', policy: 'nightly', client: { addr: '203.0.113.9', port: 40001 }, command: 'rsync --server -logDtpre.iLsfxCIvu --delete . /x', code: 'delete-refused', options: ['--delete'], status: 77, reason: 'option --delete is refused: it deletes files on the receiving server' }));
     }
   }
   return out.join('\n') + '\n';
@@ -100,8 +102,9 @@ describe('audit --html in Chromium', () => {
     const text = textOf(refusals);
     expect(text).toContain(`/x<script>document.title='pwned'</script></style><img src="http://127.0.0.1:${port}/img" onerror="document.title='pwned'">`);
     expect(text).toContain('option --delete is refused: <b>it deletes</b> files');
-    // What --suggest would change, from its own code.
-    expect(text).toContain('delete: true');
+    // What --suggest would change, from its own code: the clean command needs these keys.
+    const cells = all(all(refusals, (e) => e.tag === 'tbody')[0]!, (e) => e.tag === 'td');
+    expect(textOf(cells.at(-1)!)).toBe('access: read-write; delete: true');
     expect(server.hits).toEqual([]);
   });
 
