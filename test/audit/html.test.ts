@@ -148,3 +148,18 @@ describe('audit --html in Chromium', () => {
     expect({ status: r.status, output: r.stderr }).toEqual({ status: 0, output: '' });
   });
 });
+
+describe('audit --html on the command line', () => {
+  it('"-" writes the page to stdout; --days without --html, --days 0 and --html with --json or --summary are usage errors (64); an unwritable FILE is 73', () => {
+    const out = audit(['--log', log, '--html', '-', '--now', NOW, '--days', '3'], { policyDir: policies });
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stdout).toMatch(/^<!DOCTYPE html>\n/);
+    expect(out.stdout.match(/<td class="n /g)).toHaveLength(4 * 3);
+    for (const args of [['--days', '3'], ['--html', '-', '--days', '0'], ['--html', '-', '--json'], ['--html', '-', '--summary']]) {
+      expect(audit(['--log', log, ...args], { policyDir: policies }).status).toBe(64);
+    }
+    const bad = audit(['--log', log, '--html', join(dir, 'missing', 'r.html')], { policyDir: policies });
+    expect(bad.status).toBe(73);
+    expect(bad.stderr).toContain('cannot write');
+  });
+});
