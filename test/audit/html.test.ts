@@ -11,7 +11,8 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, writePolicy } from '../helpers/policy.js';
 import { all, chromium, listen, parseDom, textOf, type El } from '../helpers/chromium.js';
-import { audit, line, ROOT } from './helpers.js';
+import { audit, line, rec, ROOT } from './helpers.js';
+import { HtmlReport, MAX_ROWS } from '../../src/audit/views/html.js';
 
 const dir = tempDir('gk-audit-html-');
 const policies = join(dir, 'policies');
@@ -161,5 +162,20 @@ describe('audit --html on the command line', () => {
     const bad = audit(['--log', log, '--html', join(dir, 'missing', 'r.html')], { policyDir: policies });
     expect(bad.status).toBe(73);
     expect(bad.stderr).toContain('cannot write');
+  });
+});
+
+describe('HtmlReport', () => {
+  it(`shows the ${MAX_ROWS} worst rows and names how many more were left out; the fleet line counts them all`, async () => {
+    const now = Date.parse(NOW);
+    const view = new HtmlReport({ now, days: 2, policies: new Map(), keys: { problem: 'none here' } });
+    for (let i = 0; i <= MAX_ROWS; i++) {
+      const r = rec({ time: new Date(now - 3600e3).toISOString(), event: 'deny', client: { addr: `10.0.${i >> 8}.${i & 255}`, port: 1 }, code: 'not-rsync', reason: 'not rsync' });
+      view.add(r, Date.parse(r.time));
+    }
+    const page = await view.finish({ now, staleMs: 26 * 3600e3, lookbackMs: 24 * 3600e3, paint: (_s, t) => t, json: false });
+    expect(page.match(/<tr data-host=/g)).toHaveLength(MAX_ROWS);
+    expect(page).toContain(`The ${MAX_ROWS} worst rows are shown; 1 more, all better off, are left out`);
+    expect(page).toContain(`${MAX_ROWS + 1} rows (host × policy × client)`);
   });
 });

@@ -193,6 +193,12 @@ const RUNNING_MS = 24 * 3600e3;
 const MAX_REFUSAL_GROUPS = 10_000;
 const SHOWN_REFUSAL_GROUPS = 200;
 const MAX_KEYS_SEEN = 10_000;
+/**
+ * Timeline rows shown, worst first (as health.ts caps the metrics' groups):
+ * a page is for reading, and its size must not grow with a flood of
+ * clients. The fleet line still counts every row; the note names the rest.
+ */
+export const MAX_ROWS = 1000;
 
 export class HtmlReport implements View {
   private readonly rows = new Map<string, Row>();
@@ -370,7 +376,7 @@ export class HtmlReport implements View {
       heads.push(html`<th class="d" scope="col" title="${`night ending ${name}`}">${name.slice(8)}<br>${name.slice(5, 7)}</th>`);
     }
     const legend = (Object.keys(CELL_STATES) as CellState[]).map((s) => html`<span class="${s}">${CELL_STATES[s].symbol} ${CELL_STATES[s].text}</span>`);
-    const body = rows.map((r) => {
+    const body = rows.slice(0, MAX_ROWS).map((r) => {
       const cells: Html[] = [];
       for (let k = days - 1; k >= 0; k--) {
         const night = r.current - k;
@@ -386,6 +392,7 @@ export class HtmlReport implements View {
 <p class="legend">${legend}</p>
 <table class="timeline"><thead><tr><th scope="col">Host</th><th scope="col">Policy</th><th scope="col">Client</th><th scope="col">Last success</th>${heads}</tr></thead>
 <tbody>${body}</tbody></table>
+${rows.length > MAX_ROWS ? html`<p class="note" id="rows-left-out">The ${MAX_ROWS} worst rows are shown; ${rows.length - MAX_ROWS} more, all better off, are left out: narrow the report with --host, --policy or --client.</p>` : ''}
 <p class="note">One cell per night: a night is the policy's backup window in its time zone (noon to noon without one), named by the date it ends on; hover or focus a cell for its time, duration and outcome. * last allowed session: whether it finished is not logged.</p>`;
   }
 
