@@ -121,6 +121,32 @@ const tasks = [
   },
 ];
 
+// audit --html over the same records (issue 22): at most 1.5 × --summary's time, peak RSS under 200 MB.
+// --now is the generated log's end, so the timeline's 30 nights hold records.
+const htmlFile = join(work, 'report.html');
+tasks.push({ name: 'html', audit: [process.execPath, cli, 'audit', '--policy-dir', '/nonexistent', '--log', log, '--html', htmlFile, '--now', '2026-11-30T12:00:00Z'], jq: null });
+
+/** A fleet of 50 hosts, each backing up once a night for 30 nights: the report for it must stay under 2 MB. */
+function fleetReportBytes() {
+  const fleetLog = join(work, 'fleet.log');
+  const lines = [];
+  const end = Date.parse('2026-11-30T12:00:00Z');
+  for (let k = 30; k >= 1; k--) {
+    for (let h = 0; h < 50; h++) {
+      const start = end - k * 86400e3 + (h % 12) * 600e3 - 9 * 3600e3;
+      const base = { v: 1, policy: 'nightly', session: `${h}-${k}`, pid: 1000 + h, user: 'root', hostname: `host-${String(h).padStart(2, '0')}`, client: { addr: `192.0.2.${h + 1}`, port: 40000 }, server: { addr: '192.0.2.250', port: 22 }, command: 'rsync --server --sender -logDtpre.iLsfxCIvu . /', exec: 'spawn' };
+      lines.push(JSON.stringify({ ...base, time: new Date(start).toISOString(), event: 'allow', argv: null, reason: 'allowed: pull' }));
+      const status = (h * 7 + k) % 23 === 0 ? 23 : 0;
+      lines.push(JSON.stringify({ ...base, time: new Date(start + 1800e3).toISOString(), event: 'exit', argv: null, status, signal: null, reason: `rsync exited with status ${status}` }));
+    }
+  }
+  writeFileSync(fleetLog, lines.join('\n') + '\n');
+  const out = join(work, 'fleet.html');
+  const r = spawnSync(process.execPath, [cli, 'audit', '--policy-dir', '/nonexistent', '--log', fleetLog, '--html', out, '--now', '2026-11-30T12:00:00Z'], { encoding: 'utf8', env: { PATH: process.env.PATH, TZ: 'UTC' } });
+  if (r.status !== 0) throw new Error(`audit --html on the fleet failed (${r.status}): ${r.stderr}`);
+  return statSync(out).size;
+}
+
 function measure(argv, outFile) {
   const fd = openSync(outFile, 'w');
   const timeFile = join(work, 'time.txt');
@@ -183,8 +209,13 @@ try {
   for (const r of results) {
     if (r.task.startsWith('json') && r.jqLines !== null && r.jqLines !== r.auditLines) console.log(`warning: ${r.task}: audit printed ${r.auditLines} lines, jq ${r.jqLines}`);
   }
+  const summaryRun = results.find((r) => r.task === 'summary');
+  const htmlRun = results.find((r) => r.task === 'html');
+  const fleetBytes = fleetReportBytes();
+  const html = { ratioToSummary: Number((htmlRun.audit.seconds / summaryRun.audit.seconds).toFixed(2)), rssMB: htmlRun.audit.rssMB, fileBytes: statSync(htmlFile).size, fleet50x30Bytes: fleetBytes };
+  console.log(`\naudit --html: ${html.ratioToSummary}× --summary's time (limit 1.5×), peak RSS ${mb(html.rssMB)} (limit 200 MB); 50 hosts × 30 nights: ${(fleetBytes / 1024).toFixed(0)} KiB (limit 2 MB)`);
   mkdirSync(join(root, 'bench-results'), { recursive: true });
-  const report = { date: new Date().toISOString(), records: RECORDS, bytes: size, runs: RUNS, node: nodeVersion, jq: jqVersion, cpu: cpus()[0]?.model ?? null, cpus: cpus().length, results };
+  const report = { html, date: new Date().toISOString(), records: RECORDS, bytes: size, runs: RUNS, node: nodeVersion, jq: jqVersion, cpu: cpus()[0]?.model ?? null, cpus: cpus().length, results };
   writeFileSync(join(root, 'bench-results', 'audit.json'), JSON.stringify(report, null, 2) + '\n');
   console.log('\nwritten: bench-results/audit.json');
 } finally {
