@@ -187,7 +187,7 @@ export interface HtmlOptions {
 }
 
 /** Sessions waiting for their end; beyond this the oldest is settled as if its end never came. */
-const MAX_OPEN = 100_000;
+const MAX_OPEN = 10_000;
 /** An allowed session younger than this whose end has not come is still running. */
 const RUNNING_MS = 24 * 3600e3;
 const MAX_REFUSAL_GROUPS = 10_000;
@@ -228,8 +228,14 @@ export class HtmlReport implements View {
     return row;
   }
 
+  /** Cell texts repeat ("rsync exit 0"): one copy each (bounded). */
+  private readonly texts = new Map<string, string>();
+
   private mark(row: Row, night: number, kind: Kind, start: number, end: number | null, text: string): void {
     if (night > row.current || night <= row.current - this.o.days) return;
+    const known = this.texts.get(text);
+    if (known !== undefined) text = known;
+    else if (this.texts.size < 10_000) this.texts.set(text, text);
     let c = row.cells.get(night);
     if (!c) {
       c = { counts: { completed: 0, running: 0, failed: 0, unknown: 0, refused: 0 }, kind, start, end, text };
