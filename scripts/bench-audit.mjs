@@ -28,6 +28,8 @@ const keep = args.includes('--keep');
 // Committed: each run's figures, so a regression is a diff (docs/performance.md).
 const OUT = join(root, 'docs', 'bench-audit.json');
 const load0 = loadavg()[0];
+// --only summary,html: time just these tasks (the jq column is skipped with it).
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : null;
 
 if (!existsSync(cli)) {
   console.error('dist/gatekeeper.mjs is missing: run npm run build first');
@@ -183,6 +185,34 @@ const tasks = [
   { name: 'fleet metrics', file: 'fleet', audit: [process.execPath, cli, 'audit', '--policy-dir', '/nonexistent', '--log', fleetLog, '--metrics', '--now', '2026-12-01'], jq: null },
 ];
 
+// audit --html over the same records (issue 22): at most 1.5 × --summary's time, peak RSS under 200 MB.
+// --now is the generated log's end, so the timeline's 30 nights hold records.
+const htmlFile = join(work, 'report.html');
+tasks.push({ name: 'html', audit: [process.execPath, cli, 'audit', '--policy-dir', '/nonexistent', '--log', log, '--html', htmlFile, '--now', '2026-11-30T12:00:00Z'], jq: null });
+
+/** A fleet of 50 hosts, each backing up once a night for 30 nights: the report for it must stay under 2 MB. */
+function fleetReportBytes() {
+  const fleetLog = join(work, 'fleet.log');
+  const lines = [];
+  const end = Date.parse('2026-11-30T12:00:00Z');
+  for (let k = 30; k >= 1; k--) {
+    for (let h = 0; h < 50; h++) {
+      const start = end - k * 86400e3 + (h % 12) * 600e3 - 9 * 3600e3;
+      const base = { v: 1, policy: 'nightly', session: `${h}-${k}`, pid: 1000 + h, user: 'root', hostname: `host-${String(h).padStart(2, '0')}`, client: { addr: `192.0.2.${h + 1}`, port: 40000 }, server: { addr: '192.0.2.250', port: 22 }, command: 'rsync --server --sender -logDtpre.iLsfxCIvu . /', exec: 'spawn' };
+      lines.push(JSON.stringify({ ...base, time: new Date(start).toISOString(), event: 'allow', argv: null, reason: 'allowed: pull' }));
+      const status = (h * 7 + k) % 23 === 0 ? 23 : 0;
+      lines.push(JSON.stringify({ ...base, time: new Date(start + 1800e3).toISOString(), event: 'exit', argv: null, status, signal: null, reason: `rsync exited with status ${status}` }));
+    }
+  }
+  writeFileSync(fleetLog, lines.join('\n') + '\n');
+  const out = join(work, 'fleet.html');
+  const r = spawnSync(process.execPath, [cli, 'audit', '--policy-dir', '/nonexistent', '--log', fleetLog, '--html', out, '--now', '2026-11-30T12:00:00Z'], { encoding: 'utf8', env: { PATH: process.env.PATH, TZ: 'UTC' } });
+  if (r.status !== 0) throw new Error(`audit --html on the fleet failed (${r.status}): ${r.stderr}`);
+  return statSync(out).size;
+}
+
+if (only) for (let i = tasks.length - 1; i >= 0; i--) if (only.includes(tasks[i].name)) tasks[i].jq = null; else tasks.splice(i, 1);
+
 function measure(argv, outFile) {
   const fd = openSync(outFile, 'w');
   const timeFile = join(work, 'time.txt');
@@ -251,6 +281,11 @@ try {
   // Stable and diffable: fixed key order, one task per block, rounded figures;
   // committed, so the next regression shows as a diff of this file.
   const round = (x) => (x === null ? null : Number(x.toFixed(2)));
+  const summaryRun = results.find((r) => r.task === 'summary');
+  const htmlRun = results.find((r) => r.task === 'html');
+  const fleetBytes = fleetReportBytes();
+  const html = htmlRun ? { ratioToSummary: summaryRun ? round(htmlRun.audit.seconds / summaryRun.audit.seconds) : null, peakMB: htmlRun.audit.rssMB, fileBytes: statSync(htmlFile).size, fleet50x30Bytes: fleetBytes } : null;
+  if (html) console.log(`\naudit --html: ${html.ratioToSummary}× --summary's time (limit 1.5×), peak RSS ${mb(html.peakMB)} (limit 200 MB); 50 hosts × 30 nights: ${(fleetBytes / 1024).toFixed(0)} KiB (limit 2 MB)`);
   const report = {
     records: RECORDS,
     bytes: size,
@@ -263,6 +298,7 @@ try {
     loadBefore: round(load0),
     loadAfter: round(loadavg()[0]),
     date: new Date().toISOString(),
+    html,
     tasks: results.map((r) => ({
       task: r.task,
       auditSeconds: round(r.audit.seconds),

@@ -44,6 +44,7 @@ needs=(
   /usr/bin/zsh                       zsh                # the zsh completion, tried in a real zsh
   /usr/share/bash-completion/bash_completion bash-completion # the bash completion, loaded as bash-completion does
   /usr/bin/jq                        jq                 # the baseline of npm run bench:audit
+  /usr/bin/tidy                      tidy               # validates audit --html's page (test/audit/html)
 )
 missing=()
 for ((i = 0; i < ${#needs[@]}; i += 2)); do

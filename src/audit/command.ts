@@ -28,7 +28,7 @@ export function register(program: Command): void {
     .option('--json', 'one JSON record per line (with --summary: one JSON object per policy and client)')
     .option('--summary', 'per host, policy and client: sessions allowed, refused and failed, first and last seen, last success, top refusals')
     .option('--suggest', 'the smallest policy change (YAML) that lets the refused commands through; always-refused options and sessions outside a backup window are listed, never suggested')
-    .option('--stale <duration>', '--summary, --check: flag a client whose last success is older than this', CHECK_DEFAULTS.stale)
+    .option('--stale <duration>', '--summary, --check, --html: flag a client whose last success is older than this', CHECK_DEFAULTS.stale)
     .option('--metrics', 'Prometheus text exposition per host, policy and client (for node_exporter\'s textfile collector)')
     .option('--output <file>', '--metrics: write to this file atomically (mode 0644) instead of stdout')
     .option('--lookback <duration>', '--metrics, --check: the window session and refusal counts cover (default 24h)')
@@ -36,6 +36,8 @@ export function register(program: Command): void {
     .option('--refusals-warning <n>', `--check: WARNING when a client has more than N refusals in the look-back window (default ${CHECK_DEFAULTS.refusalsWarning})`)
     .option('--refusals-critical <n>', `--check: CRITICAL when a client has more than N refusals in the look-back window (default ${CHECK_DEFAULTS.refusalsCritical})`)
     .option('--history <duration>', `--check: a client with neither a success nor an allowed session within this long is retired, not stale (default ${CHECK_DEFAULTS.history})`)
+    .option('--html <file|->', 'one self-contained HTML page (written atomically; "-" for stdout): the fleet in one line, a timeline of every host, policy and client over the last --days nights, refusals with what --suggest would change, the keys wired to the gate')
+    .option('--days <n>', '--html: how many nights the timeline shows (default 30)')
     .option('--now <when>', 'compute as if it were this time (same forms as --since); default: the clock')
     .option('-f, --follow', 'keep printing records as they arrive, across log rotation (with --since: history first)')
     .addHelpText(
@@ -51,6 +53,7 @@ Examples:
   gatekeeper audit --follow
   gatekeeper audit --metrics --output /var/lib/prometheus/node-exporter/gatekeeper.prom
   gatekeeper audit --check --stale 26h --refusals-warning 0 --refusals-critical 10
+  gatekeeper audit --html /var/www/backups.html --days 14
 
 Each line may be the gate's own, a syslog line (rsyslog, also a central
 collector's file of many hosts) or journald's JSON export. The table and the
@@ -58,7 +61,7 @@ summary get a HOST column when the records come from more than one host.
 Times are shown in the local time zone (TZ). Lines that are not records (corrupt,
 truncated, another schema version) are skipped and counted on stderr.
 Exit status: 0 done, 64 usage error, 66 a named log cannot be read or no logs found,
-73 --output cannot be written. With --check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN
+73 --output or --html cannot be written. With --check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN
 (no readable log, no records, bad arguments).`,
     )
     .exitOverride((err) => {

@@ -2,6 +2,7 @@
 // → filter → one of six views (table, --json, --summary, --suggest, --metrics,
 // --check).
 import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 import { writeFileAtomic } from '../atomic-write.js';
 import { EX_OK, EX_USAGE } from '../exit.js';
@@ -47,6 +48,10 @@ export interface AuditOptions extends FilterOptions {
   refusalsCritical?: string;
   /** Compute as if it were this time (default: the clock). */
   now?: string;
+  /** The HTML report (views/html.ts): a file written atomically, or "-" for stdout. */
+  html?: string;
+  /** --html: how many nights the timeline shows (default 30). */
+  days?: string;
 }
 
 export interface AuditIo {
@@ -277,8 +282,12 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
       throw new UsageError(`--now: ${(e as Error).message}`);
     }
   }
-  const views = [opts.summary && '--summary', opts.suggest && '--suggest', opts.metrics && '--metrics', opts.check && '--check'].filter(Boolean);
-  if (views.length > 1) throw new UsageError('choose one of --summary, --suggest, --metrics and --check');
+  const views = [opts.summary && '--summary', opts.suggest && '--suggest', opts.metrics && '--metrics', opts.check && '--check', opts.html !== undefined && '--html'].filter(Boolean);
+  if (views.length > 1) throw new UsageError('choose one of --summary, --suggest, --metrics, --check and --html');
+  if (opts.html !== undefined && opts.json) throw new UsageError('--html writes HTML; it does not combine with --json');
+  if (opts.days !== undefined && opts.html === undefined) throw new UsageError('--days is for --html');
+  const days = opts.days === undefined ? 30 : count('--days', opts.days);
+  if (days < 1 || days > 366) throw new UsageError('--days takes a number of nights from 1 to 366');
   if ((opts.metrics || opts.check) && opts.json) throw new UsageError(`${views[0]} has its own format; it does not combine with --json`);
   if (opts.output !== undefined && !opts.metrics) throw new UsageError('--output is for --metrics');
   for (const [flag, value] of [['--lookback', opts.lookback], ['--history', opts.history], ['--refusals-warning', opts.refusalsWarning], ['--refusals-critical', opts.refusalsCritical]] as const) {
@@ -335,7 +344,8 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
   const health = opts.metrics || opts.check ? new HealthCollector(now, lookbackMs) : null;
   const { SuggestCollector } = opts.suggest ? await import('./views/suggest.js') : { SuggestCollector: null };
   const collector = SuggestCollector ? new SuggestCollector() : null;
-  const table = !opts.json && !summary && !collector && !health ? new Table(out, p, columns, opts.follow ? 0 : HOST_LOOKAHEAD) : null;
+  const htmlView = opts.html !== undefined ? await htmlReport(now, days, policyDir, logs, transferLogs, err) : null;
+  const table = !opts.json && !summary && !collector && !health && !htmlView ? new Table(out, p, columns, opts.follow ? 0 : HOST_LOOKAHEAD) : null;
   let shown = 0;
 
   // One record through the filter to the chosen view.
@@ -344,6 +354,7 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
     shown++;
     if (summary) summary.add(r, t);
     else if (health) health.add(r, t);
+    else if (htmlView) htmlView.add(r, t);
     else if (collector) collector.add(r, t);
     else if (opts.json) out.line(raw ?? JSON.stringify(r));
     else table?.add(r, t);
@@ -400,6 +411,18 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
     await out.flush();
     return CHECK_STATES[result.state].exit;
   }
+  if (htmlView) {
+    const text = await htmlView.finish({ now, staleMs, lookbackMs, paint: p, json: false });
+    if (opts.html === '-') out.line(text.trimEnd());
+    else {
+      try {
+        writeFileAtomic(opts.html!, text, 0o644);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        throw new CannotWrite(`cannot write ${opts.html}: ${code ?? (e as Error).message}`);
+      }
+    }
+  }
   if (collector) {
     const { suggest, renderSuggestions } = await import('./views/suggest.js');
     const list = await suggest(collector, { policyDir });
@@ -415,6 +438,29 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
     err(`skipped ${seen.duplicates} duplicate record${seen.duplicates === 1 ? '' : 's'} (the same host, session and event again: syslog forwarding delivers at least once, or a file was named twice)`);
   }
   return EX_OK;
+}
+
+/**
+ * The HTML view with what it needs from outside the records: each policy's
+ * window and zone (the policy files in --policy-dir), the keys install
+ * recorded (its manifest beside --policy-dir), and --suggest's answer.
+ */
+async function htmlReport(now: number, days: number, policyDir: string, logs: Family[], transferLogs: Family[], warn: (msg: string) => void) {
+  const [{ HtmlReport }, { readPolicies }, { SuggestCollector, suggest }] = await Promise.all([import('./views/html.js'), import('./read/sources.js'), import('./views/suggest.js')]);
+  const policies = new Map(readPolicies(policyDir, () => undefined).map((p) => [p.name, { window: p.policy.window, timezone: p.policy.timezone }]));
+  const configDir = dirname(policyDir.replace(/\/+$/, ''));
+  let keys: { keys: import('./views/html.js').WiredKey[]; source: string } | { problem: string };
+  try {
+    // The manifest is install's; `gatekeeper keys` reads it the same way.
+    const { installedKeys } = await import('../install/keys-list.js');
+    const { statePath } = await import('../install/state.js');
+    keys = { keys: installedKeys({ configDir }), source: statePath(configDir) };
+  } catch (e) {
+    keys = { problem: `the keys install recorded cannot be read: ${(e as Error).message}` };
+    warn((keys as { problem: string }).problem);
+  }
+  const sources = [...logs, ...transferLogs].map((f) => (f.base === '-' ? 'stdin' : f.base)).join(', ');
+  return new HtmlReport({ now, days, policies, keys, collector: new SuggestCollector(), suggest: (c) => suggest(c, { policyDir }), sources });
 }
 
 /** --follow: every family followed at once, records handled as they arrive. */

@@ -76,8 +76,9 @@ export function register(program: Command): void {
     .option('--metrics-dir <dir>', "keep DIR/gatekeeper.prom (audit --metrics) fresh for node_exporter's textfile collector, every 5 minutes: a systemd timer, or a cron.d entry without systemd")
     .option('--systemd-dir <dir>', '--metrics-dir: write the systemd service and timer here (default /etc/systemd/system)')
     .option('--cron-dir <dir>', '--metrics-dir: write a cron.d entry here instead of systemd units (default /etc/cron.d without systemd)')
+    .option('--report <file>', '--metrics-dir: the same schedule also writes the HTML report (audit --html FILE), atomically')
     .option('--yes', 'proceed even if keys without command= would be shut out')
-    .action((opts: PathOpts & { policy: string; key: string; from?: string[]; node: string; logrotateDir?: string; host?: string; yes?: boolean; metricsDir?: string; systemdDir?: string; cronDir?: string }) =>
+    .action((opts: PathOpts & { policy: string; key: string; from?: string[]; node: string; logrotateDir?: string; host?: string; yes?: boolean; metricsDir?: string; systemdDir?: string; cronDir?: string; report?: string }) =>
       guarded(async () => {
         const { install } = await import('./install.js');
         return install({ ...opts, ...io, dryRun: opts.dryRun ?? false, yes: opts.yes ?? false, readStdin });

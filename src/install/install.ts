@@ -61,6 +61,8 @@ export interface InstallOptions extends CommonOptions {
   systemdDir?: string;
   /** Put the metrics' cron.d entry here instead (default /etc/cron.d, when systemd does not run). */
   cronDir?: string;
+  /** With metricsDir: the schedule also writes the HTML report (audit --html) to this file. */
+  report?: string;
   readStdin?: () => Promise<string>;
   assets?: Assets;
 }
@@ -223,12 +225,13 @@ function explainNotEffective(o: CommonOptions, plan: SshdPlan, global: Effective
 const KEY_LOGINS = new Set(['yes', 'prohibit-password']);
 
 export async function install(o: InstallOptions): Promise<number> {
-  for (const [n, p] of [['--sshd-config', o.sshdConfig], ['--authorized-keys', o.authorizedKeys], ['--prefix', o.prefix], ['--config-dir', o.configDir], ['--sshd', o.sshd], ['--logrotate-dir', o.logrotateDir], ['--metrics-dir', o.metricsDir], ['--systemd-dir', o.systemdDir], ['--cron-dir', o.cronDir]] as const) checkAbsolute(n, p);
+  for (const [n, p] of [['--sshd-config', o.sshdConfig], ['--authorized-keys', o.authorizedKeys], ['--prefix', o.prefix], ['--config-dir', o.configDir], ['--sshd', o.sshd], ['--logrotate-dir', o.logrotateDir], ['--metrics-dir', o.metricsDir], ['--systemd-dir', o.systemdDir], ['--cron-dir', o.cronDir], ['--report', o.report]] as const) checkAbsolute(n, p);
   for (const [n, p] of [['--prefix', o.prefix], ['--config-dir', o.configDir]] as const) {
     if (!SAFE_PATH.test(p)) throw usage(`${n} ${p}: use letters, digits and ._+-/ only (the path is part of the forced command)`);
   }
   if (o.metricsDir !== undefined && !SAFE_PATH.test(o.metricsDir)) throw usage(`--metrics-dir ${o.metricsDir}: use letters, digits and ._+-/ only (the path is part of a command line)`);
-  if ((o.systemdDir !== undefined || o.cronDir !== undefined) && o.metricsDir === undefined) throw usage('--systemd-dir and --cron-dir go with --metrics-dir');
+  if ((o.systemdDir !== undefined || o.cronDir !== undefined || o.report !== undefined) && o.metricsDir === undefined) throw usage('--systemd-dir, --cron-dir and --report go with --metrics-dir');
+  if (o.report !== undefined && (!SAFE_PATH.test(o.report) || o.report.endsWith('/'))) throw usage(`--report ${o.report}: name a file, with letters, digits and ._+-/ only (the path is part of a command line)`);
   if (!o.dryRun && process.getuid?.() !== 0) throw new GatekeeperError('install must run as root (or use --dry-run)', EX_NOPERM, 'not-root');
   const assets = o.assets ?? findAssets();
   const user = await lookupUser(o.user);
@@ -337,7 +340,7 @@ export async function install(o: InstallOptions): Promise<number> {
   let metrics: MetricsPlan | null = null;
   if (o.metricsDir !== undefined) {
     const dir = o.configDir.replace(/\/+$/, '');
-    metrics = planMetricsSchedule({ metricsDir: o.metricsDir, systemdDir: o.systemdDir, cronDir: o.cronDir }, launcher, dir === DEFAULTS.configDir ? '' : ` --policy-dir ${dir}/policies`, assets);
+    metrics = planMetricsSchedule({ metricsDir: o.metricsDir, systemdDir: o.systemdDir, cronDir: o.cronDir, report: o.report }, launcher, dir === DEFAULTS.configDir ? '' : ` --policy-dir ${dir}/policies`, assets);
     changes.push(...metrics.changes);
   }
   const akDirMissing = lstatOrNull(dirname(akPath)) === null;
@@ -374,6 +377,7 @@ export async function install(o: InstallOptions): Promise<number> {
     for (const d of dirs) say(`# would create directory ${d}\n`);
     if (akDirMissing) say(`# would create directory ${dirname(akPath)} (0700, ${user.name})\n`);
     if (metrics && !existsSync(o.metricsDir!)) say(`# would create directory ${o.metricsDir} (0755)\n`);
+    if (o.report !== undefined && !existsSync(dirname(o.report))) say(`# would create directory ${dirname(o.report)} (0755)\n`);
     for (const c of pending) say(describeChange(c));
     if (sshdPlan) say(`# would validate with ${o.sshd} -t and reload sshd${o.reload ? '' : ' (skipped: --no-reload)'}\n`);
     if (metrics?.activate) say(`# would run systemctl daemon-reload and systemctl enable --now gatekeeper-metrics.timer${o.reload ? '' : ' (skipped: --no-reload)'}\n`);
@@ -384,7 +388,7 @@ export async function install(o: InstallOptions): Promise<number> {
       // Every directory install would create (the whole missing chain, as ensureDir makes it).
       const wanted = [o.configDir, join(o.configDir, 'policies'), ...(runner.node !== null || runner.copyFrom !== null ? [dirname(launcher)] : []), ...files.map((f) => dirname(join(lib, f.rel))), ...logs.map((l) => dirname(l)), dirname(akPath)];
       if (sshdPlan?.kind === 'dropin') wanted.push(dirname(sshdPlan.path));
-      if (metrics) wanted.push(o.metricsDir!, ...metrics.changes.map((c) => dirname(c.path)));
+      if (metrics) wanted.push(o.metricsDir!, ...(o.report !== undefined ? [dirname(o.report)] : []), ...metrics.changes.map((c) => dirname(c.path)));
       const dirEntries = [...new Set(wanted.flatMap(missingDirs))].map((d) => dirEntry(d, 'directory'));
       o.out(printReport(makeReport('install', true, [...dirEntries, ...fileEntries], keyEntries, reloadEntry(sshdPlan !== null, 'skipped'))));
     }
@@ -430,8 +434,8 @@ export async function install(o: InstallOptions): Promise<number> {
     fresh.createdDirs.push(...sshDirMade);
     // The metrics directory node_exporter reads, and where the timer or cron entry goes.
     if (metrics) {
-      for (const d of [o.metricsDir!, ...metrics.changes.map((c) => dirname(c.path))]) fresh.createdDirs.push(...ensureDir(d, 0o755));
-      fresh.metrics = { output: metrics.output, kind: metrics.kind, activated: metrics.activate && o.reload };
+      for (const d of [o.metricsDir!, ...(o.report !== undefined ? [dirname(o.report)] : []), ...metrics.changes.map((c) => dirname(c.path))]) fresh.createdDirs.push(...ensureDir(d, 0o755));
+      fresh.metrics = { output: metrics.output, kind: metrics.kind, activated: metrics.activate && o.reload, ...(o.report !== undefined ? { report: o.report } : {}) };
     }
     save();
     for (const c of changes) {

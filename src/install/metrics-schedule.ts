@@ -4,7 +4,7 @@
 // else a cron.d entry. The files are ordinary planned changes, recorded in
 // the manifest, so `uninstall --all` removes them like any other file.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { EX_USAGE, GatekeeperError } from '../exit.js';
 import { run } from '../sshd/run.js';
 import { SYSTEMCTL } from '../sshd/reload.js';
@@ -27,12 +27,16 @@ export interface MetricsScheduleOptions {
   systemdDir?: string;
   /** Force a cron.d entry into this directory. */
   cronDir?: string;
+  /** install --report FILE: the same schedule also writes `audit --html FILE`. */
+  report?: string;
 }
 
 export interface MetricsPlan {
   kind: 'systemd' | 'cron';
   output: string;
   command: string;
+  /** The `audit --html` command line, with --report. */
+  reportCommand: string | null;
   changes: Change[];
   /** Whether the timer is the system's own (then systemctl enables it). */
   activate: boolean;
@@ -45,23 +49,28 @@ export function planMetricsSchedule(o: MetricsScheduleOptions, launcher: string,
   const dir = o.metricsDir.replace(/\/+$/, '');
   const output = join(dir, METRICS_FILE);
   const command = `${launcher} audit --metrics --output ${output}${policyArgs}`;
+  const reportCommand = o.report === undefined ? null : `${launcher} audit --html ${o.report}${policyArgs}`;
   const template = (name: (typeof TEMPLATES)[number]) => assets.template(name).toString('utf8');
   const file = (path: string, text: string, label: string): Change => ({ path, before: readOrNull(path), after: Buffer.from(text), mode: 0o644, uid: 0, gid: 0, label });
   if (kind === 'systemd') {
     const unitDir = o.systemdDir ?? SYSTEMD_DIR;
+    // A oneshot service may have several ExecStart lines, run in order; the report's directory is writable too.
+    const report = reportCommand === null ? '' : `\nExecStart=${reportCommand}\nReadWritePaths=${dirname(o.report!)}`;
     return {
       kind,
       output,
       command,
+      reportCommand,
       activate: o.systemdDir === undefined || o.systemdDir === SYSTEMD_DIR,
       changes: [
-        file(join(unitDir, `${UNIT}.service`), fillTemplate(template('gatekeeper-metrics.service.in'), { COMMAND: command, DIR: dir }), 'metrics service'),
+        file(join(unitDir, `${UNIT}.service`), fillTemplate(template('gatekeeper-metrics.service.in'), { COMMAND: command, DIR: dir, REPORT: report }), 'metrics service'),
         file(join(unitDir, TIMER), fillTemplate(template('gatekeeper-metrics.timer.in'), {}), 'metrics timer (every 5 minutes)'),
       ],
     };
   }
   const cronDir = o.cronDir ?? CRON_DIR;
-  return { kind, output, command, activate: false, changes: [file(join(cronDir, CRON_FILE), fillTemplate(template('gatekeeper-metrics.cron.in'), { COMMAND: command }), 'metrics cron entry (every 5 minutes)')] };
+  const report = reportCommand === null ? '' : `\n*/5 * * * * root ${reportCommand}`;
+  return { kind, output, command, reportCommand, activate: false, changes: [file(join(cronDir, CRON_FILE), fillTemplate(template('gatekeeper-metrics.cron.in'), { COMMAND: command, REPORT: report }), 'metrics cron entry (every 5 minutes)')] };
 }
 
 /** `systemctl daemon-reload` and enable (or disable) the timer, where systemd runs; a sentence for the report. */

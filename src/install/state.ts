@@ -61,7 +61,7 @@ export interface InstallState {
   /** Log files the logrotate rule covers. */
   logs: string[];
   /** install --metrics-dir: the file the timer (or cron entry) writes, and whether systemctl enabled the timer. */
-  metrics?: { output: string; kind: 'systemd' | 'cron'; activated: boolean };
+  metrics?: { output: string; kind: 'systemd' | 'cron'; activated: boolean; report?: string };
 }
 
 export const emptyState = (): InstallState => ({ version: STATE_VERSION, files: {}, keys: [], sshd: null, deployed: [], createdDirs: [], logs: [] });

@@ -162,6 +162,10 @@ export async function uninstall(o: UninstallOptions): Promise<number> {
       if (state.metrics.activated) report.push(await systemdTimer('disable'));
       rmSync(state.metrics.output, { force: true });
       report.push(`removed ${state.metrics.output}`);
+      if (state.metrics.report !== undefined) {
+        rmSync(state.metrics.report, { force: true });
+        report.push(`removed ${state.metrics.report}`);
+      }
       delete state.metrics;
       save();
     }

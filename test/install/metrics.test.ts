@@ -3,7 +3,7 @@
 // with the installed launcher; uninstall --all takes them away again. Every
 // path is a scratch path; no unit is enabled (systemd does not run them here).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -76,6 +76,40 @@ describe('install --metrics-dir', () => {
     expect(tree(s.base)).toEqual(before);
   });
 
+  it('--report FILE: the service also writes audit --html FILE (a second ExecStart, its directory writable); systemd-analyze verify stays clean; uninstall --all removes the report', () => {
+    const s = server();
+    const units = join(s.base, 'systemd');
+    mkdirSync(units);
+    const textfile = join(s.base, 'node-exporter');
+    const page = join(s.base, 'www', 'backups.html');
+    const before = tree(s.base);
+    const r = cli(installArgs(s, ED, ['--metrics-dir', textfile, '--systemd-dir', units, '--report', page]));
+    expect(r.status, r.stderr).toBe(0);
+    const service = join(units, 'gatekeeper-metrics.service');
+    const text = readFileSync(service, 'utf8');
+    const launcher = join(s.prefix, 'bin', 'gatekeeper');
+    const execStarts = [...text.matchAll(/^ExecStart=(.*)$/gm)].map((m) => m[1]!);
+    expect(execStarts).toEqual([
+      `${launcher} audit --metrics --output ${textfile}/gatekeeper.prom --policy-dir ${s.configDir}/policies`,
+      `${launcher} audit --html ${page} --policy-dir ${s.configDir}/policies`,
+    ]);
+    expect([...text.matchAll(/^ReadWritePaths=(.*)$/gm)].map((m) => m[1])).toEqual([join(s.base, 'www'), textfile]);
+    const verify = spawnSync('/usr/bin/systemd-analyze', ['verify', service, join(units, 'gatekeeper-metrics.timer')], { encoding: 'utf8' });
+    expect({ status: verify.status, output: `${verify.stdout}${verify.stderr}` }).toEqual({ status: 0, output: '' });
+    // What the timer starts: no log yet, so the report cannot be computed (66); with one record it is.
+    const log = join(s.base, 'gatekeeper.log');
+    writeFileSync(log, `${JSON.stringify({ v: 1, time: new Date().toISOString(), event: 'deny', policy: 'p', session: 's1', pid: 1, user: 'root', client: { addr: '192.0.2.9', port: 1 }, server: null, command: 'ls', argv: null, reason: 'not rsync', code: 'not-rsync', status: 77 })}\n`);
+    const ran = runCommandLine(`${execStarts[1]} --log ${log}`);
+    expect(ran.status, ran.stderr).toBe(0);
+    expect(statSync(page).mode & 0o777).toBe(0o644);
+    expect(readFileSync(page, 'utf8')).toMatch(/^<!DOCTYPE html>\n<html lang="en">/);
+    const u = cli(['uninstall', '--all', ...s.args, '--no-reload']);
+    expect(u.status, u.stderr).toBe(0);
+    expect(existsSync(page) || existsSync(service)).toBe(false);
+    rmSync(log);
+    expect(tree(s.base)).toEqual(before);
+  });
+
   it('cron: one cron.d entry every 5 minutes, as root; uninstall --all removes it', () => {
     const s = server();
     const cronDir = join(s.base, 'cron.d');
@@ -118,5 +152,7 @@ describe('install --metrics-dir', () => {
     expect(cli(installArgs(s, ED, ['--metrics-dir', 'relative', '--dry-run'])).status).toBe(64);
     expect(cli(installArgs(s, ED, ['--metrics-dir', join(s.base, 't'), '--cron-dir', join(s.base, 'c'), '--systemd-dir', join(s.base, 'u'), '--dry-run'])).status).toBe(64);
     expect(cli(installArgs(s, ED, ['--cron-dir', join(s.base, 'c'), '--dry-run'])).status).toBe(64);
+    expect(cli(installArgs(s, ED, ['--report', join(s.base, 'r.html'), '--dry-run'])).status).toBe(64);
+    expect(cli(installArgs(s, ED, ['--metrics-dir', join(s.base, 't'), '--report', join(s.base, 'a b.html'), '--dry-run'])).status).toBe(64);
   });
 });

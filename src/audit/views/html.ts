@@ -1,0 +1,492 @@
+// `audit --html FILE|-`: one self-contained page a person reads in the
+// morning: the fleet in one line, a timeline of every host × policy × client
+// over the last --days nights (each night the policy's backup window, in its
+// time zone), the refusals grouped by reason and client with what --suggest
+// would change, and the keys wired to the gate. No script, no external asset;
+// the Content-Security-Policy forbids every load, and the one stylesheet is
+// allowed by its hash. Every string from a record goes through the escaping
+// template (html/template.ts).
+//
+// Memory grows with rows × nights (and a bounded map of sessions whose end
+// has not been seen yet), not with the log.
+import { createHash } from 'node:crypto';
+import type { AuditRecord } from '../join/transfer.js';
+import { isSuccessStatus } from '../join/transfer.js';
+import { parseRange, inRange, wallClock } from '../../window.js';
+import { age, bytes, localTime, shortCommand } from './format.js';
+import { reasonKey } from './summary.js';
+import type { SuggestCollector, PolicySuggestion, Change } from './suggest.js';
+import type { View, ViewContext } from './view.js';
+import { html, raw, type Html } from './html/template.js';
+import { STYLE } from './html/style.js';
+import { VERSION } from '../../version.js';
+
+/** A night's outcome: the states a cell can be in, worst last in `rank`. Symbol and text stand beside the colour. */
+export const CELL_STATES = {
+  completed: { symbol: '✓', text: 'completed', rank: 0 },
+  running: { symbol: '▶', text: 'still running', rank: 1 },
+  pending: { symbol: '·', text: 'not yet (the night is not over)', rank: 1 },
+  unknown: { symbol: '?', text: 'allowed; its outcome is not logged (set transferLog in the policy)', rank: 2 },
+  refused: { symbol: '⊘', text: 'refused', rank: 3 },
+  nothing: { symbol: '–', text: 'nothing came', rank: 4 },
+  failed: { symbol: '✗', text: 'failed', rank: 5 },
+} as const;
+export type CellState = keyof typeof CELL_STATES;
+
+/** Which kind of session decides a night's cell: a completed run outweighs a failed one that night, and so on. */
+const KIND_PRIORITY: Record<'completed' | 'running' | 'failed' | 'unknown' | 'refused', number> = { completed: 5, running: 4, failed: 3, unknown: 2, refused: 1 };
+type Kind = keyof typeof KIND_PRIORITY;
+
+/** What a row knows of a policy's backup window (read from the policy file; records do not carry it). */
+export interface PolicyWindow {
+  window?: readonly string[];
+  timezone?: string;
+}
+
+/**
+ * How a policy's nights are counted. A night is a 24-hour slot of wall-clock
+ * time in the policy's zone, centred on its window: it starts in the middle
+ * of the longest stretch outside the window (noon to noon without a window),
+ * and is named by the date on which it ends.
+ */
+export class NightPlan {
+  /** Minute of the day a slot starts. */
+  readonly anchor: number;
+  /** Minutes from the slot's start until its window has closed (1440 without a window). */
+  readonly close: number;
+  readonly describe: string;
+  private readonly offsets = new Map<number, number>();
+
+  constructor(readonly w: PolicyWindow | null) {
+    const ranges = (w?.window ?? []).map(parseRange).filter((r) => r !== null);
+    if (ranges.length === 0) {
+      this.anchor = 12 * 60;
+      this.close = 1440;
+    } else {
+      const allowed = (m: number) => ranges.some((r) => inRange(m, r));
+      // The longest run of minutes outside every range (circular), and its middle.
+      let best = 0;
+      let bestStart = 0;
+      for (let s = 0; s < 1440; s++) {
+        if (allowed(s) || !allowed((s + 1439) % 1440)) continue;
+        let n = 0;
+        while (n < 1440 && !allowed((s + n) % 1440)) n++;
+        if (n > best) [best, bestStart] = [n, s];
+      }
+      this.anchor = (bestStart + Math.floor(best / 2)) % 1440;
+      let close = 0;
+      for (let i = 0; i < 1440; i++) if (allowed((this.anchor + i) % 1440)) close = i + 1;
+      this.close = close;
+    }
+    const zone = w?.timezone ?? (process.env.TZ || 'local time');
+    this.describe = w === null ? `no policy file here: nights from noon to noon, ${zone}` : ranges.length ? `window ${w.window!.join(', ')}, ${zone}` : `no window: nights from noon to noon, ${zone}`;
+  }
+
+  /** Minutes east of UTC at t, in the policy's zone (cached per quarter hour: zones change offset on those). */
+  offset(t: number): number {
+    const key = Math.floor(t / 900_000);
+    let o = this.offsets.get(key);
+    if (o === undefined) {
+      o = wallClock(t, this.w?.timezone).offset;
+      if (this.offsets.size > 50_000) this.offsets.clear();
+      this.offsets.set(key, o);
+    }
+    return o;
+  }
+
+  /** The night t belongs to, as a day number (days since 1970-01-01 of the date the night ends on). */
+  night(t: number): number {
+    const local = t + this.offset(t) * 60_000;
+    const day = Math.floor(local / 86_400_000);
+    const m = Math.floor((local - day * 86_400_000) / 60_000);
+    return this.anchor > 0 && m >= this.anchor ? day + 1 : day;
+  }
+
+  /** Minutes since the current slot started. */
+  sinceSlotStart(t: number): number {
+    const local = t + this.offset(t) * 60_000;
+    const m = Math.floor((local - Math.floor(local / 86_400_000) * 86_400_000) / 60_000);
+    return (m - this.anchor + 1440) % 1440;
+  }
+
+  /** "HH:MM" in the policy's zone. */
+  clock(t: number): string {
+    const d = new Date(t + this.offset(t) * 60_000);
+    return `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+  }
+}
+
+const dayName = (day: number): string => {
+  const d = new Date(day * 86_400_000);
+  return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}-${String(d.getUTCDate()).padStart(2, '0')}`;
+};
+
+interface Cell {
+  counts: Record<Kind, number>;
+  /** The session that decides the cell: the latest of the highest-priority kind. */
+  kind: Kind;
+  start: number;
+  end: number | null;
+  text: string;
+}
+
+interface Row {
+  host: string;
+  policy: string;
+  client: string;
+  plan: NightPlan;
+  /** The night `now` is in. */
+  current: number;
+  cells: Map<number, Cell>;
+  lastSuccess: number | null;
+  lastAllowed: number | null;
+  outcomeKnown: boolean;
+}
+
+interface Open {
+  row: Row;
+  night: number;
+  t: number;
+  expected: boolean;
+}
+
+interface RefusalGroup {
+  policy: string;
+  reason: string;
+  sentence: string;
+  client: string;
+  hosts: Set<string>;
+  count: number;
+  last: number;
+  command: string;
+}
+
+/** A key install wired to the gate (src/install/keys-list.ts's InstalledKey, the fields shown). */
+export interface WiredKey {
+  user: string;
+  file: string;
+  policy: string;
+  fingerprint: string;
+  comment: string;
+  from: string[] | null;
+  present: boolean;
+}
+
+export interface HtmlOptions {
+  now: number;
+  days: number;
+  /** Policy windows by policy name; a name missing here is counted noon to noon in the local zone. */
+  policies: ReadonlyMap<string, PolicyWindow>;
+  /** The keys of install's manifest, or why they cannot be shown. */
+  keys: { keys: WiredKey[]; source: string } | { problem: string };
+  /** Collects the period's refusals for --suggest's answer. */
+  collector?: SuggestCollector;
+  suggest?: (c: SuggestCollector) => Promise<PolicySuggestion[]>;
+  /** What was read, for the page's header. */
+  sources?: string;
+}
+
+/** Sessions waiting for their end; beyond this the oldest is settled as if its end never came. */
+const MAX_OPEN = 10_000;
+/** An allowed session younger than this whose end has not come is still running. */
+const RUNNING_MS = 24 * 3600e3;
+const MAX_REFUSAL_GROUPS = 10_000;
+const SHOWN_REFUSAL_GROUPS = 200;
+const MAX_KEYS_SEEN = 10_000;
+/**
+ * Timeline rows shown, worst first (as health.ts caps the metrics' groups):
+ * a page is for reading, and its size must not grow with a flood of
+ * clients. The fleet line still counts every row; the note names the rest.
+ */
+export const MAX_ROWS = 1000;
+
+export class HtmlReport implements View {
+  private readonly rows = new Map<string, Row>();
+  private readonly plans = new Map<string, NightPlan>();
+  private readonly open = new Map<string, Open>();
+  private readonly refusals = new Map<string, RefusalGroup>();
+  private refusalsDropped = 0;
+  private readonly keyUse = new Map<string, { t: number; event: string }>();
+  private readonly first: number;
+
+  constructor(private readonly o: HtmlOptions) {
+    // Records older than the oldest night (plus a day for zones and windows) only count for "last success".
+    this.first = o.now - (o.days + 2) * 86_400_000;
+  }
+
+  private row(r: AuditRecord): Row {
+    const host = r.hostname ?? '-';
+    const client = r.client?.addr ?? '-';
+    const key = `${host}\0${r.policy}\0${client}`;
+    let row = this.rows.get(key);
+    if (!row) {
+      let plan = this.plans.get(r.policy);
+      if (!plan) this.plans.set(r.policy, (plan = new NightPlan(this.o.policies.get(r.policy) ?? null)));
+      row = { host, policy: r.policy, client, plan, current: plan.night(this.o.now), cells: new Map(), lastSuccess: null, lastAllowed: null, outcomeKnown: false };
+      this.rows.set(key, row);
+    }
+    return row;
+  }
+
+  /** Cell texts repeat ("rsync exit 0"): one copy each (bounded). */
+  private readonly texts = new Map<string, string>();
+
+  private mark(row: Row, night: number, kind: Kind, start: number, end: number | null, text: string): void {
+    if (night > row.current || night <= row.current - this.o.days) return;
+    const known = this.texts.get(text);
+    if (known !== undefined) text = known;
+    else if (this.texts.size < 10_000) this.texts.set(text, text);
+    let c = row.cells.get(night);
+    if (!c) {
+      c = { counts: { completed: 0, running: 0, failed: 0, unknown: 0, refused: 0 }, kind, start, end, text };
+      row.cells.set(night, c);
+    } else if (KIND_PRIORITY[kind] >= KIND_PRIORITY[c.kind] && start >= c.start || KIND_PRIORITY[kind] > KIND_PRIORITY[c.kind]) {
+      Object.assign(c, { kind, start, end, text });
+    }
+    c.counts[kind]++;
+  }
+
+  private settle(id: string, o: Open, now: number): void {
+    this.open.delete(id);
+    if (!o.expected) this.mark(o.row, o.night, 'unknown', o.t, null, 'allowed; no outcome logged');
+    else if (now - o.t < RUNNING_MS) this.mark(o.row, o.night, 'running', o.t, null, 'allowed; no end logged yet');
+    else this.mark(o.row, o.night, 'failed', o.t, null, 'no end was logged (killed, or the transfer log is missing)');
+  }
+
+  add(r: AuditRecord, t: number): void {
+    const row = this.row(r);
+    if (r.key) {
+      const fp = r.key.slice(r.key.indexOf(' ') + 1);
+      const seen = this.keyUse.get(fp);
+      if (seen ? t >= seen.t : this.keyUse.size < MAX_KEYS_SEEN) this.keyUse.set(fp, { t, event: r.event });
+    }
+    switch (r.event) {
+      case 'allow':
+        if (row.lastAllowed === null || t > row.lastAllowed) row.lastAllowed = t;
+        if (t < this.first) return;
+        this.open.set(r.session, { row, night: row.plan.night(t), t, expected: r.transferLog !== undefined || r.exec === 'spawn' });
+        if (this.open.size > MAX_OPEN) {
+          const [id, o] = this.open.entries().next().value!;
+          this.settle(id, o, t);
+        }
+        return;
+      case 'exit': {
+        row.outcomeKnown = true;
+        const ok = isSuccessStatus(r.status, r.signal);
+        if (ok && (row.lastSuccess === null || t > row.lastSuccess)) row.lastSuccess = t;
+        if (t < this.first) return;
+        const o = this.open.get(r.session);
+        if (o) this.open.delete(r.session);
+        const start = o?.t ?? t;
+        const night = o?.night ?? row.plan.night(t);
+        const moved = r.transfer ? `; sent ${bytes(r.transfer.sent)}, received ${bytes(r.transfer.received)}` : '';
+        if (ok) this.mark(row, night, 'completed', start, t, `rsync exit ${r.status ?? 0}${moved}`);
+        else this.mark(row, night, 'failed', start, t, `${r.signal ? `rsync killed by ${r.signal}` : `rsync exit ${r.status ?? '?'}`}: ${r.reason}`);
+        return;
+      }
+      case 'error':
+        if (t >= this.first) this.mark(row, row.plan.night(t), 'failed', t, null, `error: ${r.reason}`);
+        return;
+      case 'deny': {
+        if (t < this.first) return;
+        const night = row.plan.night(t);
+        this.mark(row, night, 'refused', t, null, `refused: ${r.reason}`);
+        if (night <= row.current - this.o.days) return;
+        this.o.collector?.add(r, t);
+        const reason = reasonKey(r);
+        const key = `${r.policy}\0${reason}\0${row.client}`;
+        let g = this.refusals.get(key);
+        if (!g) {
+          if (this.refusals.size >= MAX_REFUSAL_GROUPS) {
+            this.refusalsDropped++;
+            return;
+          }
+          g = { policy: r.policy, reason, sentence: r.reason, client: row.client, hosts: new Set(), count: 0, last: t, command: shortCommand(r) };
+          this.refusals.set(key, g);
+        }
+        g.count++;
+        if (g.hosts.size < 20) g.hosts.add(row.host);
+        if (t >= g.last) g.last = t;
+        return;
+      }
+    }
+  }
+
+  /** A row's state on a night: its cell's, or nothing came (not yet, for the current night before its window has closed). */
+  private stateOf(row: Row, night: number): CellState {
+    const c = row.cells.get(night);
+    if (c) return c.kind;
+    if (night === row.current && row.plan.sinceSlotStart(this.o.now) < row.plan.close) return 'pending';
+    return 'nothing';
+  }
+
+  /** Last night: the current one once anything came or its window has closed, else the one before. */
+  private lastNight(row: Row): number {
+    return this.stateOf(row, row.current) === 'pending' ? row.current - 1 : row.current;
+  }
+
+  async finish(ctx: ViewContext): Promise<string> {
+    const now = this.o.now;
+    for (const [id, o] of [...this.open]) this.settle(id, o, now);
+    const suggestions = this.o.collector && this.o.suggest ? await this.o.suggest(this.o.collector) : [];
+    const rows = [...this.rows.values()];
+    const lastGood = (r: Row) => (r.outcomeKnown ? r.lastSuccess : r.lastAllowed);
+    // A client never allowed (only refused) is not expected to come: its empty nights are no alarm.
+    const rank = (r: Row, night: number) => {
+      const s = this.stateOf(r, night);
+      return s === 'nothing' && r.lastAllowed === null ? 0 : CELL_STATES[s].rank;
+    };
+    const bad = (r: Row) => {
+      let n = 0;
+      for (let k = 0; k < this.o.days; k++) if (rank(r, r.current - k) >= 3) n++;
+      return n;
+    };
+    const sortKey = new Map(rows.map((r) => [r, { last: rank(r, this.lastNight(r)), bad: bad(r), good: lastGood(r) ?? -Infinity }]));
+    rows.sort((a, b) => {
+      const x = sortKey.get(a)!;
+      const y = sortKey.get(b)!;
+      return y.last - x.last || y.bad - x.bad || x.good - y.good || cmp(a.host, b.host) || cmp(a.policy, b.policy) || cmp(a.client, b.client);
+    });
+    const body = html`${this.fleet(rows, ctx.staleMs)}${this.timeline(rows)}${this.refusalSection(suggestions)}${this.keysSection()}`;
+    return page(body, this.o.sources ?? '', now, this.o.days);
+  }
+
+  private fleet(rows: Row[], staleMs: number): Html {
+    const now = this.o.now;
+    const hosts = new Set(rows.map((r) => r.host)).size;
+    const clients = new Set(rows.map((r) => r.client)).size;
+    const expected = rows.filter((r) => r.lastAllowed !== null || r.outcomeKnown);
+    const fresh = expected.filter((r) => {
+      const t = r.outcomeKnown ? r.lastSuccess : r.lastAllowed;
+      return t !== null && now - t <= staleMs;
+    }).length;
+    let failed = 0;
+    let refused = 0;
+    for (const r of rows) {
+      const s = this.stateOf(r, this.lastNight(r));
+      if (s === 'failed') failed++;
+      if (s === 'refused') refused++;
+    }
+    const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+    return html`<p class="fleet" id="fleet"><b>${plural(hosts, 'host')}</b>, <b>${plural(clients, 'client')}</b>, ${plural(rows.length, 'row')} (host × policy × client) · <span class="${fresh === expected.length ? 'good' : 'bad'}"><b>${fresh} of ${expected.length}</b> backed up within ${age(staleMs)}</span> · last night <span class="${failed ? 'bad' : 'good'}"><b>${failed}</b> failed</span>, <span class="${refused ? 'bad' : 'good'}"><b>${refused}</b> refused</span></p>`;
+  }
+
+  private timeline(rows: Row[]): Html {
+    const days = this.o.days;
+    // Column dates in the local zone's noon-to-noon nights; each cell's own date and zone are in its label.
+    const local = new NightPlan({});
+    const today = local.night(this.o.now);
+    const heads: Html[] = [];
+    for (let k = days - 1; k >= 0; k--) {
+      const name = dayName(today - k);
+      heads.push(html`<th class="d" scope="col" title="${`night ending ${name}`}">${name.slice(8)}<br>${name.slice(5, 7)}</th>`);
+    }
+    const legend = (Object.keys(CELL_STATES) as CellState[]).map((s) => html`<span class="${s}">${CELL_STATES[s].symbol} ${CELL_STATES[s].text}</span>`);
+    const body = rows.slice(0, MAX_ROWS).map((r) => {
+      const cells: Html[] = [];
+      for (let k = days - 1; k >= 0; k--) {
+        const night = r.current - k;
+        const state = this.stateOf(r, night);
+        const label = this.cellLabel(r, night, state);
+        cells.push(html`<td class="n ${state}" data-state="${state}"><span tabindex="0" role="img" aria-label="${label}">${CELL_STATES[state].symbol}</span></td>`);
+      }
+      const good = r.outcomeKnown ? r.lastSuccess : r.lastAllowed;
+      const last = good === null ? 'never' : `${localTime(good).slice(0, 16)} (${age(this.o.now - good)} ago)${r.outcomeKnown ? '' : '*'}`;
+      return html`<tr data-host="${r.host}" data-policy="${r.policy}" data-client="${r.client}"><th scope="row">${r.host}</th><td>${r.policy}<br><small class="meta">${r.plan.describe}</small></td><td>${r.client}</td><td>${last}</td>${cells}</tr>`;
+    });
+    return html`<h2 id="timeline">Nights, worst first</h2>
+<p class="legend">${legend}</p>
+<table class="timeline"><thead><tr><th scope="col">Host</th><th scope="col">Policy</th><th scope="col">Client</th><th scope="col">Last success</th>${heads}</tr></thead>
+<tbody>${body}</tbody></table>
+${rows.length > MAX_ROWS ? html`<p class="note" id="rows-left-out">The ${MAX_ROWS} worst rows are shown; ${rows.length - MAX_ROWS} more, all better off, are left out: narrow the report with --host, --policy or --client.</p>` : ''}
+<p class="note">One cell per night: a night is the policy's backup window in its time zone (noon to noon without one), named by the date it ends on; hover or focus a cell for its time, duration and outcome. * last allowed session: whether it finished is not logged.</p>`;
+  }
+
+  private cellLabel(r: Row, night: number, state: CellState): string {
+    const head = `night ending ${dayName(night)}: ${CELL_STATES[state].text}`;
+    const c = r.cells.get(night);
+    if (!c) return head;
+    const when = c.end !== null ? `${r.plan.clock(c.start)}–${r.plan.clock(c.end)}, took ${age(c.end - c.start)}` : `at ${r.plan.clock(c.start)}`;
+    const others = (Object.keys(c.counts) as Kind[]).filter((k) => c.counts[k] > 0).map((k) => `${c.counts[k]} ${k}`).join(', ');
+    return `${head} · ${when} (${r.plan.w?.timezone ?? 'local time'}) · ${c.text} · sessions: ${others}`;
+  }
+
+  private refusalSection(suggestions: PolicySuggestion[]): Html {
+    const groups = [...this.refusals.values()].sort((a, b) => b.count - a.count || b.last - a.last);
+    if (groups.length === 0) return html`<h2 id="refusals">Refusals</h2><p class="note">No session was refused in these nights.</p>`;
+    const shown = groups.slice(0, SHOWN_REFUSAL_GROUPS);
+    const rows = shown.map(
+      (g) =>
+        html`<tr><td>${g.reason}<br><small class="meta">${g.sentence}</small></td><td>${g.client}</td><td>${g.policy}</td><td>${[...g.hosts].join(', ')}</td><td class="num">${g.count}</td><td>${localTime(g.last).slice(0, 16)}</td><td><code>${g.command}</code></td><td>${suggestionText(g, suggestions)}</td></tr>`,
+    );
+    const more = groups.length - shown.length + this.refusalsDropped;
+    return html`<h2 id="refusals">Refusals, by reason and client</h2>
+<table class="refusals"><thead><tr><th>Reason</th><th>Client</th><th>Policy</th><th>Hosts</th><th>Count</th><th>Last</th><th>Command (shortened)</th><th>What audit --suggest would change</th></tr></thead><tbody>${rows}</tbody></table>
+${more > 0 ? html`<p class="note">and ${more} more groups (gatekeeper audit --summary lists them all)</p>` : ''}`;
+  }
+
+  private keysSection(): Html {
+    const k = this.o.keys;
+    if ('problem' in k) return html`<h2 id="keys">Keys wired to the gate</h2><p class="note">${k.problem}</p>`;
+    if (k.keys.length === 0) return html`<h2 id="keys">Keys wired to the gate</h2><p class="note">No keys recorded in ${k.source}.</p>`;
+    const rows = k.keys.map((key) => {
+      const use = this.keyUse.get(key.fingerprint);
+      return html`<tr><td><code>${key.fingerprint}</code></td><td>${key.comment}</td><td>${key.policy}</td><td>${key.user}</td><td>${key.file}${key.present ? '' : ' (line changed since install)'}</td><td>${key.from?.join(', ') ?? 'any'}</td><td>${use ? `${localTime(use.t).slice(0, 16)} (${use.event})` : 'not in these records'}</td></tr>`;
+    });
+    return html`<h2 id="keys">Keys wired to the gate</h2><p class="meta">As recorded in ${k.source} (gatekeeper keys).</p>
+<table class="keys"><thead><tr><th>Fingerprint</th><th>Comment</th><th>Policy</th><th>User</th><th>authorized_keys</th><th>From</th><th>Last use</th></tr></thead><tbody>${rows}</tbody></table>`;
+  }
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+function changeText(ch: Change): string {
+  switch (ch.key) {
+    case 'access':
+      return 'access: read-write';
+    case 'delete':
+      return 'delete: true';
+    case 'options.allow':
+      return `options.allow: add ${String(ch.value)}`;
+    case 'options.deny':
+      return `options.deny: remove ${String(ch.value)}`;
+    case 'from':
+      return `from: add ${String(ch.value)}`;
+  }
+}
+
+/** --suggest's answer for one group: the changes its commands need, or why none is suggested. */
+function suggestionText(g: RefusalGroup, list: PolicySuggestion[]): string {
+  const s = list.find((x) => x.policy === g.policy);
+  if (!s) return '';
+  const mine = (c: { record: AuditRecord }) => (c.record.client?.addr ?? '-') === g.client && reasonKey(c.record) === g.reason;
+  const changes = s.changes.filter((ch) => ch.needs.some(mine)).map(changeText);
+  if (changes.length) return changes.join('; ');
+  const stuck = s.lookInto.find((l) => mine(l.candidate));
+  if (stuck) return `no change: ${s.problem ?? stuck.reason}`;
+  if (s.alreadyAllowed.some(mine)) return 'none: the policy allows it now';
+  return s.problem ?? '';
+}
+
+function page(body: Html, sources: string, now: number, days: number): string {
+  const hash = createHash('sha256').update(STYLE).digest('base64');
+  const csp = `default-src 'none'; style-src 'sha256-${hash}'; img-src 'none'; script-src 'none'; base-uri 'none'; form-action 'none'`;
+  return html`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="referrer" content="no-referrer">
+<meta name="color-scheme" content="light dark">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>gatekeeper backups</title>
+<style>${raw(STYLE)}</style>
+</head>
+<body>
+<h1>gatekeeper backups: the last ${days} nights</h1>
+<p class="meta">Computed ${localTime(now)} (${process.env.TZ || 'local time'}) by gatekeeper ${VERSION}${sources ? ` from ${sources}` : ''}.</p>
+${body}
+</body>
+</html>
+`.text;
+}
