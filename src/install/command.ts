@@ -70,6 +70,7 @@ export function register(program: Command): void {
       .requiredOption('--key <file|->', "the client's public key (ed25519 recommended), - for stdin"),
   )
     .option('--from <cidr,...>', 'only accept the key from these addresses (from="..."); repeatable', list)
+    .option('--expires <when>', 'the key stops working then, in sshd itself (expiry-time="...", written in UTC): +90s, +30m, +4h, +7d, YYYYMMDD[HHMM[SS]][Z] or ISO 8601 (2027-01-31T18:00Z)')
     .option('--node <path>', 'absolute node binary the launcher runs (root-owned)', process.execPath)
     .option('--logrotate-dir <dir>', 'where the logrotate rule goes (default /etc/logrotate.d when logrotate is installed)')
     .option('--host <name>', 'host name to show in the client-side command')
@@ -77,10 +78,10 @@ export function register(program: Command): void {
     .option('--systemd-dir <dir>', '--metrics-dir: write the systemd service and timer here (default /etc/systemd/system)')
     .option('--cron-dir <dir>', '--metrics-dir: write a cron.d entry here instead of systemd units (default /etc/cron.d without systemd)')
     .option('--yes', 'proceed even if keys without command= would be shut out')
-    .action((opts: PathOpts & { policy: string; key: string; from?: string[]; node: string; logrotateDir?: string; host?: string; yes?: boolean; metricsDir?: string; systemdDir?: string; cronDir?: string }) =>
+    .action((opts: PathOpts & { policy: string; key: string; from?: string[]; expires?: string; node: string; logrotateDir?: string; host?: string; yes?: boolean; metricsDir?: string; systemdDir?: string; cronDir?: string }) =>
       guarded(async () => {
         const { install } = await import('./install.js');
-        return install({ ...opts, ...io, dryRun: opts.dryRun ?? false, yes: opts.yes ?? false, readStdin });
+        return install({ ...opts, ...io, dryRun: opts.dryRun ?? false, yes: opts.yes ?? false, readStdin, now: Date.now() });
       }),
     );
 
@@ -95,11 +96,12 @@ export function register(program: Command): void {
           'changed since gets its original bytes back; otherwise only the lines install wrote are touched. Logs are kept.',
       )
       .option('--key <file|->', 'public key whose gate line to remove')
+      .option('--expired', 'remove the gate lines of every key whose expiry-time (install --expires) has passed')
       .option('--all', 'remove everything install added'),
-  ).action((opts: PathOpts & { key?: string; all?: boolean }) =>
+  ).action((opts: PathOpts & { key?: string; expired?: boolean; all?: boolean }) =>
     guarded(async () => {
       const { uninstall } = await import('./uninstall.js');
-      return uninstall({ ...opts, ...io, all: opts.all ?? false, dryRun: opts.dryRun ?? false, readStdin });
+      return uninstall({ ...opts, ...io, all: opts.all ?? false, expired: opts.expired ?? false, now: Date.now(), dryRun: opts.dryRun ?? false, readStdin });
     }),
   );
 
@@ -108,8 +110,8 @@ export function register(program: Command): void {
     .summary('list the keys install wired to the gate (what uninstall --key can remove)')
     .description(
       'Lists the keys `gatekeeper install` recorded in CONFIG-DIR/install-state.json: user, authorized_keys file, policy, ' +
-        'fingerprint, the key itself and its from= addresses, and whether the line install wrote is still there. ' +
-        'Changes nothing. --json prints {version, keys: [{user, file, policy, fingerprint, key, comment, from, present}]}.',
+        'fingerprint, the key itself, its from= addresses and expiry (expiry-time=), and whether the line install wrote is still there. ' +
+        'Changes nothing. --json prints {version, keys: [{user, file, policy, fingerprint, key, comment, from, present, expires, expired}]}.',
     )
     .option('--config-dir <dir>', 'configuration directory (install-state.json)', DEF.configDir)
     .option('--user <name>', 'only the keys of this user')
@@ -119,7 +121,7 @@ export function register(program: Command): void {
       guarded(async () => {
         checkPaths(opts.configDir, opts.authorizedKeys);
         const { keysList } = await import('./keys-list.js');
-        return keysList({ ...opts, json: opts.json ?? false, out: io.out });
+        return keysList({ ...opts, json: opts.json ?? false, now: Date.now(), out: io.out });
       }),
     );
 }

@@ -10,6 +10,7 @@ import { loadPolicy, locatePolicy, parsePolicyText, validatePolicy } from '../po
 import type { Policy } from '../policy/schema.js';
 import { trustProblem } from '../policy/trust.js';
 import { describeKey, parsePublicKey, type PublicKey } from '../sshd/authorized-keys.js';
+import { parseExpires } from '../sshd/expiry.js';
 import { authorizedKeysFiles, canonicalPermitRootLogin, firstGlobalSetting, parseSshdConfig } from '../sshd/config.js';
 import { fsConfigReader } from '../sshd/files.js';
 import { lookupUser } from '../sshd/passwd.js';
@@ -49,6 +50,10 @@ export interface InstallOptions extends CommonOptions {
   /** Path of the public key, or '-' for stdin. */
   key: string;
   from?: string[];
+  /** --expires WHEN: the key stops working then (OpenSSH's expiry-time). */
+  expires?: string;
+  /** The current time (a fact, read at the edge); --expires +4h counts from it. */
+  now?: number;
   node: string;
   yes: boolean;
   /** Where to put the logrotate rule; default /etc/logrotate.d when logrotate is installed. */
@@ -229,6 +234,12 @@ export async function install(o: InstallOptions): Promise<number> {
   }
   if (o.metricsDir !== undefined && !SAFE_PATH.test(o.metricsDir)) throw usage(`--metrics-dir ${o.metricsDir}: use letters, digits and ._+-/ only (the path is part of a command line)`);
   if ((o.systemdDir !== undefined || o.cronDir !== undefined) && o.metricsDir === undefined) throw usage('--systemd-dir and --cron-dir go with --metrics-dir');
+  let expires: number | undefined;
+  if (o.expires !== undefined) {
+    const e = parseExpires(o.expires, { now: o.now ?? Date.now() });
+    if ('error' in e) throw usage(e.error);
+    expires = e.epoch;
+  }
   if (!o.dryRun && process.getuid?.() !== 0) throw new GatekeeperError('install must run as root (or use --dry-run)', EX_NOPERM, 'not-root');
   const assets = o.assets ?? findAssets();
   const user = await lookupUser(o.user);
@@ -249,7 +260,7 @@ export async function install(o: InstallOptions): Promise<number> {
   // followed, no file is read that they could not read themselves.
   const account: Account = { uid: user.uid, name: user.name };
   const akBefore = readGuarded(akPath, account)?.data ?? null;
-  const keyPlan = planKeyInstall(akBefore?.toString('utf8') ?? '', key, { command, from: o.from, restrict: supportsRestrict(version) });
+  const keyPlan = planKeyInstall(akBefore?.toString('utf8') ?? '', key, { command, from: o.from, restrict: supportsRestrict(version), expires });
   const spec = matchSpec(user.name, o.from);
 
   // What sshd makes of it today.
