@@ -48,9 +48,19 @@ describe('parseExpires: absolute times', () => {
     expect(ok(parseExpires(when, NOW))).toBe(epochOf(iso));
   });
   it('reads a time without a zone as local time, as sshd does (mktime)', () => {
-    const local = new Date(2027, 0, 31, 18, 0, 0).getTime() / 1000;
-    expect(ok(parseExpires('202701311800', NOW))).toBe(local);
-    expect(ok(parseExpires('2027-01-31T18:00', NOW))).toBe(local);
+    // Node re-reads TZ when it changes: +05:30, no daylight saving time.
+    const saved = process.env.TZ;
+    process.env.TZ = 'Asia/Kolkata';
+    try {
+      const want = epochOf('2027-01-31T12:30:00Z');
+      expect(ok(parseExpires('202701311800', NOW))).toBe(want);
+      expect(ok(parseExpires('2027-01-31T18:00', NOW))).toBe(want);
+      expect(ok(parseOpenSshTime('20270131180000'))).toBe(want);
+      expect(ok(parseOpenSshTime('20270131180000Z'))).toBe(epochOf('2027-01-31T18:00:00Z'));
+    } finally {
+      if (saved === undefined) delete process.env.TZ;
+      else process.env.TZ = saved;
+    }
   });
   it.each([
     ['2026-12-07T09:15:30Z', /not in the future/],
