@@ -15,7 +15,7 @@ import { authorizedKeysFiles, canonicalPermitRootLogin, firstGlobalSetting, pars
 import { fsConfigReader } from '../sshd/files.js';
 import { lookupUser } from '../sshd/passwd.js';
 import { reloadSshd } from '../sshd/reload.js';
-import { effectivePermitRootLogin, effectiveValue, sshdEffective, sshdTest, sshdVersion, supportsRestrict, type Effective, type MatchSpec } from '../sshd/run.js';
+import { effectivePermitRootLogin, effectiveValue, sshdEffective, sshdTest, sshdVersion, supportsRestrict, supportsUtcExpiry, type Effective, type MatchSpec } from '../sshd/run.js';
 import { findAssets, fillTemplate, PACKAGED_BINARY, type Assets } from './assets.js';
 import { applyChange, describeChange, isNoop, type Change } from './changes.js';
 import { bundleChanges, bundleFiles, deployBundle, launcherText, removeBundle } from './deploy.js';
@@ -247,6 +247,9 @@ export async function install(o: InstallOptions): Promise<number> {
   const key = await readKey(o);
   const pol = await resolvePolicy(o, assets);
   const version = await sshdVersion(o.sshd);
+  if (expires !== undefined && !supportsUtcExpiry(version)) {
+    throw config(`--expires: ${version?.text ?? 'this sshd'} reads expiry-time only in its own time zone (the Z suffix for UTC needs OpenSSH 9.1+) and would reject the line; upgrade OpenSSH, or leave out --expires`);
+  }
   if (!existsSync(o.sshdConfig)) throw config(`${o.sshdConfig} does not exist`);
   if (o.logrotateDir && !lstatOrNull(o.logrotateDir)?.isDirectory()) throw usage(`--logrotate-dir ${o.logrotateDir} is not a directory`);
 

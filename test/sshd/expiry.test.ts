@@ -3,6 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { gateLine } from '../../src/install/keys.js';
+import { parseSshdVersion, supportsUtcExpiry } from '../../src/sshd/run.js';
 import { parseLine, parsePublicKey } from '../../src/sshd/authorized-keys.js';
 import { formatOpenSshTime, isExpired, isoTime, lineExpiry, parseExpires, parseOpenSshTime } from '../../src/sshd/expiry.js';
 
@@ -139,4 +140,15 @@ describe('an authorized_keys line with expiry-time', () => {
     expect(isExpired(epoch, at('2026-12-07T09:15:31.000Z'))).toBe(true);
     expect(isExpired(epoch, at('2026-12-07T09:15:29.000Z'))).toBe(false);
   });
+});
+
+describe('which sshd reads the Z suffix (OpenSSH 9.1+, bz3468)', () => {
+  it.each([
+    ['OpenSSH_8.4p1 Debian-5+deb11u3', false],
+    ['OpenSSH_8.9p1 Ubuntu-3ubuntu0.10', false],
+    ['OpenSSH_9.0p1', false],
+    ['OpenSSH_9.1p1', true],
+    ['OpenSSH_9.2p1 Debian-2+deb12u10', true],
+    ['OpenSSH_10.0p2', true],
+  ])('%s: %s', (text, yes) => expect(supportsUtcExpiry(parseSshdVersion(text))).toBe(yes));
 });
