@@ -85,6 +85,38 @@ export function register(program: Command): void {
       }),
     );
 
+  const grant = program.command('grant').summary('time-boxed grants (restore)').description('Time-boxed grants; see `gatekeeper grant restore --help`.');
+  pathOptions(
+    grant
+      .command('restore')
+      .summary('let a key push into one directory for a while: a write-only policy, expiring in sshd itself')
+      .description(
+        'Installs (as `install` does, same options for where things are) a generated write-only policy ' +
+          'CONFIG-DIR/policies/restore-TIME.yaml confined to --path, for --key, whose authorized_keys line carries ' +
+          'expiry-time: sshd refuses the key once --for has passed, even if gatekeeper never runs again. ' +
+          'setuid: keep (owners, setuid bits) only with --keep-owners; --delete only with --delete. The key must not ' +
+          'have a line yet (a restore key of its own). `uninstall --expired` cleans up afterwards.\n' +
+          'Exit: 0 done, 64 usage (or the key already has a line), 77 refused, 78 configuration problem.',
+      )
+      .requiredOption('--key <file|->', 'the restore client\'s public key, - for stdin')
+      .requiredOption('--for <duration>', 'how long the grant lasts: 90s, 30m, 4h, 7d, 1d12h')
+      .requiredOption('--path <dir>', 'the directory the client may push into (the policy\'s root)'),
+  )
+    .option('--from <cidr,...>', 'only accept the key from these addresses (from= and the policy\'s from); repeatable', list)
+    .option('--keep-owners', 'a full-system restore: files keep the owners and setuid/setgid bits the client sends (setuid: keep)')
+    .option('--delete', 'allow --delete, so the restored tree can be made identical to the backup')
+    .option('--log <path>', "the gate's log for the grant's sessions (default /var/log/gatekeeper/gatekeeper.log)")
+    .option('--node <path>', 'absolute node binary the launcher runs (root-owned)', process.execPath)
+    .option('--logrotate-dir <dir>', 'where the logrotate rule goes (default /etc/logrotate.d when logrotate is installed)')
+    .option('--host <name>', 'host name to show in the client-side command')
+    .option('--yes', 'proceed even if keys without command= would be shut out')
+    .action((opts: PathOpts & { key: string; for: string; path: string; from?: string[]; keepOwners?: boolean; delete?: boolean; log?: string; node: string; logrotateDir?: string; host?: string; yes?: boolean }) =>
+      guarded(async () => {
+        const { grantRestore } = await import('./grant.js');
+        return grantRestore({ ...opts, ...io, dryRun: opts.dryRun ?? false, yes: opts.yes ?? false, keepOwners: opts.keepOwners ?? false, delete: opts.delete ?? false, readStdin, now: Date.now() });
+      }),
+    );
+
   pathOptions(
     program
       .command('uninstall')

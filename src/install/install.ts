@@ -54,6 +54,8 @@ export interface InstallOptions extends CommonOptions {
   expires?: string;
   /** The current time (a fact, read at the edge); --expires +4h counts from it. */
   now?: number;
+  /** Refuse (64) when the key already has a line in authorized_keys: a grant is for a key of its own. */
+  newKeyOnly?: string;
   node: string;
   yes: boolean;
   /** Where to put the logrotate rule; default /etc/logrotate.d when logrotate is installed. */
@@ -264,6 +266,7 @@ export async function install(o: InstallOptions): Promise<number> {
   const account: Account = { uid: user.uid, name: user.name };
   const akBefore = readGuarded(akPath, account)?.data ?? null;
   const keyPlan = planKeyInstall(akBefore?.toString('utf8') ?? '', key, { command, from: o.from, restrict: supportsRestrict(version), expires });
+  if (o.newKeyOnly !== undefined && keyPlan.action !== 'added') throw usage(`${akPath} already has a line for ${describeKey(key)}: ${o.newKeyOnly}`);
   const spec = matchSpec(user.name, o.from);
 
   // What sshd makes of it today.
