@@ -123,7 +123,7 @@ export function register(program: Command): void {
       .summary('remove what install added (the key line, the sshd change, the deployed files)')
       .description(
         "Removes exactly what `gatekeeper install` recorded in CONFIG-DIR/install-state.json. --key FILE takes that key's " +
-          "gate line out of authorized_keys (putting back the line it replaced); --all also reverts the sshd_config change " +
+          "gate line out of authorized_keys (putting back the line it replaced); --expired does so for every key whose expiry-time has passed; --all also reverts the sshd_config change " +
           'and removes the launcher, the bundle, the logrotate rule and unchanged copied policies. A file nothing else ' +
           'changed since gets its original bytes back; otherwise only the lines install wrote are touched. Logs are kept.',
       )
