@@ -9,6 +9,7 @@ import { loadPolicy } from '../policy/load.js';
 import type { LoadedPolicy } from '../policy/schema.js';
 import { trustProblem } from '../policy/trust.js';
 import { describeKey, getOption, hasOption, isDsaType, parseAuthorizedKeys, type KeyLine } from '../sshd/authorized-keys.js';
+import { isExpired, isoTime, lineExpiry } from '../sshd/expiry.js';
 import { canonicalPermitRootLogin, type SettingSource } from '../sshd/config.js';
 import type { PasswdEntry } from '../sshd/passwd.js';
 import { effectiveValue, run, type Effective } from '../sshd/run.js';
@@ -167,13 +168,31 @@ export function gateLines(text: string): GateLine[] {
   return out;
 }
 
+const formatLeft = (s: number): string => (s >= 86400 ? `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h` : s >= 3600 ? `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m` : `${Math.floor(s / 60)}m ${s % 60}s`);
+
 const LEGACY = ['no-port-forwarding', 'no-agent-forwarding', 'no-x11-forwarding', 'no-pty', 'no-user-rc'];
 
-export function authorizedKeysChecks(text: string, path: string): Check[] {
+/** How far ahead doctor warns of a key's expiry-time. */
+export const EXPIRY_WARNING_SECONDS = 7 * 86400;
+
+/**
+ * `now` is the current time (ms since the epoch), a fact: a key line whose
+ * expiry-time has passed is reported (sshd refuses it), one that expires
+ * within EXPIRY_WARNING_SECONDS is warned about.
+ */
+export function authorizedKeysChecks(text: string, path: string, now: number = Date.now()): Check[] {
   const out: Check[] = [];
   const lines = parseAuthorizedKeys(text);
   for (const [i, l] of lines.entries()) {
     if (l.kind === 'invalid') out.push(warn('authorized_keys', `${path}:${i + 1} is not a valid line (${l.error}); sshd ignores it`, 'fix or remove the line'));
+    const exp = l.kind === 'key' ? lineExpiry(l.options) : null;
+    if (l.kind === 'key' && exp && 'epoch' in exp) {
+      const where = `${path}:${i + 1} ${describeKey(l.key)}`;
+      const left = exp.epoch - Math.floor(now / 1000);
+      if (isExpired(exp.epoch, { now })) out.push(warn('key expiry', `${where} expired ${isoTime(exp.epoch)}: sshd refuses it`, 'gatekeeper uninstall --expired (or install --key again with a new --expires)'));
+      else if (left <= EXPIRY_WARNING_SECONDS) out.push(warn('key expiry', `${where} expires ${isoTime(exp.epoch)} (in ${formatLeft(left)})`, 'gatekeeper install --key FILE --expires WHEN again to extend it, or let it lapse'));
+      else out.push(ok('key expiry', `${where} expires ${isoTime(exp.epoch)}`));
+    }
     if (l.kind === 'key' && isDsaType(l.key.type)) {
       out.push(fail('DSA key', `${path}:${i + 1} ${describeKey(l.key)}: DSA is off by default since OpenSSH 7.0 and gone in 10.0`, 'ssh-keygen -t ed25519 on the client, then gatekeeper install --key the new .pub'));
     }

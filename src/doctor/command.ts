@@ -41,7 +41,7 @@ export function register(program: Command): void {
           return;
         }
         const { doctor } = await import('./doctor.js');
-        const { code } = await doctor({ ...opts, json: opts.json ?? false, out: (s) => void process.stdout.write(s) });
+        const { code } = await doctor({ ...opts, json: opts.json ?? false, now: Date.now(), out: (s) => void process.stdout.write(s) });
         process.exitCode = code;
       } catch (e) {
         process.stderr.write(`gatekeeper: internal error: ${(e as Error).stack ?? String(e)}\n`);

@@ -17,6 +17,8 @@ export interface DoctorOptions {
   authorizedKeys?: string;
   sshd: string;
   json: boolean;
+  /** The current time (ms since the epoch), a fact: for keys' expiry-time. */
+  now?: number;
   out: (s: string) => void;
 }
 
@@ -42,7 +44,7 @@ export async function doctor(o: DoctorOptions): Promise<{ checks: Check[]; code:
     const akFiles = authorizedKeysFiles(effectiveValue(eff, 'authorizedkeysfile') ?? '.ssh/authorized_keys', user);
     checks.push(...sshdChecks(eff, user, akPath, akFiles, gates.length > 0, firstGlobalSetting('permitrootlogin', o.sshdConfig, fsConfigReader)));
   }
-  checks.push(...authorizedKeysChecks(akText, akPath));
+  checks.push(...authorizedKeysChecks(akText, akPath, o.now ?? Date.now()));
   checks.push(...modeChecks(akPath, user));
   checks.push(...(await shellCheck(user)));
 

@@ -70,6 +70,7 @@ export function register(program: Command): void {
       .requiredOption('--key <file|->', "the client's public key (ed25519 recommended), - for stdin"),
   )
     .option('--from <cidr,...>', 'only accept the key from these addresses (from="..."); repeatable', list)
+    .option('--expires <when>', 'the key stops working then, in sshd itself (expiry-time="...", written in UTC): +90s, +30m, +4h, +7d, YYYYMMDD[HHMM[SS]][Z] or ISO 8601 (2027-01-31T18:00Z)')
     .option('--node <path>', 'absolute node binary the launcher runs (root-owned)', process.execPath)
     .option('--logrotate-dir <dir>', 'where the logrotate rule goes (default /etc/logrotate.d when logrotate is installed)')
     .option('--host <name>', 'host name to show in the client-side command')
@@ -78,10 +79,42 @@ export function register(program: Command): void {
     .option('--cron-dir <dir>', '--metrics-dir: write a cron.d entry here instead of systemd units (default /etc/cron.d without systemd)')
     .option('--report <file>', '--metrics-dir: the same schedule also writes the HTML report (audit --html FILE), atomically')
     .option('--yes', 'proceed even if keys without command= would be shut out')
-    .action((opts: PathOpts & { policy: string; key: string; from?: string[]; node: string; logrotateDir?: string; host?: string; yes?: boolean; metricsDir?: string; systemdDir?: string; cronDir?: string; report?: string }) =>
+    .action((opts: PathOpts & { policy: string; key: string; from?: string[]; expires?: string; node: string; logrotateDir?: string; host?: string; yes?: boolean; metricsDir?: string; systemdDir?: string; cronDir?: string; report?: string }) =>
       guarded(async () => {
         const { install } = await import('./install.js');
-        return install({ ...opts, ...io, dryRun: opts.dryRun ?? false, yes: opts.yes ?? false, readStdin });
+        return install({ ...opts, ...io, dryRun: opts.dryRun ?? false, yes: opts.yes ?? false, readStdin, now: Date.now() });
+      }),
+    );
+
+  const grant = program.command('grant').summary('time-boxed grants (restore)').description('Time-boxed grants; see `gatekeeper grant restore --help`.');
+  pathOptions(
+    grant
+      .command('restore')
+      .summary('let a key push into one directory for a while: a write-only policy, expiring in sshd itself')
+      .description(
+        'Installs (as `install` does, same options for where things are) a generated write-only policy ' +
+          'CONFIG-DIR/policies/restore-TIME.yaml confined to --path, for --key, whose authorized_keys line carries ' +
+          'expiry-time: sshd refuses the key once --for has passed, even if gatekeeper never runs again. ' +
+          'setuid: keep (owners, setuid bits) only with --keep-owners; --delete only with --delete. The key must not ' +
+          'have a line yet (a restore key of its own). `uninstall --expired` cleans up afterwards.\n' +
+          'Exit: 0 done, 64 usage (or the key already has a line), 77 refused, 78 configuration problem.',
+      )
+      .requiredOption('--key <file|->', 'the restore client\'s public key, - for stdin')
+      .requiredOption('--for <duration>', 'how long the grant lasts: 90s, 30m, 4h, 7d, 1d12h')
+      .requiredOption('--path <dir>', 'the directory the client may push into (the policy\'s root)'),
+  )
+    .option('--from <cidr,...>', 'only accept the key from these addresses (from= and the policy\'s from); repeatable', list)
+    .option('--keep-owners', 'a full-system restore: files keep the owners and setuid/setgid bits the client sends (setuid: keep)')
+    .option('--delete', 'allow --delete, so the restored tree can be made identical to the backup')
+    .option('--log <path>', "the gate's log for the grant's sessions (default /var/log/gatekeeper/gatekeeper.log)")
+    .option('--node <path>', 'absolute node binary the launcher runs (root-owned)', process.execPath)
+    .option('--logrotate-dir <dir>', 'where the logrotate rule goes (default /etc/logrotate.d when logrotate is installed)')
+    .option('--host <name>', 'host name to show in the client-side command')
+    .option('--yes', 'proceed even if keys without command= would be shut out')
+    .action((opts: PathOpts & { key: string; for: string; path: string; from?: string[]; keepOwners?: boolean; delete?: boolean; log?: string; node: string; logrotateDir?: string; host?: string; yes?: boolean }) =>
+      guarded(async () => {
+        const { grantRestore } = await import('./grant.js');
+        return grantRestore({ ...opts, ...io, dryRun: opts.dryRun ?? false, yes: opts.yes ?? false, keepOwners: opts.keepOwners ?? false, delete: opts.delete ?? false, readStdin, now: Date.now() });
       }),
     );
 
@@ -91,16 +124,17 @@ export function register(program: Command): void {
       .summary('remove what install added (the key line, the sshd change, the deployed files)')
       .description(
         "Removes exactly what `gatekeeper install` recorded in CONFIG-DIR/install-state.json. --key FILE takes that key's " +
-          "gate line out of authorized_keys (putting back the line it replaced); --all also reverts the sshd_config change " +
+          "gate line out of authorized_keys (putting back the line it replaced); --expired does so for every key whose expiry-time has passed; --all also reverts the sshd_config change " +
           'and removes the launcher, the bundle, the logrotate rule and unchanged copied policies. A file nothing else ' +
           'changed since gets its original bytes back; otherwise only the lines install wrote are touched. Logs are kept.',
       )
       .option('--key <file|->', 'public key whose gate line to remove')
+      .option('--expired', 'remove the gate lines of every key whose expiry-time (install --expires) has passed')
       .option('--all', 'remove everything install added'),
-  ).action((opts: PathOpts & { key?: string; all?: boolean }) =>
+  ).action((opts: PathOpts & { key?: string; expired?: boolean; all?: boolean }) =>
     guarded(async () => {
       const { uninstall } = await import('./uninstall.js');
-      return uninstall({ ...opts, ...io, all: opts.all ?? false, dryRun: opts.dryRun ?? false, readStdin });
+      return uninstall({ ...opts, ...io, all: opts.all ?? false, expired: opts.expired ?? false, now: Date.now(), dryRun: opts.dryRun ?? false, readStdin });
     }),
   );
 
@@ -109,8 +143,8 @@ export function register(program: Command): void {
     .summary('list the keys install wired to the gate (what uninstall --key can remove)')
     .description(
       'Lists the keys `gatekeeper install` recorded in CONFIG-DIR/install-state.json: user, authorized_keys file, policy, ' +
-        'fingerprint, the key itself and its from= addresses, and whether the line install wrote is still there. ' +
-        'Changes nothing. --json prints {version, keys: [{user, file, policy, fingerprint, key, comment, from, present}]}.',
+        'fingerprint, the key itself, its from= addresses and expiry (expiry-time=), and whether the line install wrote is still there. ' +
+        'Changes nothing. --json prints {version, keys: [{user, file, policy, fingerprint, key, comment, from, present, expires, expired}]}.',
     )
     .option('--config-dir <dir>', 'configuration directory (install-state.json)', DEF.configDir)
     .option('--user <name>', 'only the keys of this user')
@@ -120,7 +154,7 @@ export function register(program: Command): void {
       guarded(async () => {
         checkPaths(opts.configDir, opts.authorizedKeys);
         const { keysList } = await import('./keys-list.js');
-        return keysList({ ...opts, json: opts.json ?? false, out: io.out });
+        return keysList({ ...opts, json: opts.json ?? false, now: Date.now(), out: io.out });
       }),
     );
 }

@@ -10,11 +10,12 @@ import { loadPolicy, locatePolicy, parsePolicyText, validatePolicy } from '../po
 import type { Policy } from '../policy/schema.js';
 import { trustProblem } from '../policy/trust.js';
 import { describeKey, parsePublicKey, type PublicKey } from '../sshd/authorized-keys.js';
+import { parseExpires } from '../sshd/expiry.js';
 import { authorizedKeysFiles, canonicalPermitRootLogin, firstGlobalSetting, parseSshdConfig } from '../sshd/config.js';
 import { fsConfigReader } from '../sshd/files.js';
 import { lookupUser } from '../sshd/passwd.js';
 import { reloadSshd } from '../sshd/reload.js';
-import { effectivePermitRootLogin, effectiveValue, sshdEffective, sshdTest, sshdVersion, supportsRestrict, type Effective, type MatchSpec } from '../sshd/run.js';
+import { effectivePermitRootLogin, effectiveValue, sshdEffective, sshdTest, sshdVersion, supportsRestrict, supportsUtcExpiry, type Effective, type MatchSpec } from '../sshd/run.js';
 import { findAssets, fillTemplate, PACKAGED_BINARY, type Assets } from './assets.js';
 import { applyChange, describeChange, isNoop, type Change } from './changes.js';
 import { bundleChanges, bundleFiles, deployBundle, launcherText, removeBundle } from './deploy.js';
@@ -49,6 +50,12 @@ export interface InstallOptions extends CommonOptions {
   /** Path of the public key, or '-' for stdin. */
   key: string;
   from?: string[];
+  /** --expires WHEN: the key stops working then (OpenSSH's expiry-time). */
+  expires?: string;
+  /** The current time (a fact, read at the edge); --expires +4h counts from it. */
+  now?: number;
+  /** Refuse (64) when the key already has a line in authorized_keys: a grant is for a key of its own. */
+  newKeyOnly?: string;
   node: string;
   yes: boolean;
   /** Where to put the logrotate rule; default /etc/logrotate.d when logrotate is installed. */
@@ -232,6 +239,12 @@ export async function install(o: InstallOptions): Promise<number> {
   if (o.metricsDir !== undefined && !SAFE_PATH.test(o.metricsDir)) throw usage(`--metrics-dir ${o.metricsDir}: use letters, digits and ._+-/ only (the path is part of a command line)`);
   if ((o.systemdDir !== undefined || o.cronDir !== undefined || o.report !== undefined) && o.metricsDir === undefined) throw usage('--systemd-dir, --cron-dir and --report go with --metrics-dir');
   if (o.report !== undefined && (!SAFE_PATH.test(o.report) || o.report.endsWith('/'))) throw usage(`--report ${o.report}: name a file, with letters, digits and ._+-/ only (the path is part of a command line)`);
+  let expires: number | undefined;
+  if (o.expires !== undefined) {
+    const e = parseExpires(o.expires, { now: o.now ?? Date.now() });
+    if ('error' in e) throw usage(e.error);
+    expires = e.epoch;
+  }
   if (!o.dryRun && process.getuid?.() !== 0) throw new GatekeeperError('install must run as root (or use --dry-run)', EX_NOPERM, 'not-root');
   const assets = o.assets ?? findAssets();
   const user = await lookupUser(o.user);
@@ -239,6 +252,9 @@ export async function install(o: InstallOptions): Promise<number> {
   const key = await readKey(o);
   const pol = await resolvePolicy(o, assets);
   const version = await sshdVersion(o.sshd);
+  if (expires !== undefined && !supportsUtcExpiry(version)) {
+    throw config(`--expires: ${version?.text ?? 'this sshd'} reads expiry-time only in its own time zone (the Z suffix for UTC needs OpenSSH 9.1+) and would reject the line; upgrade OpenSSH, or leave out --expires`);
+  }
   if (!existsSync(o.sshdConfig)) throw config(`${o.sshdConfig} does not exist`);
   if (o.logrotateDir && !lstatOrNull(o.logrotateDir)?.isDirectory()) throw usage(`--logrotate-dir ${o.logrotateDir} is not a directory`);
 
@@ -252,7 +268,8 @@ export async function install(o: InstallOptions): Promise<number> {
   // followed, no file is read that they could not read themselves.
   const account: Account = { uid: user.uid, name: user.name };
   const akBefore = readGuarded(akPath, account)?.data ?? null;
-  const keyPlan = planKeyInstall(akBefore?.toString('utf8') ?? '', key, { command, from: o.from, restrict: supportsRestrict(version) });
+  const keyPlan = planKeyInstall(akBefore?.toString('utf8') ?? '', key, { command, from: o.from, restrict: supportsRestrict(version), expires });
+  if (o.newKeyOnly !== undefined && keyPlan.action !== 'added') throw usage(`${akPath} already has a line for ${describeKey(key)}: ${o.newKeyOnly}`);
   const spec = matchSpec(user.name, o.from);
 
   // What sshd makes of it today.

@@ -6,6 +6,7 @@
 // no longer wanted.
 import { existsSync } from 'node:fs';
 import { getOption, parseAuthorizedKeys, parseLine } from '../sshd/authorized-keys.js';
+import { isExpired, isoTime, lineExpiry } from '../sshd/expiry.js';
 import { readOrNull } from './fsutil.js';
 import { readState, statePath } from './state.js';
 
@@ -25,6 +26,10 @@ export interface InstalledKey {
   from: string[] | null;
   /** The line install wrote is still in `file`, byte for byte. */
   present: boolean;
+  /** Its expiry-time="…" as ISO 8601 UTC (`2027-01-31T18:00:00Z`), or null when it does not expire. */
+  expires: string | null;
+  /** The expiry is in the past: sshd refuses the key (`uninstall --expired` takes it out). */
+  expired: boolean;
 }
 
 export interface KeysListOptions {
@@ -34,10 +39,12 @@ export interface KeysListOptions {
   /** Only keys of this user. */
   user?: string;
   json: boolean;
+  /** The current time (a fact, read at the edge), for `expired`. */
+  now: number;
   out: (s: string) => void;
 }
 
-export function installedKeys(o: Pick<KeysListOptions, 'configDir' | 'authorizedKeys' | 'user'>): InstalledKey[] {
+export function installedKeys(o: Pick<KeysListOptions, 'configDir' | 'authorizedKeys' | 'user' | 'now'>): InstalledKey[] {
   if (!existsSync(statePath(o.configDir))) return [];
   const state = readState(o.configDir);
   const texts = new Map<string, string[]>();
@@ -56,6 +63,8 @@ export function installedKeys(o: Pick<KeysListOptions, 'configDir' | 'authorized
     const parsed = parseLine(k.line);
     if (parsed.kind !== 'key') continue;
     const from = getOption(parsed.options, 'from')?.value ?? null;
+    const exp = lineExpiry(parsed.options);
+    const epoch = exp && 'epoch' in exp ? exp.epoch : null;
     out.push({
       user: k.user,
       file: k.file,
@@ -65,6 +74,8 @@ export function installedKeys(o: Pick<KeysListOptions, 'configDir' | 'authorized
       comment: parsed.key.comment,
       from: from === null ? null : from.split(','),
       present: linesOf(k.file).includes(k.line),
+      expires: epoch === null ? null : isoTime(epoch),
+      expired: epoch !== null && isExpired(epoch, { now: o.now }),
     });
   }
   return out;
@@ -74,6 +85,10 @@ export function keysList(o: KeysListOptions): number {
   const keys = installedKeys(o);
   if (o.json) o.out(`${JSON.stringify({ version: KEYS_VERSION, keys })}\n`);
   else if (keys.length === 0) o.out(`no keys recorded in ${statePath(o.configDir)}\n`);
-  else for (const k of keys) o.out(`${k.fingerprint} ${k.policy} ${k.user} ${k.file}${k.present ? '' : ' (line changed since install)'}${k.comment ? ` ${k.comment}` : ''}\n`);
+  else
+    for (const k of keys) {
+      const expiry = k.expires === null ? '' : k.expired ? ` (expired ${k.expires})` : ` (expires ${k.expires})`;
+      o.out(`${k.fingerprint} ${k.policy} ${k.user} ${k.file}${expiry}${k.present ? '' : ' (line changed since install)'}${k.comment ? ` ${k.comment}` : ''}\n`);
+    }
   return 0;
 }

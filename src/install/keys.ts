@@ -14,6 +14,7 @@ import {
   type KeyOption,
   type PublicKey,
 } from '../sshd/authorized-keys.js';
+import { formatOpenSshTime } from '../sshd/expiry.js';
 
 /** What sshd before 7.2 needs instead of `restrict` (which also implies the ones added later). */
 export const LEGACY_RESTRICTIONS = ['no-port-forwarding', 'no-agent-forwarding', 'no-X11-forwarding', 'no-pty', 'no-user-rc'];
@@ -25,6 +26,8 @@ export interface GateLineSpec {
   from?: readonly string[];
   /** false for sshd < 7.2. */
   restrict: boolean;
+  /** expiry-time="…" (epoch seconds): sshd refuses the key after it. */
+  expires?: number;
 }
 
 export function gateOptions(spec: GateLineSpec): KeyOption[] {
@@ -34,6 +37,7 @@ export function gateOptions(spec: GateLineSpec): KeyOption[] {
     for (const f of spec.from) if (!/^[0-9A-Fa-f:.]+(\/\d{1,3})?$/.test(f)) throw new Error(`--from: ${JSON.stringify(f)} is not an IP address or CIDR`);
     opts.push({ name: 'from', value: spec.from.join(',') });
   }
+  if (spec.expires !== undefined) opts.push({ name: 'expiry-time', value: formatOpenSshTime(spec.expires) });
   return opts;
 }
 

@@ -6,7 +6,8 @@
 import { existsSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { EX_CONFIG, EX_USAGE, GatekeeperError } from '../exit.js';
-import { fingerprint, parsePublicKey } from '../sshd/authorized-keys.js';
+import { fingerprint, parseLine, parsePublicKey } from '../sshd/authorized-keys.js';
+import { isExpired, lineExpiry } from '../sshd/expiry.js';
 import { reloadSshd } from '../sshd/reload.js';
 import { effectiveValue, sshdEffective, sshdTest } from '../sshd/run.js';
 import { applyChange, describeChange, forgetFile, isNoop, type Change } from './changes.js';
@@ -25,6 +26,10 @@ import { backupDir, migrateBackups, readBackup, readState, sha256, statePath, wr
 export interface UninstallOptions extends CommonOptions {
   /** Public key file whose gate line goes; or all. */
   key?: string;
+  /** Every recorded key whose expiry-time has passed. */
+  expired?: boolean;
+  /** The current time (a fact, read at the edge), for --expired. */
+  now?: number;
   all: boolean;
   readStdin?: () => Promise<string>;
 }
@@ -57,7 +62,8 @@ function restoreOrEdit(state: InstallState, path: string, current: Buffer | null
 
 export async function uninstall(o: UninstallOptions): Promise<number> {
   for (const [n, p] of [['--sshd-config', o.sshdConfig], ['--authorized-keys', o.authorizedKeys], ['--prefix', o.prefix], ['--config-dir', o.configDir], ['--sshd', o.sshd]] as const) checkAbsolute(n, p);
-  if (!o.all && !o.key) throw new GatekeeperError('uninstall needs --key FILE or --all', EX_USAGE, 'usage');
+  if (!o.all && !o.key && !o.expired) throw new GatekeeperError('uninstall needs --key FILE, --expired or --all', EX_USAGE, 'usage');
+  if (o.expired && (o.key || o.all)) throw new GatekeeperError('uninstall: --expired goes alone (not with --key or --all)', EX_USAGE, 'usage');
   if (!o.dryRun && process.getuid?.() !== 0) throw new GatekeeperError('uninstall must run as root (or use --dry-run)', 77, 'not-root');
   const state = readState(o.configDir);
   // With --json, stdout carries the report alone.
@@ -75,8 +81,14 @@ export async function uninstall(o: UninstallOptions): Promise<number> {
     if ('error' in key) throw new GatekeeperError(`--key: not an OpenSSH public key (${key.error})`, EX_USAGE, 'usage');
     fp = fingerprint(key);
   }
-  const selected = state.keys.filter((k) => (o.all || k.fingerprint === fp) && (!o.authorizedKeys || k.file === o.authorizedKeys));
-  if (!o.all && selected.length === 0) return nothing(`no gate line for ${fp} recorded in ${statePath(o.configDir)}`);
+  const fact = { now: o.now ?? Date.now() };
+  const hasExpired = (line: string): boolean => {
+    const l = parseLine(line);
+    const e = l.kind === 'key' ? lineExpiry(l.options) : null;
+    return e !== null && 'epoch' in e && isExpired(e.epoch, fact);
+  };
+  const selected = state.keys.filter((k) => (o.all || (o.expired ? hasExpired(k.line) : k.fingerprint === fp)) && (!o.authorizedKeys || k.file === o.authorizedKeys));
+  if (!o.all && selected.length === 0) return nothing(o.expired ? `no expired gate line recorded in ${statePath(o.configDir)}` : `no gate line for ${fp} recorded in ${statePath(o.configDir)}`);
   const changes: Change[] = [];
   const warnings: string[] = [];
   const warn = (m: string) => void (warnings.includes(m) || warnings.push(m));

@@ -9,6 +9,7 @@
 // line `invalid` (sshd ignores such a line; we report it and never edit it).
 
 import { createHash } from 'node:crypto';
+import { lineExpiry } from './expiry.js';
 
 /** Key types sshd accepts in authorized_keys (sshkey.c). */
 export const KEY_TYPES: readonly string[] = [
@@ -181,6 +182,9 @@ export function parseLine(raw: string, eol = ''): AuthorizedKeysLine {
   if (bare && 'error' in bare) return { kind: 'invalid', raw, eol, error: bare.error };
   const parsed = parseOptions(s);
   if ('error' in parsed) return { kind: 'invalid', raw, eol, error: parsed.error };
+  // sshd rejects the whole line on an expiry-time it cannot read (auth-options.c).
+  const expiry = lineExpiry(parsed.options);
+  if (expiry && 'error' in expiry) return { kind: 'invalid', raw, eol, error: expiry.error };
   const after = parsed.rest.replace(/^[ \t]+/, '');
   const key = readKey(after);
   if (key === null) return { kind: 'invalid', raw, eol, error: 'no public key after the options' };

@@ -105,3 +105,10 @@ export function parseSshdVersion(text: string): SshdVersion | null {
 
 /** The `restrict` option exists since OpenSSH 7.2. */
 export const supportsRestrict = (v: SshdVersion | null): boolean => v === null || v.major > 7 || (v.major === 7 && v.minor >= 2);
+
+/**
+ * sshd reads expiry-time="…Z" as UTC since OpenSSH 9.1 (2022, bz3468); an
+ * older one rejects the value, and with it the whole authorized_keys line.
+ * An unknown version is assumed current, as for supportsRestrict.
+ */
+export const supportsUtcExpiry = (v: SshdVersion | null): boolean => v === null || v.major > 9 || (v.major === 9 && v.minor >= 1);
