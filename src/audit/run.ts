@@ -454,7 +454,7 @@ async function htmlReport(now: number, days: number, policyDir: string, logs: Fa
     // The manifest is install's; `gatekeeper keys` reads it the same way.
     const { installedKeys } = await import('../install/keys-list.js');
     const { statePath } = await import('../install/state.js');
-    keys = { keys: installedKeys({ configDir }), source: statePath(configDir) };
+    keys = { keys: installedKeys({ configDir, now }), source: statePath(configDir) };
   } catch (e) {
     keys = { problem: `the keys install recorded cannot be read: ${(e as Error).message}` };
     warn((keys as { problem: string }).problem);
