@@ -20,7 +20,6 @@ import { fileURLToPath } from 'node:url';
 import { buildExecutables } from './lib/executable.mjs';
 import { buildDeb, buildRpm } from './lib/package-formats.mjs';
 import { COMPLETIONS } from './lib/package-files.mjs';
-import { execFileSync } from 'node:child_process';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
