@@ -42,6 +42,7 @@ needs=(
   /usr/bin/autoconf                  autoconf
   /usr/bin/autoheader                autoconf
   /usr/bin/zsh                       zsh                # the zsh completion, tried in a real zsh
+  /usr/bin/fish                      fish               # the fish completion, tried with fish's own complete -C
   /usr/share/bash-completion/bash_completion bash-completion # the bash completion, loaded as bash-completion does
   /usr/bin/jq                        jq                 # the baseline of npm run bench:audit
   /usr/bin/tidy                      tidy               # validates audit --html's page (test/audit/html)

@@ -19,6 +19,6 @@ export const PACKAGE: {
 export const BINARY: string;
 export const SHARE: string;
 export const DOC: string;
-export const COMPLETIONS: { shell: 'bash' | 'zsh'; file: string; path: string; only?: 'deb' | 'rpm' }[];
+export const COMPLETIONS: { shell: 'bash' | 'zsh' | 'fish'; file: string; path: string; only?: 'deb' | 'rpm' }[];
 export function packageFiles(root: string, executable: string): PackageFile[];
 export function removalCheck(): string[];

@@ -46,13 +46,14 @@ export const DOC = '/usr/share/doc/gatekeeper';
  * where each shell looks: bash-completion's completions directory (both
  * formats), zsh's vendor-completions on Debian (the zsh package's own
  * directory for other packages: lintian wants nothing in site-functions) and
- * site-functions on Fedora. `only`: one format's file.
- * @type {{ shell: 'bash' | 'zsh', file: string, path: string, only?: 'deb' | 'rpm' }[]}
+ * site-functions on Fedora, fish's vendor_completions.d (both). `only`: one format's file.
+ * @type {{ shell: 'bash' | 'zsh' | 'fish', file: string, path: string, only?: 'deb' | 'rpm' }[]}
  */
 export const COMPLETIONS = [
   { shell: 'bash', file: 'gatekeeper', path: '/usr/share/bash-completion/completions/gatekeeper' },
   { shell: 'zsh', file: '_gatekeeper', path: '/usr/share/zsh/vendor-completions/_gatekeeper', only: 'deb' },
   { shell: 'zsh', file: '_gatekeeper', path: '/usr/share/zsh/site-functions/_gatekeeper', only: 'rpm' },
+  { shell: 'fish', file: 'gatekeeper.fish', path: '/usr/share/fish/vendor_completions.d/gatekeeper.fish' },
 ];
 
 /**

@@ -2,8 +2,9 @@ import type { Command } from 'commander';
 import { commandModel, policyDirs } from './model.js';
 import { bashScript } from './bash.js';
 import { zshScript } from './zsh.js';
+import { fishScript } from './fish.js';
 
-export const SHELLS = ['bash', 'zsh'] as const;
+export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 
 /** The completion script for shell, or null for a shell it has none for. */
 export function completionScript(program: Command, shell: string): string | null {
@@ -11,5 +12,6 @@ export function completionScript(program: Command, shell: string): string | null
   const dirs = policyDirs(program);
   if (shell === 'bash') return bashScript(model, dirs);
   if (shell === 'zsh') return zshScript(model, dirs);
+  if (shell === 'fish') return fishScript(model, dirs);
   return null;
 }

@@ -16,6 +16,7 @@ let dir: string;
 let policies: string;
 let bashFile: string;
 let zshDir: string;
+let fishFile: string;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'gk-completion-'));
@@ -28,6 +29,8 @@ beforeAll(() => {
   zshDir = join(dir, 'zsh');
   mkdirSync(zshDir);
   writeFileSync(join(zshDir, '_gatekeeper'), completionScript(buildProgram(), 'zsh')!);
+  fishFile = join(dir, 'gatekeeper.fish');
+  writeFileSync(fishFile, completionScript(buildProgram(), 'fish')!);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -60,7 +63,7 @@ describe('bash', () => {
   it("each command's own options, as commander defines them", () => {
     expect(bash('check', '--')).toEqual(['--at', '--client', '--help', '--json', '--policy', '--policy-dir', '--user']);
     expect(bash('--')).toEqual(['--help', '--version']);
-    expect(bash('completion', '')).toEqual(['bash', 'zsh']);
+    expect(bash('completion', '')).toEqual(['bash', 'fish', 'zsh']);
   });
   it('--policy completes to the policy names in --policy-dir (a directory listing), a path to files', () => {
     expect(bash('check', '--policy-dir', policies, '--policy', '')).toEqual(['db', 'nightly-backup', 'web-restore']);
@@ -95,6 +98,31 @@ describe('zsh (compinit, TAB in an interactive shell)', () => {
   it('--policy completes to a policy name from --policy-dir', () => {
     expect(zsh(`gatekeeper check --policy-dir ${policies} --policy ni`)).toBe(`gatekeeper check --policy-dir ${policies} --policy nightly-backup`);
     expect(zsh(`gatekeeper policy validate --policy-dir ${policies} we`)).toBe(`gatekeeper policy validate --policy-dir ${policies} web-restore`);
+  });
+});
+
+/** What fish's own `complete -C` offers for the line typed so far (the words only, without descriptions). */
+function fish(line: string): string[] {
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, TERM: 'dumb' };
+  const out = execFileSync('fish', ['--no-config', '-c', 'source $argv[1]; complete -C $argv[2]', fishFile, line], { cwd: dir, env, encoding: 'utf8', timeout: 30_000 });
+  return out.split('\n').filter(Boolean).map((l) => l.split('\t')[0]!).sort();
+}
+
+describe('fish (complete -C in a real fish)', () => {
+  it('the first word completes to every command of the tree, with its description', () => {
+    expect(fish('gatekeeper ')).toEqual(buildProgram().commands.map((c) => c.name()).sort());
+    expect(fish('gatekeeper po')).toEqual(['policy']);
+  });
+  it('subcommands and their own options, after the options of the parent', () => {
+    expect(fish('gatekeeper policy ')).toEqual(['options', 'schema', 'validate']);
+    expect(fish('gatekeeper policy validate --')).toEqual(['--help', '--no-trust', '--policy-dir']);
+    expect(fish(`gatekeeper check --policy-dir ${policies} --js`)).toEqual(['--json']);
+    expect(fish('gatekeeper completion ')).toEqual(['bash', 'fish', 'zsh']);
+  });
+  it('--policy completes to the policy names in --policy-dir, a path to files', () => {
+    expect(fish(`gatekeeper check --policy-dir ${policies} --policy `)).toEqual(['db', 'nightly-backup', 'web-restore']);
+    expect(fish(`gatekeeper policy validate --policy-dir ${policies} w`)).toEqual(['web-restore']);
+    expect(fish(`gatekeeper check --policy ${policies}/ni`)).toEqual([`${policies}/nightly-backup.yaml`]);
   });
 });
 
