@@ -8,6 +8,7 @@ import { register as registerAudit } from './audit/command.js';
 import { register as registerInstall } from './install/command.js';
 import { register as registerDoctor } from './doctor/command.js';
 import { register as registerProbe } from './probe/command.js';
+import { register as registerEnroll } from './enroll/command.js';
 import { VERSION } from './version.js';
 
 /**
@@ -41,5 +42,6 @@ export async function runCli(argv: string[]): Promise<void> {
   registerInstall(program);
   registerDoctor(program);
   registerProbe(program);
+  registerEnroll(program);
   await program.parseAsync(argv);
 }
