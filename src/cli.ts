@@ -9,6 +9,7 @@ import { register as registerInstall } from './install/command.js';
 import { register as registerDoctor } from './doctor/command.js';
 import { register as registerProbe } from './probe/command.js';
 import { register as registerCompletion } from './completion/command.js';
+import { register as registerEnroll } from './enroll/command.js';
 import { VERSION } from './version.js';
 
 /**
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerInstall(program);
   registerDoctor(program);
   registerProbe(program);
+  registerEnroll(program);
   registerCompletion(program);
   return program;
 }

@@ -1,0 +1,325 @@
+// `gatekeeper enroll` and `gatekeeper unenroll`: the backup machine's side, in
+// one command. ssh-copy-id is the model for touching the server: one small,
+// fully quoted remote command (`gatekeeper install ... --key -` with the public
+// key on stdin), never a script pieced together from user input, and the result
+// proved by logging in with the new key (the probe, then a dry-run pull).
+// Never loaded by the gate. Runs ssh, ssh-keygen, ssh-keyscan and rsync only, never a shell.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { quoteWords } from '../shell/tokenize.js';
+import { parseTarget, probe, splitShell, type ProbeResult, type Target } from '../probe/probe.js';
+import type { Describe } from '../describe/schema.js';
+import { cronLine, pickSlot, SAFE_WORD, systemdUnits } from './schedule.js';
+
+export const EX_USAGE = 64;
+export const EX_UNAVAILABLE = 69;
+export const EX_SOFTWARE = 70;
+export const EX_NOPERM = 77;
+export const EX_CONFIG = 78;
+
+export interface EnrollOptions {
+  target: string;
+  e: string;
+  policy: string;
+  via?: string;
+  viaE: string;
+  installArg: string[];
+  keyDir: string;
+  storage: string;
+  from?: string;
+  schedule?: string;
+  cron: boolean;
+  unitDir?: string;
+  serverGatekeeper: string;
+  rsync: string;
+  dryRun: boolean;
+}
+
+export interface Action {
+  what: string;
+  action: 'created' | 'updated' | 'unchanged' | 'removed' | 'ran' | 'would create' | 'would update' | 'would remove' | 'would run' | 'kept';
+  detail: string;
+}
+
+export interface EnrollResult {
+  code: number;
+  changed: boolean;
+  dryRun: boolean;
+  actions: Action[];
+  error?: string;
+  probe?: ProbeResult;
+  command?: string;
+}
+
+/** What unenroll needs, written by enroll next to the key. */
+interface EnrollState {
+  v: 1;
+  target: string;
+  host: string;
+  via: string;
+  viaE: string;
+  serverGatekeeper: string;
+  uninstallArgs: string[];
+  key: string;
+  knownHosts: string;
+  hostPattern: string;
+  units: string[];
+}
+
+const SSH_KEYGEN = '/usr/bin/ssh-keygen';
+const SSH_KEYSCAN = '/usr/bin/ssh-keyscan';
+/** install's path options, which uninstall takes too (with their values); the rest of --install-arg is install's alone. */
+const PATH_OPTIONS = new Set(['--user', '--sshd-config', '--authorized-keys', '--prefix', '--config-dir', '--sshd']);
+const FLAG_OPTIONS = new Set(['--dry-run', '--no-reload', '--json', '--yes']);
+
+export function names(keyDir: string, host: string) {
+  return {
+    key: join(keyDir, `${host}_ed25519`),
+    knownHosts: join(keyDir, 'known_hosts'),
+    state: join(keyDir, `${host}.enroll.json`),
+    unit: `gatekeeper-backup-${host}`,
+  };
+}
+
+const firstLine = (s: string) => s.split('\n').map((l) => l.trim()).find((l) => l !== '') ?? '';
+
+/** A directory we own: created 0700 when missing; a symlink or a non-directory there is refused. */
+function privateDir(path: string, dryRun: boolean, actions: Action[], what: string): void {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    if (!dryRun) mkdirSync(path, { mode: 0o700 });
+    actions.push({ what, action: dryRun ? 'would create' : 'created', detail: `${path} (0700)` });
+    return;
+  }
+  if (st.isSymbolicLink() || !st.isDirectory()) throw new Refusal(EX_NOPERM, `${path} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a directory'}: refusing to use it for ${what}`);
+  if ((st.mode & 0o777) !== 0o700) {
+    if (!dryRun) chmodSync(path, 0o700);
+    actions.push({ what, action: dryRun ? 'would update' : 'updated', detail: `${path} mode ${(st.mode & 0o777).toString(8)} → 0700` });
+  } else actions.push({ what, action: 'unchanged', detail: `${path} (0700)` });
+}
+
+class Refusal extends Error {
+  constructor(readonly code: number, message: string) {
+    super(message);
+  }
+}
+
+/** Write a file only when its bytes differ; report which. */
+function writeIfDifferent(path: string, text: string, mode: number, dryRun: boolean, actions: Action[], what: string): void {
+  const old = existsSync(path) ? readFileSync(path, 'utf8') : null;
+  if (old === text) {
+    actions.push({ what, action: 'unchanged', detail: path });
+    return;
+  }
+  if (old !== null && lstatSync(path).isSymbolicLink()) throw new Refusal(EX_NOPERM, `${path} is a symbolic link: refusing to write ${what} through it`);
+  if (!dryRun) {
+    writeFileSync(`${path}.tmp`, text, { mode });
+    chmodSync(`${path}.tmp`, mode);
+    spawnSync('/bin/mv', ['-f', `${path}.tmp`, path]);
+  }
+  actions.push({ what, action: dryRun ? (old === null ? 'would create' : 'would update') : old === null ? 'created' : 'updated', detail: path });
+}
+
+function portOf(shell: string[]): number {
+  const i = shell.indexOf('-p');
+  return i >= 0 ? Number(shell[i + 1]) : 22;
+}
+
+/** The remote command for the admin login: sudo when the login is not root; every word quoted. */
+export function remoteCommand(viaUser: string, serverGatekeeper: string, words: string[]): string {
+  return quoteWords([...(viaUser === 'root' ? [] : ['sudo', '-n', '--']), ...splitShell(serverGatekeeper), ...words]);
+}
+
+function viaSsh(viaE: string, via: string, command: string, input: string): { code: number | null; stdout: string; stderr: string } {
+  const shell = splitShell(viaE);
+  const r = spawnSync(shell[0]!, [...shell.slice(1), via, command], { input, encoding: 'utf8', timeout: 300_000, maxBuffer: 8 << 20 });
+  return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+/** install's and uninstall's --json answer: its `changed`. */
+function changedOf(stdout: string): boolean | null {
+  try {
+    const j = JSON.parse(stdout) as { changed?: unknown };
+    return typeof j.changed === 'boolean' ? j.changed : null;
+  } catch {
+    return null;
+  }
+}
+
+export function uninstallArgsOf(installArgs: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < installArgs.length; i++) {
+    const a = installArgs[i]!;
+    const name = a.split('=')[0]!;
+    const takesValue = !a.includes('=') && !FLAG_OPTIONS.has(name);
+    if (PATH_OPTIONS.has(name)) out.push(a, ...(takesValue && i + 1 < installArgs.length ? [installArgs[i + 1]!] : []));
+    if (takesValue) i++;
+  }
+  return out;
+}
+
+function checkWords(label: string, words: readonly string[]): void {
+  for (const w of words) if (!SAFE_WORD.test(w)) throw new Refusal(EX_USAGE, `${label}: ${JSON.stringify(w)} holds a character enroll does not put into a unit or cron line (space, quote, %, $, \\): use plain words and paths`);
+}
+
+export function enroll(o: EnrollOptions): EnrollResult {
+  const actions: Action[] = [];
+  const result = (code: number, extra: Partial<EnrollResult> = {}): EnrollResult => ({
+    code,
+    dryRun: o.dryRun,
+    changed: actions.some((a) => a.action !== 'unchanged' && a.action !== 'ran' && a.action !== 'kept' && a.action !== 'would run'),
+    actions,
+    ...extra,
+  });
+  try {
+    const t = parseTarget(o.target);
+    if (!t) throw new Refusal(EX_USAGE, `${JSON.stringify(o.target)} is not USER@SERVER[:PATH] or USER@SERVER::MODULE`);
+    const host = t.host.replace(/^\[|\]$/g, '');
+    if (!/^[A-Za-z0-9._:-]+$/.test(host)) throw new Refusal(EX_USAGE, `${JSON.stringify(host)} is not a host name or address`);
+    const shell = splitShell(o.e);
+    checkWords('-e', shell);
+    checkWords('--key-dir/--storage', [o.keyDir, o.storage, ...(t.path ? [t.path] : []), ...(t.module ? [t.module] : [])]);
+    if (!o.keyDir.startsWith('/') || !o.storage.startsWith('/')) throw new Refusal(EX_USAGE, '--key-dir and --storage must be absolute paths');
+    const via = o.via ?? `${t.user}@${t.host}`;
+    const viaUser = /^([^@]+)@/.exec(via)?.[1] ?? 'root';
+    const n = names(o.keyDir, host);
+    const port = portOf(shell);
+    const hostPattern = port === 22 ? host : `[${host}]:${port}`;
+
+    // 1. The key: dedicated, ed25519, 0600, no passphrase (an unattended pull; the policy bounds what it can do).
+    privateDir(o.keyDir, o.dryRun, actions, 'the key directory');
+    if (existsSync(n.key)) {
+      const st = lstatSync(n.key);
+      if (st.isSymbolicLink() || !st.isFile()) throw new Refusal(EX_NOPERM, `${n.key} is not a regular file`);
+      if ((st.mode & 0o077) !== 0) throw new Refusal(EX_NOPERM, `${n.key} is readable by others (mode ${(st.mode & 0o777).toString(8)}): chmod 600 it or remove it`);
+      actions.push({ what: 'the key', action: 'unchanged', detail: n.key });
+    } else {
+      if (!o.dryRun) {
+        const k = spawnSync(SSH_KEYGEN, ['-q', '-t', 'ed25519', '-N', '', '-C', `gatekeeper backup: ${hostname()} pulls ${host}`, '-f', n.key], { encoding: 'utf8' });
+        if (k.status !== 0) throw new Refusal(EX_SOFTWARE, `ssh-keygen failed: ${firstLine(k.stderr)}`);
+        chmodSync(n.key, 0o600);
+      }
+      actions.push({ what: 'the key', action: o.dryRun ? 'would create' : 'created', detail: `${n.key} (ed25519, 0600, comment "gatekeeper backup: ${hostname()} pulls ${host}")` });
+    }
+
+    // 2. The host key, pinned in a known_hosts of our own.
+    const scan = spawnSync(SSH_KEYSCAN, ['-T', '10', '-t', 'ed25519', '-p', String(port), host], { encoding: 'utf8' });
+    const scanned = (scan.stdout ?? '').split('\n').find((l) => l.trim() !== '' && !l.startsWith('#'));
+    if (!scanned) throw new Refusal(EX_UNAVAILABLE, `cannot read ${hostPattern}'s ed25519 host key (ssh-keyscan: ${firstLine(scan.stderr ?? '') || 'no answer'})`);
+    const [, type, blob] = scanned.trim().split(/\s+/);
+    const fp = spawnSync(SSH_KEYGEN, ['-l', '-f', '-'], { input: `${hostPattern} ${type} ${blob}\n`, encoding: 'utf8' }).stdout.trim().split(/\s+/)[1] ?? '?';
+    const known = existsSync(n.knownHosts) ? readFileSync(n.knownHosts, 'utf8') : '';
+    const pinned = known.split('\n').filter((l) => l.split(/\s+/)[0] === hostPattern);
+    if (pinned.some((l) => l.split(/\s+/)[2] === blob)) actions.push({ what: 'the host key', action: 'unchanged', detail: `${hostPattern} ${type} ${fp} in ${n.knownHosts}` });
+    else if (pinned.length > 0) throw new Refusal(EX_NOPERM, `${hostPattern}'s host key changed since it was pinned in ${n.knownHosts} (now ${fp}): verify it out of band, then ssh-keygen -R '${hostPattern}' -f ${n.knownHosts} and enroll again`);
+    else writeIfDifferent(n.knownHosts, `${known}${known === '' || known.endsWith('\n') ? '' : '\n'}${hostPattern} ${type} ${blob}\n`, 0o600, o.dryRun, actions, `the host key ${type} ${fp}`);
+
+    // 3. The server side, over the admin login.
+    const pub = existsSync(`${n.key}.pub`) ? readFileSync(`${n.key}.pub`, 'utf8') : '';
+    const words = ['install', '--policy', o.policy, '--key', '-', ...(o.from ? ['--from', o.from] : []), '--json', ...o.installArg];
+    const cmd = remoteCommand(viaUser, o.serverGatekeeper, words);
+    if (o.dryRun && pub === '') actions.push({ what: 'the server side', action: 'would run', detail: `${via}: ${cmd} (the new public key on stdin)` });
+    else {
+      const r = viaSsh(o.viaE, via, remoteCommand(viaUser, o.serverGatekeeper, o.dryRun ? [...words, '--dry-run'] : words), pub);
+      const changed = changedOf(r.stdout);
+      if (r.code !== 0 || changed === null) throw new Refusal(r.code === 255 ? EX_UNAVAILABLE : r.code ?? EX_SOFTWARE, `the server's install over ${via} failed (exit ${r.code}): ${firstLine(r.stderr) || firstLine(r.stdout)}`);
+      actions.push({ what: 'the server side', action: changed ? (o.dryRun ? 'would update' : 'updated') : 'unchanged', detail: `${via}: ${cmd}` });
+    }
+
+    // 4. The storage.
+    privateDir(o.storage, o.dryRun, actions, 'the storage');
+    const dest = join(o.storage, host);
+    privateDir(dest, o.dryRun, actions, "this server's backups");
+
+    // 5. The probe and a real dry-run pull, through the new key. The pull is the notes' options (archive,
+    // numeric ids, one file system, delete) plus -H: a system tree has hard links, and -a alone splits them.
+    const backupShell = [shell[0]!, '-i', n.key, '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${n.knownHosts}`, ...shell.slice(1)];
+    let facts: Describe | undefined;
+    let probed: ProbeResult | undefined;
+    const canProbe = !o.dryRun || (existsSync(n.key) && pinned.length > 0);
+    if (canProbe) {
+      probed = probe({ shell: backupShell.join(' '), target: t, push: false, rsync: o.rsync });
+      if (probed.code !== 0) throw Object.assign(new Refusal(probed.code, `the probe failed: ${probed.steps.at(-1)?.line ?? ''}`), { probed });
+      facts = probed.describe;
+      actions.push({ what: 'the probe', action: 'ran', detail: probed.steps.at(-1)!.line });
+    } else actions.push({ what: 'the probe', action: 'would run', detail: `gatekeeper probe -e '${backupShell.join(' ')}' ${o.target}` });
+    const remotePath = t.module !== null ? `${t.user}@${host}::${t.module}` : `${t.user}@${host}:${withSlash(t.path ?? facts?.root ?? '/')}`;
+    // Into STORAGE/HOST/latest: -a gives the copy the source's own modes (a root of 0755), so the 0700 guard is the parent.
+    const pullArgv = [o.rsync, '-e', backupShell.join(' '), '-a', '-H', '--numeric-ids', '-x', '--delete', remotePath, `${join(dest, 'latest')}/`];
+    if (canProbe && existsSync(dest)) {
+      const dry = spawnSync(o.rsync, [...pullArgv.slice(1, -2), '--dry-run', ...pullArgv.slice(-2)], { encoding: 'utf8', timeout: 600_000, stdio: ['ignore', 'ignore', 'pipe'] });
+      if (dry.status !== 0) throw new Refusal(EX_UNAVAILABLE, `the dry-run pull failed (rsync exit ${dry.status}): ${firstLine(dry.stderr ?? '')}`);
+      actions.push({ what: 'a dry-run pull', action: 'ran', detail: 'rsync --dry-run exited 0' });
+    } else actions.push({ what: 'a dry-run pull', action: 'would run', detail: quoteWords([...pullArgv.slice(0, -2), '--dry-run', ...pullArgv.slice(-2)]) });
+
+    // 6. The schedule.
+    const slot = pickSlot(facts?.window ?? null, o.schedule);
+    if (typeof slot === 'string') throw new Refusal(EX_USAGE, slot);
+    const units: string[] = [];
+    if (o.cron) {
+      const file = join(o.unitDir ?? '/etc/cron.d', n.unit.replace(/\./g, '_'));
+      writeIfDifferent(file, cronLine(host, pullArgv, slot), 0o644, o.dryRun, actions, 'the cron line');
+      units.push(file);
+    } else {
+      const dir = o.unitDir ?? '/etc/systemd/system';
+      const u = systemdUnits(n.unit, host, pullArgv, slot);
+      writeIfDifferent(join(dir, `${n.unit}.service`), u.service, 0o644, o.dryRun, actions, 'the service');
+      writeIfDifferent(join(dir, `${n.unit}.timer`), u.timer, 0o644, o.dryRun, actions, `the timer (${slot.at}${slot.timezone ? ` ${slot.timezone}` : ''}, up to ${slot.delay}s later)`);
+      units.push(join(dir, `${n.unit}.service`), join(dir, `${n.unit}.timer`));
+    }
+
+    const state: EnrollState = { v: 1, target: o.target, host, via, viaE: o.viaE, serverGatekeeper: o.serverGatekeeper, uninstallArgs: uninstallArgsOf(o.installArg), key: n.key, knownHosts: n.knownHosts, hostPattern, units };
+    writeIfDifferent(n.state, `${JSON.stringify(state, null, 2)}\n`, 0o600, o.dryRun, actions, 'what unenroll undoes');
+    return result(0, { command: quoteWords(pullArgv), ...(probed ? { probe: probed } : {}) });
+  } catch (e) {
+    if (e instanceof Refusal) return result(e.code, { error: e.message, ...((e as { probed?: ProbeResult }).probed ? { probe: (e as { probed?: ProbeResult }).probed } : {}) });
+    throw e;
+  }
+}
+
+const withSlash = (p: string) => (p.endsWith('/') ? p : `${p}/`);
+
+export interface UnenrollOptions {
+  host: string;
+  keyDir: string;
+  dryRun: boolean;
+}
+
+/** Undo enroll on both sides, from what it recorded: the server's gate line (uninstall --key), the key, the pinned host key, the units. The backups are kept. */
+export function unenroll(o: UnenrollOptions): EnrollResult {
+  const actions: Action[] = [];
+  const result = (code: number, extra: Partial<EnrollResult> = {}): EnrollResult => ({ code, dryRun: o.dryRun, changed: actions.some((a) => a.action === 'removed' || a.action === 'would remove'), actions, ...extra });
+  const n = names(o.keyDir, o.host);
+  if (!existsSync(n.state)) return result(EX_USAGE, { error: `${o.host} is not enrolled here (no ${n.state})` });
+  const s = JSON.parse(readFileSync(n.state, 'utf8')) as EnrollState;
+  const viaUser = /^([^@]+)@/.exec(s.via)?.[1] ?? 'root';
+  const cmd = remoteCommand(viaUser, s.serverGatekeeper, ['uninstall', '--key', '-', '--json', ...s.uninstallArgs, ...(o.dryRun ? ['--dry-run'] : [])]);
+  const r = viaSsh(s.viaE, s.via, cmd, readFileSync(`${s.key}.pub`, 'utf8'));
+  const changed = changedOf(r.stdout);
+  if (r.code !== 0 || changed === null) return result(r.code === 255 ? EX_UNAVAILABLE : r.code ?? EX_SOFTWARE, { error: `the server's uninstall over ${s.via} failed (exit ${r.code}): ${firstLine(r.stderr) || firstLine(r.stdout)}` });
+  actions.push({ what: 'the server side', action: changed ? (o.dryRun ? 'would remove' : 'removed') : 'unchanged', detail: `${s.via}: ${cmd}` });
+  const rm = (path: string, what: string) => {
+    if (!existsSync(path)) return;
+    if (!o.dryRun) rmSync(path, { force: true });
+    actions.push({ what, action: o.dryRun ? 'would remove' : 'removed', detail: path });
+  };
+  for (const u of s.units) rm(u, 'the schedule');
+  rm(s.key, 'the key');
+  rm(`${s.key}.pub`, 'the public key');
+  if (existsSync(s.knownHosts) && readFileSync(s.knownHosts, 'utf8').split('\n').some((l) => l.split(/\s+/)[0] === s.hostPattern)) {
+    if (!o.dryRun) {
+      const kept = readFileSync(s.knownHosts, 'utf8').split('\n').filter((l) => l.split(/\s+/)[0] !== s.hostPattern).join('\n');
+      writeFileSync(s.knownHosts, kept, { mode: 0o600 });
+    }
+    actions.push({ what: 'the pinned host key', action: o.dryRun ? 'would remove' : 'removed', detail: `${s.hostPattern} in ${s.knownHosts}` });
+  }
+  rm(n.state, 'the enroll record');
+  actions.push({ what: 'the backups', action: 'kept', detail: 'STORAGE/HOST is left as it is: remove it yourself when the backups are no longer wanted' });
+  return result(0);
+}
+
+export type { Target };
