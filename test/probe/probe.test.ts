@@ -102,7 +102,7 @@ describe('gatekeeper probe', () => {
     g.usePolicy('d', { daemon: { config: conf } });
     const p = await probe('root@127.0.0.1:/');
     expect(p.code).toBe(77);
-    expect(last(p)).toMatch(/^FAIL gate-verdict: the gate refuses what this rsync sends \(rsync --server --sender .* \. \/\): this is a daemon policy: only "rsync --server --daemon \." \(rsync HOST::MODULE\) is allowed/);
+    expect(last(p)).toMatch(/^FAIL gate-verdict: the gate refuses what this rsync sends \(rsync --server --sender .* \. \/\): this is a daemon policy: this server serves rsync modules, not paths: use HOST::MODULE\b/);
     expect(p.lines.find((l) => l.includes(' describe: '))).toContain('daemon modules system');
     const ok = await probe('root@127.0.0.1::system');
     expect(ok.code, ok.lines.join('\n')).toBe(0);
