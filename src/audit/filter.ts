@@ -22,6 +22,8 @@ export interface RecordFilter {
   since: number;
   /** Exclusive upper bound in ms, or +Infinity. */
   until: number;
+  /** The events --decision lets through (with `allow`, also `exit`), or null when every event can show. */
+  events: ReadonlySet<string> | null;
   test(record: AuditRecord, t: number): boolean;
 }
 
@@ -147,6 +149,7 @@ export function buildFilter(opts: FilterOptions, now: number): RecordFilter {
   return {
     since,
     until,
+    events: decisions,
     test(r, t) {
       if (t < since || t >= until) return false;
       if (decisions && !decisions.has(r.event)) return false;

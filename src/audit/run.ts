@@ -360,14 +360,24 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
     else table?.add(r, t);
   };
   const seen = new SeenRecords();
+  // The joiner only ever completes exit records. When --decision leaves exit
+  // out (--decision deny), none of its output could show: it is not fed at
+  // all, and a record of an event that cannot show is dropped before the
+  // duplicate set (whose note then counts the duplicates of shown events).
+  const events = filter.events;
+  const joining = events === null || events.has('exit');
   const handle = (item: Item) => {
     if (item.parsed) {
       const { record, t, raw } = item.parsed;
+      if (!joining) {
+        if (events!.has(record.event) && !seen.repeated(record)) emit(record, t, raw);
+        return;
+      }
       if (seen.repeated(record)) return;
       for (const done of joiner.flush(t)) emit(done, Date.parse(done.time), null);
       // A held record (spawn fallback) comes back completed from a later flush.
       if (!joiner.onRecord(record, t)) emit(record, t, raw);
-    } else {
+    } else if (joining) {
       for (const done of joiner.onLine(item.line)) emit(done, Date.parse(done.time), null);
     }
   };

@@ -196,6 +196,18 @@ describe('audit over a fleet', () => {
     expect(both.stderr).toContain('skipped 4 duplicate records (');
   });
 
+  it('with --decision deny (no joiner, no duplicate set for other events), still reads a delivered-twice denial once', () => {
+    const twice = join(dir, 'twice-deny.log');
+    const deny = lineV2({ time: '2026-12-02T05:05:00.000Z', session: 'dd', hostname: 'web-1', event: 'deny', reason: 'push refused' });
+    const allow = lineV2({ time: '2026-12-02T05:06:00.000Z', session: 'da', hostname: 'web-1' });
+    const denyOtherHost = lineV2({ time: '2026-12-02T05:07:00.000Z', session: 'dd', hostname: 'web-2', event: 'deny', reason: 'push refused' });
+    writeFileSync(twice, [deny, allow, deny, allow, denyOtherHost, deny, ''].join('\n'));
+    const r = audit(['--log', twice, '--json', '--decision', 'deny']);
+    expect(jsonLines(r.stdout).map((x) => `${x.hostname} ${x.session} ${x.event}`)).toEqual(['web-1 dd deny', 'web-2 dd deny']);
+    // The note counts the duplicates of what --decision shows.
+    expect(r.stderr).toContain('skipped 2 duplicate records (');
+  });
+
   it('shows no HOST column for the records of one host', () => {
     const r = audit(['--log', central, '--host', 'web-2']);
     expect(r.stdout.split('\n')[0]).toMatch(/^TIME\s+POLICY\s+CLIENT/);
