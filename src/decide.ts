@@ -180,7 +180,8 @@ function openrsyncDaemonCall(soft: Refusal[], command: RsyncCommand, policy: Pol
 /** A daemon policy serves modules only. */
 function daemonOnlyRefusals(policy: Policy, facts: Facts): Refusal[] {
   if (!policy.daemon) return [];
-  const modules = facts.daemonModules?.() ?? [];
+  // Names the key holder could learn from `describe`; not where the policy turned that off.
+  const modules = policy.describe ? (facts.daemonModules?.() ?? []) : [];
   const shown = modules.length > MAX_MODULES_NAMED ? [...modules.slice(0, MAX_MODULES_NAMED), '...'] : modules;
   const which = modules.length ? `, with MODULE one of: ${shown.join(', ')}` : '';
   return [{ code: 'daemon-only', reason: `this is a daemon policy: this server serves rsync modules, not paths: use HOST::MODULE${which} (rsync HOST::MODULE/PATH DEST); only "rsync --server --daemon ." is allowed` }];

@@ -164,6 +164,8 @@ export function answerKeyHolder(session: Session, loaded: LoadedPolicy, policyNa
   if (parsed.form === 'check') {
     const inner: Session = { ...session, originalCommand: parsed.command };
     const facts = realFacts(policy.rsync, policy.root !== '/' && policy.confineRoot === 'auto', cacheDir);
+    const daemonConfig = policy.daemon?.config;
+    if (daemonConfig) facts.daemonModules = () => readDaemonModules(daemonConfig);
     facts.now = now;
     const d = evaluate(inner, policy, facts);
     const target = d.verdict === 'allow' && d.argv.length > 0 ? targetProblem(policy.rsync, policy.daemon?.config) : null;

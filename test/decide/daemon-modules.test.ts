@@ -87,6 +87,11 @@ describe('the refusal of a path asked of a daemon policy', () => {
       expect(d.verdict === 'deny' && d.reason).toBe(plain);
     }
   });
+  it('a policy with describe: false names none (they are what describe would tell)', () => {
+    const d = evaluate(session(PULL), policy({ ...DAEMON, describe: false }), { fs: realFs, confineRootSupported: true, daemonModules: () => ['system'] });
+    expect(d).toMatchObject({ verdict: 'deny', code: 'daemon-only' });
+    expect(d.verdict === 'deny' && d.reason).not.toContain('system');
+  });
   it('the names are not read for a daemon call nor under a path policy', () => {
     let asked = 0;
     const count = () => {
