@@ -13,6 +13,9 @@ export default defineConfig({
       'test/rsync/*.test.ts',
       'test/shell/*.test.ts',
       'test/security/corpus-in-process.test.ts',
+      // Every recorded line of every client (openrsync's among them) judged
+      // in-process; corpus.test.ts, which runs the clients, stays out.
+      'test/clients/verdicts.test.ts',
     ],
     // real-clients runs the rsync client (and rrsync) to record its commands.
     exclude: ['test/decide/real-clients.test.ts'],

@@ -34,6 +34,12 @@ export interface Facts {
    * targets. Without it a named target cannot be checked and is refused.
    */
   accounts?: { user: IdLookup; group: IdLookup };
+  /**
+   * A daemon policy's module names (its rsyncd.conf's sections), asked only
+   * to tell a client that wanted a path which modules to use; null or absent
+   * when they cannot be read (the refusal then names none).
+   */
+  daemonModules?: () => readonly string[] | null;
 }
 
 /** A refusal the policy could lift (access, delete, options ...); permissive mode waives these. */
@@ -89,7 +95,7 @@ export function decide(session: Session, command: ParsedCommand, policy: Policy,
   if (command.kind === 'daemon') return daemonCall(soft, policy);
   const openrsyncDaemon = openrsyncDaemonCall(soft, command, policy, facts);
   if (openrsyncDaemon) return openrsyncDaemon;
-  soft.push(...daemonOnlyRefusals(policy), ...accessRefusals(command, policy), ...optionRefusals(command, policy), ...rootMapRefusals(command, policy, facts));
+  soft.push(...daemonOnlyRefusals(policy, facts), ...accessRefusals(command, policy), ...optionRefusals(command, policy), ...rootMapRefusals(command, policy, facts));
 
   const realRoot = facts.fs.realpath(policy.root);
   if (realRoot === null) return deny('config', `the policy root ${policy.root} does not exist`, null);
@@ -172,9 +178,17 @@ function openrsyncDaemonCall(soft: Refusal[], command: RsyncCommand, policy: Pol
 }
 
 /** A daemon policy serves modules only. */
-function daemonOnlyRefusals(policy: Policy): Refusal[] {
-  return policy.daemon ? [{ code: 'daemon-only', reason: 'this is a daemon policy: this server serves rsync modules, not paths: use HOST::MODULE (rsync HOST::MODULE/PATH DEST); only "rsync --server --daemon ." is allowed' }] : [];
+function daemonOnlyRefusals(policy: Policy, facts: Facts): Refusal[] {
+  if (!policy.daemon) return [];
+  // Names the key holder could learn from `describe`; not where the policy turned that off.
+  const modules = policy.describe ? (facts.daemonModules?.() ?? []) : [];
+  const shown = modules.length > MAX_MODULES_NAMED ? [...modules.slice(0, MAX_MODULES_NAMED), '...'] : modules;
+  const which = modules.length ? `, with MODULE one of: ${shown.join(', ')}` : '';
+  return [{ code: 'daemon-only', reason: `this is a daemon policy: this server serves rsync modules, not paths: use HOST::MODULE${which} (rsync HOST::MODULE/PATH DEST); only "rsync --server --daemon ." is allowed` }];
 }
+
+/** A refusal line names at most this many modules. */
+const MAX_MODULES_NAMED = 20;
 
 /** Access direction: with --sender the server sends (the client pulls). */
 function accessRefusals(command: RsyncCommand, policy: Policy): Refusal[] {

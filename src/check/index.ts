@@ -2,6 +2,7 @@
 import { evaluate } from '../evaluate.js';
 import { realFacts } from '../facts.js';
 import { adminPolicyArg, loadPolicy } from '../policy/load.js';
+import { readDaemonModules } from '../policy/daemon-modules.js';
 import { targetProblem } from '../policy/target.js';
 import { EX_USAGE, GatekeeperError } from '../exit.js';
 import { parseAt } from '../window.js';
@@ -28,6 +29,8 @@ export async function runCheck(command: string, opts: CheckOptions): Promise<num
   };
   const { policy } = loaded;
   const facts = realFacts(policy.rsync, policy.root !== '/' && policy.confineRoot === 'auto');
+  const daemonConfig = policy.daemon?.config;
+  if (daemonConfig) facts.daemonModules = () => readDaemonModules(daemonConfig);
   if (opts.at !== undefined) {
     // Without an offset, TIME is read in the policy's zone: the one its window is written in.
     const at = parseAt(opts.at, policy.timezone);

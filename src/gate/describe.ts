@@ -21,7 +21,6 @@
 // `describe: false`; then they are decided like any other command.
 import { execFileSync } from 'node:child_process';
 import { hostname } from 'node:os';
-import { readFileSync } from 'node:fs';
 import type { Session } from '../session.js';
 import type { LoadedPolicy, Policy } from '../policy/schema.js';
 import type { Describe } from '../describe/schema.js';
@@ -31,6 +30,7 @@ import { addressInList } from '../net.js';
 import { evaluate } from '../evaluate.js';
 import { realFacts } from '../facts.js';
 import { targetProblem } from '../policy/target.js';
+import { readDaemonModules } from '../policy/daemon-modules.js';
 import { windowRefusal } from '../window.js';
 import { checkReport } from '../check/report.js';
 import { EX_NOPERM, EX_OK } from '../exit.js';
@@ -84,16 +84,6 @@ function rsyncVersion(rsync: string): { version: string | null; protocol: number
   }
 }
 
-/** Module names in an rsyncd.conf ([name] sections, [global] aside). */
-export function daemonModules(text: string): string[] {
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^\s*\[([^\]]+)\]\s*$/.exec(line);
-    if (m && m[1]!.trim().toLowerCase() !== 'global') out.push(m[1]!.trim());
-  }
-  return out;
-}
-
 function hostPart(session: Session): string {
   const addr = session.server?.addr ?? hostname();
   return addr.includes(':') ? `[${addr}]` : addr;
@@ -114,11 +104,7 @@ export function describeFacts(session: Session, loaded: LoadedPolicy, policyName
   const { policy } = loaded;
   let modules: string[] | null = null;
   if (policy.daemon) {
-    try {
-      modules = daemonModules(readFileSync(policy.daemon.config, 'utf8'));
-    } catch {
-      modules = [];
-    }
+    modules = readDaemonModules(policy.daemon.config) ?? [];
   }
   return {
     v: DESCRIBE_VERSION,
@@ -178,6 +164,8 @@ export function answerKeyHolder(session: Session, loaded: LoadedPolicy, policyNa
   if (parsed.form === 'check') {
     const inner: Session = { ...session, originalCommand: parsed.command };
     const facts = realFacts(policy.rsync, policy.root !== '/' && policy.confineRoot === 'auto', cacheDir);
+    const daemonConfig = policy.daemon?.config;
+    if (daemonConfig) facts.daemonModules = () => readDaemonModules(daemonConfig);
     facts.now = now;
     const d = evaluate(inner, policy, facts);
     const target = d.verdict === 'allow' && d.argv.length > 0 ? targetProblem(policy.rsync, policy.daemon?.config) : null;

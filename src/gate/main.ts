@@ -10,6 +10,7 @@ import { readSession, type Session } from '../session.js';
 import { DEFAULT_POLICY_DIR } from '../policy/locate.js';
 import type { LoadedPolicy } from '../policy/schema.js';
 import { targetProblem } from '../policy/target.js';
+import { readDaemonModules } from '../policy/daemon-modules.js';
 import { evaluate } from '../evaluate.js';
 import { realFacts } from '../facts.js';
 import { EX_CONFIG, EX_NOPERM, EX_OK, EX_SOFTWARE, EX_USAGE, GatekeeperError } from '../exit.js';
@@ -158,7 +159,11 @@ export async function gateMain(args: readonly string[], { cacheDir, saveCode = (
       }
     }
 
-    const decision = evaluate(session, policy, realFacts(policy.rsync, policy.root !== '/' && policy.confineRoot === 'auto', cacheDir));
+    const facts = realFacts(policy.rsync, policy.root !== '/' && policy.confineRoot === 'auto', cacheDir);
+    // Read only when a path asked of a daemon policy is refused: off the transfer's path.
+    const daemonConfig = policy.daemon?.config;
+    if (daemonConfig) facts.daemonModules = () => readDaemonModules(daemonConfig);
+    const decision = evaluate(session, policy, facts);
     family = decision.family;
     if (decision.verdict === 'deny' && decision.code === 'config') {
       // A broken policy (its root is missing), not a refusal of the client: 78, as `check` reports it.

@@ -11,7 +11,8 @@ import { realFacts } from '../../src/facts.js';
 import type { PolicyInput } from '../../src/policy/schema.js';
 import { parseServerArgs } from '../../src/rsync/grammar.js';
 import { makeTree, policy, tempDir } from '../helpers/policy.js';
-import { CLIENTS } from '../helpers/clients.js';
+import { CLIENTS, cleanupClients } from '../helpers/clients.js';
+import type { Facts } from '../../src/decide.js';
 import type { Corpus } from './record.js';
 
 const corpus = JSON.parse(readFileSync(new URL('./corpus.json', import.meta.url), 'utf8')) as Corpus;
@@ -23,11 +24,23 @@ beforeAll(() => {
   base = tempDir();
   root = makeTree(base).root;
 });
-afterAll(() => rmSync(base, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(base, { recursive: true, force: true });
+  cleanupClients();
+});
+
+// The machine's facts once per rsync (the confine-root scan reads the binary):
+// this file is part of the mutation run (vitest.mutation.config.ts), once per mutant.
+const factsFor = new Map<string, Facts>();
+const factsOf = (rsync: string): Facts => {
+  let f = factsFor.get(rsync);
+  if (!f) factsFor.set(rsync, (f = realFacts(rsync, true)));
+  return f;
+};
 
 const judge = (line: string, input: PolicyInput) => {
   const p = policy(input);
-  return evaluate({ originalCommand: line, client: { addr: '127.0.0.1', port: 1 }, server: null, user: 'root', userAuthFile: null }, p, realFacts(p.rsync, true));
+  return evaluate({ originalCommand: line, client: { addr: '127.0.0.1', port: 1 }, server: null, user: 'root', userAuthFile: null }, p, factsOf(p.rsync));
 };
 
 const rows = CLIENTS.flatMap((c) =>

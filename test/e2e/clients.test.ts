@@ -37,7 +37,7 @@ beforeAll(async () => {
   config = join(g.dir, 'rsyncd.conf');
   writeFileSync(
     config,
-    [`lock file = ${join(g.dir, 'rsyncd.lock')}`, 'use chroot = yes', 'numeric ids = yes', '', '[backup]', `    path = ${tree}`, '    read only = yes', '    uid = 0', '    gid = 0', ''].join('\n'),
+    [`lock file = ${join(g.dir, 'rsyncd.lock')}`, 'use chroot = yes', 'numeric ids = yes', '', '[backup]', `    path = ${tree}`, '    read only = yes', '    uid = 0', '    gid = 0', '', '[etc]', `    path = ${tree}/sub`, '    read only = yes', ''].join('\n'),
     { mode: 0o600 },
   );
 });
@@ -140,12 +140,12 @@ describe.each(all)('$name ($family, protocol $protocol, $seenOn)', (client) => {
     expect(g.newRecords().map((x) => x.event)).toEqual(['deny']);
   });
 
-  it('a path asked of a daemon policy is told to use HOST::MODULE', async () => {
+  it('a path asked of a daemon policy is told to use HOST::MODULE, and which modules', async () => {
     daemon();
     const dst = dir('path-of-daemon');
     const r = await run(['-a', `${at}:/`, `${dst}/`]);
     expect(r.code, describeRun(r)).not.toBe(0);
-    expect(r.stderr).toMatch(/^gatekeeper: refused: this is a daemon policy: this server serves rsync modules, not paths: use HOST::MODULE /m);
+    expect(r.stderr).toMatch(/^gatekeeper: refused: this is a daemon policy: this server serves rsync modules, not paths: use HOST::MODULE, with MODULE one of: backup, etc \(rsync HOST::MODULE\/PATH DEST\)/m);
     expect(g.newRecords().map((x) => x.event)).toEqual(['deny']);
   });
 });

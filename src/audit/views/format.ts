@@ -139,6 +139,16 @@ function cell(text: string, width: number): string {
   return truncate(text, width).padEnd(width);
 }
 
+/**
+ * The client family, where the record has it, as a marker before the
+ * command: `[openrsync] `. rsync's own lines (the default, nearly every row)
+ * stay unmarked, like lines whose shape shows no family; --json carries the
+ * field itself either way.
+ */
+export function familyMarker(r: AuditRecord): string {
+  return r.family === 'openrsync' ? '[openrsync] ' : '';
+}
+
 /** One table row; `columns` is the terminal width, or undefined (no truncation of the reason); a HOST column after TIME when `withHost`. */
 export function tableRow(r: AuditRecord, t: number, p: Paint, columns?: number, withHost = false): string {
   const d = decisionLabel(r);
@@ -147,6 +157,8 @@ export function tableRow(r: AuditRecord, t: number, p: Paint, columns?: number, 
   if (r.event === 'exit' && r.transfer) {
     command = `sent ${bytes(r.transfer.sent)}, received ${bytes(r.transfer.received)}`;
     reason = r.status === 0 ? '' : visible(r.reason);
+  } else {
+    command = `${familyMarker(r)}${command}`;
   }
   const fixed = [
     cell(localTime(t), WIDTHS.time),
