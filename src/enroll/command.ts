@@ -12,7 +12,8 @@ export function register(program: Command): void {
     .option('--via <admin@server>', "the admin's existing login the server side is installed over (sudo -n when not root; default: the target)")
     .option('--via-e <ssh>', 'the ssh command for the admin login', 'ssh')
     .option('--install-arg <arg>', "an option passed to the server's gatekeeper install (repeatable; its path options also go to uninstall)", collect, [] as string[])
-    .option('--server-gatekeeper <command>', 'how the admin login runs gatekeeper on the server (plain words)', 'gatekeeper')
+    .option('--server-gatekeeper <command>', 'how the admin login runs gatekeeper on the server (plain words); a single absolute path that does not run there gets the executable copied to it', '/usr/local/bin/gatekeeper')
+    .option('--executable <file>', 'the self-contained linux executable to copy to a server that has none (default: this one, when it is the executable)')
     .option('--key-dir <dir>', 'where the key, the known_hosts file and the enroll record live', '/etc/gatekeeper/backup')
     .option('--storage <dir>', 'the backups go to STORAGE/HOST (0700)', '/backups')
     .option('--from <addr>', "the server accepts the key only from this address (install's --from)")
@@ -31,13 +32,19 @@ protect the key with ssh-keygen -p -f KEY and run the pull from ssh-agent
 
 Enrolling twice changes nothing the second time. The units are written, not
 enabled: systemctl daemon-reload && systemctl enable --now
-gatekeeper-backup-HOST.timer. Not done yet: copying the executable to a server
-that has none (install it there first).
+gatekeeper-backup-HOST.timer.
+
+A server with nothing runnable at --server-gatekeeper gets the executable, as
+ssh-copy-id copies a key: uname -m must match the executable's architecture
+(else 78, nothing sent), the bytes go on stdin to one fixed remote command,
+install -m 0755 /dev/stdin PATH (sudo -n when not root), and PATH --version
+there must then say what the local one says.
 
 Exit status (sysexits): 0 done, 64 usage, 69 cannot connect, 77 refused (a
 changed host key, a link where a directory belongs), the probe's code when it
-fails, the server's install's code when it fails.`)
-    .action(async (target: string, opts: { rsh: string; policy: string; via?: string; viaE: string; installArg: string[]; serverGatekeeper: string; keyDir: string; storage: string; from?: string; schedule?: string; cron?: boolean; unitDir?: string; rsync: string; dryRun?: boolean; json?: boolean }) => {
+fails, the server's install's code when it fails; 78 an executable that
+cannot be copied (none given, another architecture).`)
+    .action(async (target: string, opts: { rsh: string; policy: string; via?: string; viaE: string; installArg: string[]; serverGatekeeper: string; executable?: string; keyDir: string; storage: string; from?: string; schedule?: string; cron?: boolean; unitDir?: string; rsync: string; dryRun?: boolean; json?: boolean }) => {
       const { enroll } = await import('./enroll.js');
       const { printResult } = await import('./print.js');
       const { rsh, json, cron, dryRun, ...rest } = opts;

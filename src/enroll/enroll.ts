@@ -6,7 +6,7 @@
 // Never loaded by the gate. Runs ssh, ssh-keygen, ssh-keyscan and rsync only, never a shell.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { hostname, machine } from 'node:os';
 import { join } from 'node:path';
 import { quoteWords } from '../shell/tokenize.js';
 import { parseTarget, probe, splitShell, type ProbeResult, type Target } from '../probe/probe.js';
@@ -33,6 +33,8 @@ export interface EnrollOptions {
   cron: boolean;
   unitDir?: string;
   serverGatekeeper: string;
+  /** The self-contained executable to copy when the server has none at serverGatekeeper (default: this one, when it is the SEA). */
+  executable?: string;
   rsync: string;
   dryRun: boolean;
 }
@@ -134,7 +136,7 @@ export function remoteCommand(viaUser: string, serverGatekeeper: string, words: 
   return quoteWords([...(viaUser === 'root' ? [] : ['sudo', '-n', '--']), ...splitShell(serverGatekeeper), ...words]);
 }
 
-function viaSsh(viaE: string, via: string, command: string, input: string): { code: number | null; stdout: string; stderr: string } {
+function viaSsh(viaE: string, via: string, command: string, input: string | Buffer): { code: number | null; stdout: string; stderr: string } {
   const shell = splitShell(viaE);
   const r = spawnSync(shell[0]!, [...shell.slice(1), via, command], { input, encoding: 'utf8', timeout: 300_000, maxBuffer: 8 << 20 });
   return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
@@ -164,6 +166,57 @@ export function uninstallArgsOf(installArgs: readonly string[]): string[] {
 
 function checkWords(label: string, words: readonly string[]): void {
   for (const w of words) if (!SAFE_WORD.test(w)) throw new Refusal(EX_USAGE, `${label}: ${JSON.stringify(w)} holds a character enroll does not put into a unit or cron line (space, quote, %, $, \\): use plain words and paths`);
+}
+
+/** ELF e_machine → `uname -m`'s name; a file that is not ELF (a node script) runs on any CPU node does: this machine's. */
+const ELF_MACHINES: Record<number, string> = { 0x3e: 'x86_64', 0xb7: 'aarch64' };
+export function architectureOf(file: string): string {
+  const b = readFileSync(file);
+  if (b.length < 20 || b.readUInt32BE(0) !== 0x7f454c46) return machine();
+  const m = b[5] === 2 ? b.readUInt16BE(18) : b.readUInt16LE(18);
+  return ELF_MACHINES[m] ?? `ELF machine ${m}`;
+}
+
+/**
+ * Step 3's first half, as ssh-copy-id does it: ask over the admin login whether PATH runs (`PATH --version`);
+ * when it does not, copy the local self-contained executable there with one fixed, fully quoted command
+ * (`install -m 0755 /dev/stdin PATH`, the bytes on stdin), and prove it by running `PATH --version` again and
+ * comparing with the local version. A server of another architecture is refused before anything is sent.
+ */
+function ensureExecutable(o: EnrollOptions, via: string, viaUser: string, actions: Action[]): void {
+  const path = o.serverGatekeeper;
+  const sudo = viaUser === 'root' ? [] : ['sudo', '-n', '--'];
+  const run = (words: string[], input: string | Buffer = '') => viaSsh(o.viaE, via, quoteWords([...sudo, ...words]), input);
+  const there = run([path, '--version']);
+  if (there.code === 255) throw new Refusal(EX_UNAVAILABLE, `cannot log in over ${via}: ${firstLine(there.stderr)}`);
+  if (there.code === 0) {
+    actions.push({ what: 'the executable', action: 'unchanged', detail: `${via}:${path} (${firstLine(there.stdout)})` });
+    return;
+  }
+  const exe = o.executable ?? ((process.getBuiltinModule('node:sea') as typeof import('node:sea') | undefined)?.isSea() ? process.execPath : undefined);
+  if (exe === undefined) throw new Refusal(EX_CONFIG, `${via}:${path} does not run (${firstLine(there.stderr) || `exit ${there.code}`}) and this gatekeeper is not the self-contained executable: pass --executable FILE (the linux executable to copy there), or install gatekeeper on the server first`);
+  if (!exe.startsWith('/')) throw new Refusal(EX_USAGE, `--executable ${exe}: an absolute path, please`);
+  const st = lstatSync(exe, { throwIfNoEntry: false });
+  if (!st || !st.isFile()) throw new Refusal(EX_CONFIG, `--executable ${exe} is ${st ? 'not a regular file' : 'missing'}`);
+  const arch = architectureOf(exe);
+  const u = run(['uname', '-m']);
+  const serverArch = u.stdout.trim();
+  if (u.code !== 0 || serverArch === '') throw new Refusal(EX_UNAVAILABLE, `uname -m over ${via} failed (exit ${u.code}): ${firstLine(u.stderr)}`);
+  if (serverArch !== arch) throw new Refusal(EX_CONFIG, `${via} is ${serverArch} and ${exe} is ${arch}: refusing to copy it; pass --executable with the linux-${serverArch === 'aarch64' ? 'arm64' : serverArch === 'x86_64' ? 'x64' : serverArch} executable, or install gatekeeper on the server first`);
+  const local = spawnSync(exe, ['--version'], { encoding: 'utf8', timeout: 60_000 });
+  const version = (local.stdout ?? '').trim();
+  if (local.status !== 0 || version === '') throw new Refusal(EX_CONFIG, `${exe} --version did not answer (exit ${local.status}): it is not a gatekeeper executable this machine can run (and so cannot check the copy)`);
+  const copy = ['install', '-m', '0755', '/dev/stdin', path];
+  const detail = `${exe} (${arch}, ${version}, ${st.size} bytes) to ${via}:${path}: ${quoteWords([...sudo, ...copy])} (the bytes on stdin)`;
+  if (o.dryRun) {
+    actions.push({ what: 'the executable', action: 'would create', detail });
+    return;
+  }
+  const c = run(copy, readFileSync(exe));
+  if (c.code !== 0) throw new Refusal(c.code === 255 ? EX_UNAVAILABLE : EX_SOFTWARE, `copying ${exe} to ${via}:${path} failed (exit ${c.code}): ${firstLine(c.stderr)}`);
+  const after = run([path, '--version']);
+  if (after.code !== 0 || after.stdout.trim() !== version) throw new Refusal(EX_SOFTWARE, `${via}:${path} was copied but ${path} --version says ${JSON.stringify(after.stdout.trim())} (exit ${after.code}), not ${JSON.stringify(version)}: ${firstLine(after.stderr)}`);
+  actions.push({ what: 'the executable', action: 'created', detail: `${detail}; ${path} --version there: ${version}` });
 }
 
 export function enroll(o: EnrollOptions): EnrollResult {
@@ -218,7 +271,9 @@ export function enroll(o: EnrollOptions): EnrollResult {
     else if (pinned.length > 0) throw new Refusal(EX_NOPERM, `${hostPattern}'s host key changed since it was pinned in ${n.knownHosts} (now ${fp}): verify it out of band, then ssh-keygen -R '${hostPattern}' -f ${n.knownHosts} and enroll again`);
     else writeIfDifferent(n.knownHosts, `${known}${known === '' || known.endsWith('\n') ? '' : '\n'}${hostPattern} ${type} ${blob}\n`, 0o600, o.dryRun, actions, `the host key ${type} ${fp}`);
 
-    // 3. The server side, over the admin login.
+    // 3. The server side, over the admin login: the executable first when the server has none at that path
+    // (a single absolute path; a command of several words is the admin's own way of running it), then install.
+    if (o.serverGatekeeper.startsWith('/') && splitShell(o.serverGatekeeper).length === 1) ensureExecutable(o, via, viaUser, actions);
     const pub = existsSync(`${n.key}.pub`) ? readFileSync(`${n.key}.pub`, 'utf8') : '';
     const words = ['install', '--policy', o.policy, '--key', '-', ...(o.from ? ['--from', o.from] : []), '--json', ...o.installArg];
     const cmd = remoteCommand(viaUser, o.serverGatekeeper, words);

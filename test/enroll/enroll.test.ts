@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { join } from 'node:path';
 import { parse } from 'shell-quote';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GATEKEEPER, makePrivateDir, startSshd, SYSTEM_NODE, writePolicy, type Sshd } from '../helpers/sshd.js';
+import { GATEKEEPER, makePrivateDir, REPO, startSshd, SYSTEM_NODE, writePolicy, type Sshd } from '../helpers/sshd.js';
 import { buildFixtureTree, diffSnapshots, snapshot } from '../helpers/tree.js';
 
 let admin: Sshd;
@@ -152,4 +152,64 @@ describe('gatekeeper enroll, then unenroll', () => {
     expect(readFileSync(server.authorizedKeys, 'utf8')).toBe(before);
     expect(readdirSync(join(dir, 'keys2')).sort()).toEqual(['127.0.0.1_ed25519', '127.0.0.1_ed25519.pub', 'known_hosts']);
   });
+});
+
+describe('gatekeeper enroll, a server without gatekeeper at --server-gatekeeper', () => {
+  // The executable to copy: dist/pkg's linux-x64 executable when npm run package made one, otherwise a launcher of
+  // the build (a node script, as install's launcher is); either answers --version as the local gatekeeper does.
+  const pkg = join(REPO, 'dist', 'pkg');
+  const built = existsSync(pkg) ? readdirSync(pkg).find((n) => /^gatekeeper-.*-linux-x64$/.test(n)) : undefined;
+  let exe: string;
+  let target: string;
+  let args: (keyDir: string) => string[];
+  beforeAll(() => {
+    if (built) exe = join(pkg, built);
+    else {
+      exe = join(dir, 'launcher');
+      writeFileSync(exe, `#!${process.execPath}\nimport(${JSON.stringify(GATEKEEPER)});\n`, { mode: 0o755 });
+    }
+    mkdirSync(join(dir, 'server-bin'));
+    target = join(dir, 'server-bin', 'gatekeeper');
+    args = (keyDir) => base.map((a) => (a === `${process.execPath} ${GATEKEEPER}` ? target : a === join(dir, 'keys') ? join(dir, keyDir) : a));
+  });
+
+  it('another architecture: refused, 78, nothing copied', () => {
+    const arm = join(REPO, 'runtimes', 'node_modules', 'node24-linux-arm64', 'bin', 'node');
+    writeFileSync(join(dir, 'arm-gatekeeper'), readFileSync(arm), { mode: 0o755 });
+    const r = cli(['enroll', ...args('keys-arm'), '--executable', join(dir, 'arm-gatekeeper')]);
+    expect(r.status, r.stderr).toBe(78);
+    expect(r.stderr).toContain(`gatekeeper: root@127.0.0.1 is x86_64 and ${join(dir, 'arm-gatekeeper')} is aarch64: refusing to copy it; pass --executable with the linux-x64 executable`);
+    expect(existsSync(target)).toBe(false);
+  });
+
+  it('--dry-run says what it would copy; enroll copies it (0755, same bytes, --version checked there); twice leaves it; unenroll undoes the rest', () => {
+    const dry = cli(['enroll', ...args('keys3'), '--executable', exe, '--dry-run', '--json']);
+    expect(dry.status, dry.stderr).toBe(0);
+    const dj = JSON.parse(dry.stdout) as { actions: { what: string; action: string; detail: string }[] };
+    const version = spawnSync(exe, ['--version'], { encoding: 'utf8' }).stdout.trim();
+    expect(dj.actions.find((a) => a.what === 'the executable')).toEqual({
+      what: 'the executable',
+      action: 'would create',
+      detail: `${exe} (x86_64, ${version}, ${statSync(exe).size} bytes) to root@127.0.0.1:${target}: install -m 0755 /dev/stdin ${target} (the bytes on stdin)`,
+    });
+    expect(existsSync(target)).toBe(false);
+
+    const r = cli(['enroll', ...args('keys3'), '--executable', exe]);
+    expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stdout).toContain(`created the executable: ${exe} (x86_64, ${version}`);
+    expect(r.stdout).toContain(`; ${target} --version there: ${version}`);
+    expect(mode(target)).toBe(0o755);
+    expect(readFileSync(target).equals(readFileSync(exe))).toBe(true);
+    expect(readFileSync(server.authorizedKeys, 'utf8')).toContain('restrict,command=');
+
+    const again = cli(['enroll', ...args('keys3'), '--executable', exe, '--json']);
+    expect(again.status, again.stderr).toBe(0);
+    const j = JSON.parse(again.stdout) as { changed: boolean; actions: { what: string; action: string; detail: string }[] };
+    expect(j.actions.find((a) => a.what === 'the executable')).toEqual({ what: 'the executable', action: 'unchanged', detail: `root@127.0.0.1:${target} (${version})` });
+    expect(j.changed).toBe(false);
+
+    const u = cli(['unenroll', '127.0.0.1', '--key-dir', join(dir, 'keys3')]);
+    expect(u.status, `${u.stdout}\n${u.stderr}`).toBe(0);
+    expect(readFileSync(server.authorizedKeys, 'utf8')).toBe('');
+  }, 300_000);
 });
