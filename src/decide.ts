@@ -627,7 +627,11 @@ export function decidePathQuestion(session: Session, path: string, what: string,
   soft.push(...window);
   if (policy.daemon) return { verdict: 'deny', code: 'daemon-only', reason: `"${what}" is answered for a path policy only: this is a daemon policy (rsync HOST::MODULE)` };
   if (policy.access === 'write-only') return { verdict: 'deny', code: 'access', reason: `"${what}" is answered for a policy the client may pull from: this policy is write-only` };
-  if (path === '') return { verdict: 'deny', code: 'path-outside-root', reason: `"${what}" needs a path` };
+  if (path === '') {
+    // What `test -e ''` and `df -T ''` answer: no such file (rsync_tmbackup.sh sends df -T '' for a source "/").
+    const d = finish(soft, policy, [], '/', `${what} answered by the gate (nothing runs)`);
+    return d.verdict === 'deny' ? { verdict: 'deny', code: d.code, reason: d.reason } : { verdict: 'allow', real: '', exists: false, reason: d.reason, waived: d.waived };
+  }
   if (hasDotDot(path)) return { verdict: 'deny', code: 'path-outside-root', reason: `".." is refused in paths ("${path}"): name the path from the policy root` };
   const realRoot = facts.fs.realpath(policy.root);
   if (realRoot === null) return { verdict: 'deny', code: 'config', reason: `the policy root ${policy.root} does not exist` };

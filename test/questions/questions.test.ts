@@ -35,6 +35,10 @@ describe('test -e, decided as a pull of the path', () => {
     expect(ask(`test -e ${tree.root()}/data/file.c`)).toMatchObject({ verdict: 'answer', code: 0 });
     expect(ask('test -e /data/nothing')).toMatchObject({ verdict: 'answer', code: 1, stdout: '', stderr: '' });
     expect(ask('test -e /nowhere/at/all')).toMatchObject({ verdict: 'answer', code: 1 });
+    // As sh's test and GNU df answer an empty name (rsync_tmbackup.sh sends df -T '' for a source "/").
+    expect(ask("test -e ''")).toMatchObject({ verdict: 'answer', code: 1, stdout: '' });
+    expect(ask("df -T ''")).toMatchObject({ verdict: 'answer', code: 1, stdout: '', stderr: "df: '': No such file or directory\n" });
+    expect(ask("test -e ''", { access: 'write-only' })).toMatchObject({ verdict: 'deny', code: 'access' });
   });
   it('quoting as rsync_tmbackup.sh sends it (and as sh reads it)', () => {
     expect(ask("test -e '/a b/'")).toMatchObject({ verdict: 'answer', code: 0 });
