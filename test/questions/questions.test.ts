@@ -119,3 +119,22 @@ describe('the mount of a path', () => {
     expect(mountOf('/srvx', mounts)?.fstype).toBe('ext4');
   });
 });
+
+describe('the answer event in the log', () => {
+  const base = { v: 2, policy: 'p', session: 'abc', pid: 1, user: 'root', client: null, server: null, command: "test -e '/x'", argv: null };
+  it('a version 2 line with event answer parses; audit labels it and filters by it', async () => {
+    const { parseRecordLine } = await import('../../src/log/record.js');
+    const { decisionLabel } = await import('../../src/audit/format.js');
+    const { buildFilter } = await import('../../src/audit/filter.js');
+    const r = parseRecordLine(JSON.stringify({ level: 30, time: 1795698000000, hostname: 'h', ...base, event: 'answer', code: 'test-e', status: 1, msg: 'allowed: test -e answered by the gate (nothing runs): /x does not exist' }));
+    expect(r).toMatchObject({ event: 'answer', code: 'test-e', status: 1 });
+    expect(decisionLabel(r as never).text).toBe('answer');
+    expect(buildFilter({ decision: ['answer'] }, 1795698000000).test(r as never, 1795698000000)).toBe(true);
+    expect(buildFilter({ decision: ['deny'] }, 1795698000000).test(r as never, 1795698000000)).toBe(false);
+  });
+  it('old lines still parse (version 1, and version 2 events from before)', async () => {
+    const { parseRecordLine } = await import('../../src/log/record.js');
+    expect(parseRecordLine(JSON.stringify({ level: 30, time: 1795698000000, hostname: 'h', ...base, event: 'allow', msg: 'allowed' }))).toMatchObject({ event: 'allow' });
+    expect(parseRecordLine(JSON.stringify({ ...base, v: 1, time: '2026-01-01T00:00:00.000Z', level: 'info', event: 'deny', reason: 'refused' }))).toMatchObject({ v: 1, event: 'deny' });
+  });
+});
