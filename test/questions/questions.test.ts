@@ -138,3 +138,21 @@ describe('the answer event in the log', () => {
     expect(parseRecordLine(JSON.stringify({ ...base, v: 1, time: '2026-01-01T00:00:00.000Z', level: 'info', event: 'deny', reason: 'refused' }))).toMatchObject({ v: 1, event: 'deny' });
   });
 });
+
+describe('the rsync path stays lean', () => {
+  it('the gate\'s main chunk only names the questions chunk, which holds the mountinfo and df code', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const chunks = join(import.meta.dirname, '..', '..', 'dist', 'chunks');
+    const names = readdirSync(chunks);
+    const main = names.filter((n) => /^gate-main-.*\.cjs$/.test(n));
+    const questions = names.filter((n) => /^gate-questions-.*\.cjs$/.test(n));
+    expect(main, 'run npm run build first').toHaveLength(1);
+    expect(questions).toHaveLength(1);
+    const mainText = readFileSync(join(chunks, main[0]!), 'utf8');
+    expect(mainText).toContain(`require("./${questions[0]}")`);
+    expect(mainText).not.toContain('mountinfo');
+    expect(mainText).not.toContain('1K-blocks');
+    expect(readFileSync(join(chunks, questions[0]!), 'utf8')).toContain('/proc/self/mountinfo');
+  });
+});
