@@ -174,10 +174,13 @@ const externalTo = (spec, importer, target) => ({
 const policyChunk = await gateFile('src/policy/load.ts', 'gate-policy');
 // The answers to the key holder's own questions (src/gate/describe.ts): loaded only when one arrives.
 const describeChunk = await gateFile('src/gate/describe.ts', 'gate-describe');
+// rsync-time-backup's `test -e` and `df -T` (src/gate/questions.ts): loaded only when one arrives.
+const questionsChunk = await gateFile('src/gate/questions.ts', 'gate-questions');
 const mainChunk = await gateFile('src/gate/main.ts', 'gate-main', [
   pinoStubs,
   externalTo(/^\.\.\/policy\/load\.js$/, /[\\/]src[\\/]gate[\\/]policy\.ts$/, `./${policyChunk.slice('chunks/'.length)}`),
   externalTo(/^\.\/describe\.js$/, /[\\/]src[\\/]gate[\\/]main\.ts$/, `./${describeChunk.slice('chunks/'.length)}`),
+  externalTo(/^\.\/questions\.js$/, /[\\/]src[\\/]gate[\\/]main\.ts$/, `./${questionsChunk.slice('chunks/'.length)}`),
 ]);
 gateCommon.define = { ...gateCommon.define, __GATE_MAIN_CHUNK__: JSON.stringify(mainChunk) };
 await gateFile('src/gate/entry.ts', 'gate', [externalTo(/^\.\/main\.js$/, /[\\/]src[\\/]gate[\\/]entry\.ts$/, `./${mainChunk}`)]);

@@ -644,3 +644,54 @@ function pinDestination(dest: string, realRoot: string, fs: FsView): { cwd: stri
   // A name starting with "-" stays a path for rsync (after "--" it is anyway).
   return { cwd: parent, dest: named.startsWith('-') ? `./${named}` : named };
 }
+
+/** The answer to a question about one path (rsync-time-backup's `test -e`, `df -T`): allowed with the path's canonical location, or refused. */
+export type PathQuestionDecision =
+  | {
+      verdict: 'allow';
+      /** Canonical location of the path now (inside root), whether or not it exists. */
+      real: string;
+      /** Whether the path exists (symlinks followed, as `test -e` does). */
+      exists: boolean;
+      reason: string;
+      waived: Refusal[];
+    }
+  | { verdict: 'deny'; code: string; reason: string };
+
+/**
+ * A question about a path, decided as a pull of that path would be: the
+ * client's address, the window, a policy that may send (not push-only, not a
+ * daemon policy), and the path confined to root exactly as rsync's source
+ * paths are ("/x" means root/x, no "..", symlinks resolved and required
+ * inside). `what` names the question for the reason ("test -e").
+ */
+export function decidePathQuestion(session: Session, path: string, what: string, policy: Policy, facts: Facts): PathQuestionDecision {
+  const soft: Refusal[] = [...clientAddressRefusals(session, policy)];
+  const window = windowRefusals(policy, facts);
+  if (isDecision(window)) return { verdict: 'deny', code: window.verdict === 'deny' ? window.code : 'config', reason: window.reason };
+  soft.push(...window);
+  if (policy.daemon) return { verdict: 'deny', code: 'daemon-only', reason: `"${what}" is answered for a path policy only: this is a daemon policy (rsync HOST::MODULE)` };
+  if (policy.access === 'write-only') return { verdict: 'deny', code: 'access', reason: `"${what}" is answered for a policy the client may pull from: this policy is write-only` };
+  if (path === '') {
+    // What `test -e ''` and `df -T ''` answer: no such file (rsync_tmbackup.sh sends df -T '' for a source "/").
+    const d = finish(soft, policy, [], '/', `${what} answered by the gate (nothing runs)`);
+    return d.verdict === 'deny' ? { verdict: 'deny', code: d.code, reason: d.reason } : { verdict: 'allow', real: '', exists: false, reason: d.reason, waived: d.waived };
+  }
+  if (hasDotDot(path)) return { verdict: 'deny', code: 'path-outside-root', reason: `".." is refused in paths ("${path}"): name the path from the policy root` };
+  const realRoot = facts.fs.realpath(policy.root);
+  if (realRoot === null) return { verdict: 'deny', code: 'config', reason: `the policy root ${policy.root} does not exist` };
+  // A relative path is relative to root, where rsync starts.
+  const abs = (path.startsWith('/') ? toAbsoluteInRoot(path, policy.root, realRoot) : `${realRoot === '/' ? '' : realRoot}/${path}`).replace(/\/{2,}/g, '/');
+  let real: string;
+  if (realRoot === '/') {
+    real = facts.fs.realpath(abs) ?? abs;
+  } else {
+    const r = resolveInside(abs, realRoot, facts.fs);
+    if ('code' in r) return { verdict: 'deny', code: r.code, reason: `"${path}": ${r.reason}` };
+    real = r.real;
+  }
+  const exists = facts.fs.realpath(abs) !== null;
+  const d = finish(soft, policy, [], realRoot, `${what} answered by the gate (nothing runs)`);
+  if (d.verdict === 'deny') return { verdict: 'deny', code: d.code, reason: d.reason };
+  return { verdict: 'allow', real, exists, reason: d.reason, waived: d.waived };
+}

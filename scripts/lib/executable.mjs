@@ -32,7 +32,7 @@ function seaAssets(root, dist) {
   const main = join(dist, 'sea', 'main.cjs');
   if (!existsSync(main) || !existsSync(join(dist, 'sea', 'cli.cjs'))) throw new Error(`${main} is missing: run npm run build first`);
   const assets = { 'cli.cjs': join(dist, 'sea', 'cli.cjs') };
-  for (const name of readdirSync(join(dist, 'chunks'))) if (/^gate-(main|policy|describe)-.*\.cjs$/.test(name)) assets[`chunks/${name}`] = join(dist, 'chunks', name);
+  for (const name of readdirSync(join(dist, 'chunks'))) if (/^gate-[a-z]+-.*\.cjs$/.test(name)) assets[`chunks/${name}`] = join(dist, 'chunks', name);
   // Every file in install/: which of them install reads is src/install/assets.ts's TEMPLATES, the one list.
   for (const name of readdirSync(join(root, 'install')).sort()) assets[`templates/${name}`] = join(root, 'install', name);
   const policies = readdirSync(join(root, 'policies')).filter((n) => /\.(ya?ml|json)$/.test(n)).sort();

@@ -159,6 +159,26 @@ export async function gateMain(args: readonly string[], { cacheDir, saveCode = (
       }
     }
 
+    // rsync-time-backup's questions about a source (`test -e PATH`, `df -T PATH`):
+    // answered here, decided as a pull of that path; a chunk of its own (questions.ts).
+    if (asked !== null && (asked.startsWith('test ') || asked.startsWith('df '))) {
+      const { answerQuestion } = await import('./questions.js');
+      const q = answerQuestion(session, policy, realFacts(policy.rsync, false, cacheDir));
+      if (q?.verdict === 'deny') {
+        if (q.status === EX_CONFIG) return end(EX_CONFIG, `configuration error: ${q.reason}`, { event: 'error', reason: q.reason, code: 'config' });
+        return end(EX_NOPERM, `refused: ${q.reason}`, { event: 'deny', reason: q.reason, code: q.code });
+      }
+      if (q) {
+        const fields: Parameters<typeof record>[0] = { event: 'answer', reason: q.reason, code: q.question, status: q.code };
+        if (q.wouldDeny !== undefined) fields.wouldDeny = q.wouldDeny;
+        writeLog(record(fields));
+        log.close();
+        writeAll(1, q.stdout);
+        writeAll(2, q.stderr);
+        process.exit(q.code);
+      }
+    }
+
     const facts = realFacts(policy.rsync, policy.root !== '/' && policy.confineRoot === 'auto', cacheDir);
     // Read only when a path asked of a daemon policy is refused: off the transfer's path.
     const daemonConfig = policy.daemon?.config;

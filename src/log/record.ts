@@ -17,7 +17,7 @@ import { LEVELS, RECORD_VERSION } from './version.js';
 
 export { LEVELS, RECORD_VERSION };
 
-export const EVENTS = ['allow', 'deny', 'error', 'exit', 'describe'] as const;
+export const EVENTS = ['allow', 'deny', 'error', 'exit', 'describe', 'answer'] as const;
 export type GateEvent = (typeof EVENTS)[number];
 
 const Endpoint = z.object({ addr: z.string(), port: z.number() });
@@ -26,7 +26,8 @@ const Endpoint = z.object({ addr: z.string(), port: z.number() });
 const shared = {
   /**
    * allow: rsync is about to be exec'd; deny: refused (exit 77); error: configuration or internal error (78/70); exit: the spawn fallback's rsync finished;
-   * describe: the gate answered the key holder about its key (code welcome, describe or check), nothing ran.
+   * describe: the gate answered the key holder about its key (code welcome, describe or check), nothing ran;
+   * answer: the gate answered a backup tool's question about a path itself (code test-e or df-T; status: the exit it answered with), nothing ran.
    */
   event: z.enum(EVENTS),
   /** Policy name as given on the command line (or the path). */

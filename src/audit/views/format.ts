@@ -118,6 +118,8 @@ export function decisionLabel(r: AuditRecord): { text: string; style: 'red' | 'g
       return { text: 'error', style: 'magenta' };
     case 'describe':
       return { text: 'describe', style: 'yellow' };
+    case 'answer':
+      return { text: 'answer', style: 'yellow' };
     case 'exit': {
       const text = r.signal ? `exit ${r.signal}` : `exit ${r.status ?? '?'}`;
       return { text, style: isSuccessStatus(r.status, r.signal) ? 'green' : 'red' };
