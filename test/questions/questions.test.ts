@@ -124,7 +124,7 @@ describe('the answer event in the log', () => {
   const base = { v: 2, policy: 'p', session: 'abc', pid: 1, user: 'root', client: null, server: null, command: "test -e '/x'", argv: null };
   it('a version 2 line with event answer parses; audit labels it and filters by it', async () => {
     const { parseRecordLine } = await import('../../src/log/record.js');
-    const { decisionLabel } = await import('../../src/audit/format.js');
+    const { decisionLabel } = await import('../../src/audit/views/format.js');
     const { buildFilter } = await import('../../src/audit/filter.js');
     const r = parseRecordLine(JSON.stringify({ level: 30, time: 1795698000000, hostname: 'h', ...base, event: 'answer', code: 'test-e', status: 1, msg: 'allowed: test -e answered by the gate (nothing runs): /x does not exist' }));
     expect(r).toMatchObject({ event: 'answer', code: 'test-e', status: 1 });
