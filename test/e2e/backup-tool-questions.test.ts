@@ -1,9 +1,11 @@
 // A backup tool's questions about a remote source, through a private sshd and
 // the gate, as rsync-time-backup asks them before it pulls: `test -e 'PATH'`
 // (does the source exist?) and `df -T 'PATH'` (which file system is it on?),
-// each word quoted as that tool quotes it, then the pull itself and an
+// then the pull itself and an
 // incremental pull with --link-dest. The tool's own script is not part of
-// this repository: these are the exact strings it sends (docs/gate.md).
+// this repository. It passes each through `eval "$SSH_CMD '…'"`, so what
+// reaches sshd is `test -e /home/` and `df -T /home`; the quoted spelling is
+// read as sh reads it (docs/gate.md).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,21 +37,21 @@ describe('a backup tool asks about its source, then pulls, through the gate', ()
   const pull = (into: string, extra: string[] = []) =>
     run(RSYNC, ['-D', '--numeric-ids', '--links', '--hard-links', '--one-file-system', '--archive', '--itemize-changes', ...extra, '-e', `${SSH} ${sshArgs.join(' ')}`, 'root@127.0.0.1:/home/', into], { timeoutMs: 120_000 });
 
-  it("test -e '/home/' is answered by the gate: 0, nothing on stdout; a missing path 1", async () => {
-    const there = await ask("test -e '/home/'");
+  it('test -e /home/ is answered by the gate: 0, nothing on stdout; a missing path 1; quoted as sh reads it', async () => {
+    const there = await ask('test -e /home/');
     expect(there.code, describeRun(there)).toBe(0);
     expect(there.stdout).toBe('');
     const missing = await ask("test -e '/nothing-here/'");
     expect(missing.code, describeRun(missing)).toBe(1);
     expect(missing.stdout).toBe('');
     expect(g.newRecords().map((x) => [x.event, x.code, x.command, x.status])).toEqual([
-      ['answer', 'test-e', "test -e '/home/'", 0],
+      ['answer', 'test-e', 'test -e /home/', 0],
       ['answer', 'test-e', "test -e '/nothing-here/'", 1],
     ]);
   });
 
-  it("df -T '/home' prints GNU df's table for the mount that holds the source", async () => {
-    const r = await ask("df -T '/home'");
+  it("df -T /home prints GNU df's table for the mount that holds the source", async () => {
+    const r = await ask('df -T /home');
     expect(r.code, describeRun(r)).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^Filesystem\s+Type\s+1K-blocks\s+Used\s+Available\s+Use%\s+Mounted on$/);
