@@ -152,8 +152,9 @@ export function register(program: Command): void {
     .summary('list the keys install wired to the gate (what uninstall --key can remove)')
     .description(
       'Lists the keys `gatekeeper install` recorded in CONFIG-DIR/install-state.json: user, authorized_keys file, policy, ' +
-        'fingerprint, the key itself, its from= addresses and expiry (expiry-time=), and whether the line install wrote is still there. ' +
-        'Changes nothing. --json prints {version, keys: [{user, file, policy, fingerprint, key, comment, from, present, expires, expired}]}.',
+        'fingerprint, the key itself, its from= addresses and expiry (expiry-time=), whether the line install wrote is still there, ' +
+        'and whether the RevokedKeys list install recorded (install --revoked-keys) revokes it (ssh-keygen -Q). ' +
+        'Changes nothing. --json prints {version, keys: [{user, file, policy, fingerprint, key, comment, from, present, expires, expired, revoked}]} (revoked: null without a list).',
     )
     .option('--config-dir <dir>', 'configuration directory (install-state.json)', DEF.configDir)
     .option('--user <name>', 'only the keys of this user')
@@ -163,7 +164,7 @@ export function register(program: Command): void {
       guarded(async () => {
         checkPaths(opts.configDir, opts.authorizedKeys);
         const { keysList } = await import('./keys-list.js');
-        return keysList({ ...opts, json: opts.json ?? false, now: Date.now(), out: io.out });
+        return keysList({ ...opts, json: opts.json ?? false, now: Date.now(), out: io.out, err: io.err });
       }),
     );
 }
