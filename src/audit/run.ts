@@ -17,6 +17,7 @@ import { parseLine } from './read/parse.js';
 import { type Item, mergeByTime, openFile, type Opener, recordItems, SkipCounter, transferItems } from './read/items.js';
 import { defaultSources, DEFAULT_POLICY_DIR, expandGlob, type Family, groupFamilies, rotatedFamily } from './read/sources.js';
 import { renderSummary, Summary, summaryJson } from './views/summary.js';
+import { GrantCollector, grantJson, renderGrants } from './views/grants.js';
 import { parseTransferLine, TransferJoiner, type AuditRecord } from './join/transfer.js';
 
 /** sysexits EX_NOINPUT: nothing to read. */
@@ -341,6 +342,7 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
   const skips = new SkipCounter();
   const joiner = new TransferJoiner();
   const summary = opts.summary ? new Summary() : null;
+  const grants = opts.summary ? new GrantCollector() : null;
   const health = opts.metrics || opts.check ? new HealthCollector(now, lookbackMs) : null;
   const { SuggestCollector } = opts.suggest ? await import('./views/suggest.js') : { SuggestCollector: null };
   const collector = SuggestCollector ? new SuggestCollector() : null;
@@ -352,6 +354,9 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
   const emit = (r: AuditRecord, t: number, raw: string | null) => {
     if (!filter.test(r, t)) return;
     shown++;
+    grants?.add(r, t);
+    // A grant event is no session: only the table, --json and the summary's grants show it.
+    if (r.event === 'grant' && (summary || health || htmlView || collector)) return;
     if (summary) summary.add(r, t);
     else if (health) health.add(r, t);
     else if (htmlView) htmlView.add(r, t);
@@ -398,8 +403,14 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
 
   if (summary) {
     const groups = summary.result();
-    if (opts.json) for (const g of groups) out.line(summaryJson(g));
-    else if (groups.length) out.line(renderSummary(groups, { now, staleMs, paint: p }).trimEnd());
+    const granted = grants!.result();
+    if (opts.json) {
+      for (const g of groups) out.line(summaryJson(g));
+      for (const g of granted) out.line(grantJson(g));
+    } else {
+      if (groups.length) out.line(renderSummary(groups, { now, staleMs, paint: p }).trimEnd());
+      if (granted.length) out.line(`${groups.length ? '\n' : ''}${renderGrants(granted, now, p)}`);
+    }
   }
   if (health && opts.metrics) {
     const { renderMetrics } = await import('./views/metrics.js');

@@ -4,11 +4,16 @@
 // confined to one directory, for a key of its own, whose authorized_keys line
 // carries OpenSSH's expiry-time — sshd itself stops the key when the time is
 // up, even if gatekeeper never runs again.
-import { lstatSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { EX_CONFIG, EX_USAGE, GatekeeperError } from '../exit.js';
+import { EX_CONFIG, EX_SOFTWARE, EX_USAGE, GatekeeperError } from '../exit.js';
+import { RECORD_VERSION, type GateEntry, type GrantFields } from '../log/record.js';
+import { openFileLog } from '../log/writer.js';
+import { DEFAULT_LOG } from '../policy/schema.js';
+import { fingerprint, parsePublicKey, type PublicKey } from '../sshd/authorized-keys.js';
 import type { PolicyInput } from '../policy/schema.js';
 import { formatOpenSshTime, isoTime, parseExpires } from '../sshd/expiry.js';
 import { checkAbsolute, install, type InstallOptions } from './install.js';
@@ -46,6 +51,33 @@ export function restorePolicy(spec: GrantSpec): { name: string; policy: PolicyIn
   return { name, policy, text };
 }
 
+/** The grant event (record.ts): written to the grant policy's log, where its sessions' records go. Pure. */
+export function grantEntry(name: string, spec: GrantSpec, key: PublicKey | null, user: string, session = randomBytes(8).toString('hex')): GateEntry {
+  const grant: GrantFields = {
+    kind: 'restore',
+    path: spec.path,
+    granted: isoTime(spec.granted),
+    expires: isoTime(spec.expires),
+    from: spec.from && spec.from.length ? [...spec.from] : null,
+    keepOwners: spec.keepOwners,
+    delete: spec.delete,
+  };
+  return {
+    v: RECORD_VERSION,
+    event: 'grant',
+    policy: name,
+    session,
+    user,
+    client: null,
+    server: null,
+    key: key ? `${key.type} ${fingerprint(key)}` : null,
+    command: null,
+    argv: null,
+    grant,
+    reason: `granted ${name}: ${key ? fingerprint(key) : 'a key'} may push into ${spec.path}${spec.keepOwners ? ' keeping owners and setuid bits' : ''}${spec.delete ? ' with --delete' : ''} until ${grant.expires}`,
+  };
+}
+
 export interface GrantOptions extends Omit<InstallOptions, 'policy' | 'expires' | 'newKeyOnly'> {
   /** How long: 4h, +4h, 30m, 1d12h. */
   for: string;
@@ -77,12 +109,35 @@ export async function grantRestore(o: GrantOptions): Promise<number> {
     writeFileSync(file, text, { mode: 0o600 });
     const say = o.json ? o.err : o.out;
     say(`grant: ${name}, write-only into ${spec.path}${spec.keepOwners ? ' keeping owners and setuid bits' : ''}, until ${isoTime(spec.expires)}\n`);
-    return await install({
+    let key: PublicKey | null = null;
+    const readStdin = o.readStdin && (async () => {
+      // The key is read once: install parses it, the grant event names it.
+      const text = await o.readStdin!();
+      const k = parsePublicKey(text);
+      if (!('error' in k)) key = k;
+      return text;
+    });
+    const status = await install({
       ...o,
+      readStdin,
       policy: file,
       expires: formatOpenSshTime(spec.expires),
       newKeyOnly: 'a restore grant is for a key of its own (ssh-keygen -t ed25519 -f restore_key), so that its expiry ends only the grant; take the line out first with uninstall --key',
     });
+    if (status !== 0 || o.dryRun) return status;
+    if (o.key !== '-') key = (() => { const k = parsePublicKey(readFileSync(o.key, 'utf8')); return 'error' in k ? null : k; })();
+    const entry = grantEntry(name, spec, key, o.user);
+    try {
+      const sink = openFileLog(spec.log ?? DEFAULT_LOG, { createDir: true });
+      try {
+        sink.write(entry);
+      } finally {
+        sink.close();
+      }
+    } catch (err) {
+      throw new GatekeeperError(`the grant is installed, but its grant event could not be written to ${spec.log ?? DEFAULT_LOG}: ${(err as Error).message}; withdraw it with uninstall --key if it must not stand unlogged`, EX_SOFTWARE, 'log');
+    }
+    return 0;
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
