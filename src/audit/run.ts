@@ -18,6 +18,7 @@ import { type Item, mergeByTime, openFile, type Opener, recordItems, SkipCounter
 import { defaultSources, DEFAULT_POLICY_DIR, expandGlob, type Family, groupFamilies, rotatedFamily } from './read/sources.js';
 import { renderSummary, Summary, summaryJson } from './views/summary.js';
 import { GrantCollector, grantJson, renderGrants } from './views/grants.js';
+import { isRevoked, loadRevoked } from './views/revoked.js';
 import { parseTransferLine, TransferJoiner, type AuditRecord } from './join/transfer.js';
 
 /** sysexits EX_NOINPUT: nothing to read. */
@@ -28,6 +29,8 @@ export const EX_CANTCREAT = 73;
 export interface AuditOptions extends FilterOptions {
   log?: string[];
   transferLog?: string[];
+  /** The RevokedKeys list whose keys' sessions are marked (default: the one install recorded). */
+  revokedKeys?: string;
   policyDir?: string;
   json?: boolean;
   summary?: boolean;
@@ -350,10 +353,16 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
   const table = !opts.json && !summary && !collector && !health && !htmlView ? new Table(out, p, columns, opts.follow ? 0 : HOST_LOOKAHEAD) : null;
   let shown = 0;
 
+  // The revocation list, read once for the whole run (views/revoked.ts); a record costs a set lookup.
+  const revoked = opts.html !== undefined || opts.metrics || opts.check || opts.suggest ? null : await loadRevoked(opts.revokedKeys, policyDir, err);
   // One record through the filter to the chosen view.
   const emit = (r: AuditRecord, t: number, raw: string | null) => {
     if (!filter.test(r, t)) return;
     shown++;
+    if (revoked && r.event !== 'grant' && isRevoked(revoked, r)) {
+      r = { ...r, revoked: true };
+      if (raw !== null) raw = `${raw.slice(0, raw.lastIndexOf('}'))},"revoked":true}`;
+    }
     grants?.add(r, t);
     // A grant event is no session: only the table, --json and the summary's grants show it.
     if (r.event === 'grant' && (summary || health || htmlView || collector)) return;

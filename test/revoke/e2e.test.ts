@@ -123,6 +123,19 @@ describe('revocation with a real sshd', () => {
     const keysAfter = cli(['keys', '--config-dir', configDir]);
     expect(keysAfter.stdout).toContain('(revoked)');
     expect(JSON.parse(cli(['keys', '--config-dir', configDir, '--json']).stdout).keys).toMatchObject([{ revoked: true }]);
+    // audit marks the sessions of the key revoked now (the list install recorded, read once), and no other.
+    const fp = `ssh-ed25519 ${execFileSync('/usr/bin/ssh-keygen', ['-l', '-f', `${sshd.clientKey}.pub`], { encoding: 'utf8' }).split(' ')[1]}`;
+    const audited = cli(['audit', '--log', log, '--policy-dir', join(configDir, 'policies'), '--json']);
+    expect(audited.status, audited.stderr).toBe(0);
+    const recs = audited.stdout.trim().split('\n').map((l) => JSON.parse(l) as { key?: string; revoked?: boolean; event: string });
+    const plainSessions = recs.filter((x) => x.key === fp);
+    expect(plainSessions.length).toBeGreaterThan(0);
+    expect(plainSessions.every((x) => x.revoked === true)).toBe(true);
+    const others = recs.filter((x) => x.key !== fp);
+    expect(others.length).toBeGreaterThan(0);
+    expect(others.some((x) => x.revoked !== undefined)).toBe(false);
+    const tableView = cli(['audit', '--log', log, '--policy-dir', join(configDir, 'policies')]);
+    expect(tableView.stdout.split('\n').filter((l) => l.includes('[key revoked now]')).length).toBe(plainSessions.length);
     // Again: nothing changes, not a byte.
     const bytes = readFileSync(krl);
     const again = cli(['revoke', '--key', `${sshd.clientKey}.pub`, ...paths, '--json']);

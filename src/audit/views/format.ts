@@ -168,6 +168,7 @@ export function tableRow(r: AuditRecord, t: number, p: Paint, columns?: number, 
   } else {
     command = `${familyMarker(r)}${command}`;
   }
+  if (r.revoked) reason = `[key revoked now] ${reason}`.trimEnd();
   const fixed = [
     cell(localTime(t), WIDTHS.time),
     ...(withHost ? [cell(visible(r.hostname ?? '-'), WIDTHS.host)] : []),
