@@ -121,7 +121,7 @@ export function parseKeyList(text: string): KrlListing {
 
 const fingerprintOf = (blob: string): string => `SHA256:${createHash('sha256').update(Buffer.from(blob, 'base64')).digest('base64').replace(/=+$/, '')}`;
 
-/** `ssh-keygen -Q -l -f KRL` (OpenSSH 8.6 and later), parsed. */
+/** `ssh-keygen -Q -l -f KRL`, parsed (an ssh-keygen without -l here fails, and the caller says so). */
 export async function listKrl(krl: string, sshKeygen = SSH_KEYGEN): Promise<KrlListing> {
   const r = await run(sshKeygen, ['-Q', '-l', '-f', krl]);
   if (r.code !== 0) throw new Error(`${sshKeygen} -Q -l -f ${krl}: ${said(r)}`);
