@@ -45,6 +45,16 @@ describe('gatekeeper revoke', () => {
     }
     expect(readFileSync(plain).equals(readFileSync(join(dir, 'ca.pub')))).toBe(true);
   });
+  it('leaves a damaged KRL as it is when ssh-keygen cannot read it (78)', () => {
+    const damaged = join(dir, 'damaged');
+    keygen(['-k', '-f', damaged, join(dir, 'ca.pub')]);
+    const bytes = readFileSync(damaged).subarray(0, 50);
+    writeFileSync(damaged, bytes);
+    const r = cli(['revoke', '--key', join(dir, 'user.pub'), '--revoked-keys', damaged, ...base]);
+    expect(r.status, r.stderr).toBe(78);
+    expect(r.stderr).toContain(`ssh-keygen cannot read ${damaged}`);
+    expect(readFileSync(damaged).equals(bytes)).toBe(true);
+  });
   it('--dry-run changes nothing; then --key, --serial and --key-id each revoke once, reported in --json', () => {
     const before = readFileSync(krl);
     const d = cli(['revoke', '--key', join(dir, 'user.pub'), '--revoked-keys', krl, '--dry-run', '--json', ...base]);
