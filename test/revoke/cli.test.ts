@@ -82,5 +82,15 @@ describe('gatekeeper revoke', () => {
     // The certificate (serial 5, id-1) is revoked through the key it certifies.
     expect(() => execFileSync('/usr/bin/ssh-keygen', ['-Q', '-f', krl, join(dir, 'user-cert.pub')])).toThrow();
     expect(readFileSync(krl).subarray(0, 8).toString('latin1')).toBe('SSHKRL\n\0');
+
+    // audit, with this list: a session whose certificate (record.cert) has a revoked serial or key ID is marked, others not.
+    const cert = (serial: string, keyId: string) => ({ keyId, serial, principals: ['backup'], ca: `ssh-ed25519 ${caFp}`, validAfter: null, validBefore: null });
+    const rec = (session: string, c: ReturnType<typeof cert>) =>
+      JSON.stringify({ level: 30, time: 1796649330000, pid: 1, hostname: 'srv1', v: 2, event: 'allow', policy: 'backup', session, user: 'root', client: null, server: null, key: 'ssh-ed25519 SHA256:notrevoked', cert: c, command: 'rsync --server --sender . /', argv: null, msg: 'allowed' });
+    const log = join(dir, 'audit.log');
+    writeFileSync(log, [rec('s77', cert('77', 'other')), rec('sid', cert('1000', 'id-2')), rec('s78', cert('78', 'other'))].join('\n') + '\n');
+    const a = cli(['audit', '--log', log, '--revoked-keys', krl, '--json', '--policy-dir', join(dir, 'no-policies')]);
+    expect(a.status, a.stderr).toBe(0);
+    expect(a.stdout.trim().split('\n').map((l) => [JSON.parse(l).session, JSON.parse(l).revoked ?? false])).toEqual([['s77', true], ['sid', true], ['s78', false]]);
   });
 });

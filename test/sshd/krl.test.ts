@@ -51,6 +51,7 @@ describe('a KRL made and read by ssh-keygen', () => {
     for (const [serial, revoked] of [[6, false], [7, true], [9, true], [10, false], [42, true]] as const) expect(certRevoked(l, { ca: caName, serial, keyId: 'x' })).toBe(revoked);
     expect(certRevoked(l, { ca: caName, serial: 0, keyId: 'alice@example.net' })).toBe(true);
     expect(certRevoked(l, { ca: 'ssh-ed25519 SHA256:other', serial: 42, keyId: 'alice@example.net' })).toBe(false);
+    expect(certRevoked(l, { ca: caName.replace('ssh-ed25519', 'ED25519'), serial: '42', keyId: 'x' })).toBe(true); // as sshd's log spells the type; serial as record.ts's text
     expect(await queryKrl(krl, [k1.key, k2.key, k3.key, k4.key])).toEqual([true, true, true, false]);
   });
 
