@@ -24,6 +24,7 @@ export function register(program: Command): void {
     .option('--client <addr|cidr>', 'only this client address or network (repeatable)', collect)
     .option('--user <name>', 'only this SSH user (repeatable)', collect)
     .option('--host <name>', 'only this server (repeatable; shell wildcards * ? [...] match whole names, e.g. "web-*"; "-" a record with no host)', collect)
+    .option('--key-id <pattern>', 'only sessions whose SSH certificate has this key ID (repeatable; shell wildcards * ? [...], case-sensitive, e.g. "backup@*"; "-" a session without a certificate)', collect)
     .option('--grep <text>', 'only records whose command, reason, policy, user, key or client contains this text (case-insensitive)')
     .option('--json', 'one JSON record per line (with --summary: one JSON object per policy and client)')
     .option('--summary', 'per host, policy and client: sessions allowed, refused and failed, first and last seen, last success, top refusals')
@@ -50,6 +51,7 @@ Examples:
   gatekeeper audit --suggest --policy system-backup
   journalctl -t gatekeeper -o json | gatekeeper audit --log -
   gatekeeper audit --log /var/log/gatekeeper/fleet.log --summary --host 'db-*'
+  gatekeeper audit --key-id 'backup@*' --since 7d
   gatekeeper audit --follow
   gatekeeper audit --metrics --output /var/lib/prometheus/node-exporter/gatekeeper.prom
   gatekeeper audit --check --stale 26h --refusals-warning 0 --refusals-critical 10
