@@ -34,7 +34,11 @@ interface Group extends Omit<GroupSummary, 'reasons'> {
   reasons: Map<string, number>;
 }
 
-const NO_CERT = Symbol('no certificate');
+/** One client's groups: its sessions without a certificate, and by certificate key ID. */
+interface ClientGroups {
+  plain: Group | null;
+  certs: Map<string, Group> | null;
+}
 
 const compareKeyId = (a: string | null, b: string | null) => (a === b ? 0 : a === null ? -1 : b === null ? 1 : a < b ? -1 : 1);
 
@@ -54,28 +58,29 @@ export class Summary {
   /**
    * By host, policy, client and certificate key ID: nested maps of the
    * record's own strings, so no key is built per record. A session without a
-   * certificate is under NO_CERT (not a string a key ID can be: the CA's
-   * text may be anything, even "-").
+   * certificate is the client's `plain` group (no key ID string stands for
+   * "none": the CA's text may be anything, even "-"), found without a
+   * fourth map lookup, so a log of plain keys reads as fast as before.
    */
-  private readonly groups = new Map<string, Map<string, Map<string, Map<string | typeof NO_CERT, Group>>>>();
+  private readonly groups = new Map<string, Map<string, Map<string, ClientGroups>>>();
 
   add(r: AuditRecord, t: number): void {
     const client = r.client?.addr ?? '-';
     const host = r.hostname ?? '-';
-    const keyId = r.cert?.keyId ?? NO_CERT;
+    const keyId = r.cert?.keyId ?? null;
     let byPolicy = this.groups.get(host);
     if (!byPolicy) this.groups.set(host, (byPolicy = new Map()));
     let byClient = byPolicy.get(r.policy);
     if (!byClient) byPolicy.set(r.policy, (byClient = new Map()));
-    let byKeyId = byClient.get(client);
-    if (!byKeyId) byClient.set(client, (byKeyId = new Map()));
-    let g = byKeyId.get(keyId);
+    let slot = byClient.get(client);
+    if (!slot) byClient.set(client, (slot = { plain: null, certs: null }));
+    let g = keyId === null ? slot.plain : slot.certs?.get(keyId);
     if (!g) {
       g = {
         host,
         policy: r.policy,
         client,
-        keyId: keyId === NO_CERT ? null : keyId,
+        keyId,
         allowed: 0,
         refused: 0,
         failed: 0,
@@ -88,7 +93,8 @@ export class Summary {
         outcomeKnown: false,
         reasons: new Map(),
       };
-      byKeyId.set(keyId, g);
+      if (keyId === null) slot.plain = g;
+      else (slot.certs ??= new Map()).set(keyId, g);
     }
     if (t < g.first) g.first = t;
     if (t > g.last) g.last = t;
@@ -131,7 +137,14 @@ export class Summary {
   /** Groups by host, then policy, then client, then key ID (plain keys first). */
   result(): GroupSummary[] {
     const all: Group[] = [];
-    for (const byPolicy of this.groups.values()) for (const byClient of byPolicy.values()) for (const byKeyId of byClient.values()) all.push(...byKeyId.values());
+    for (const byPolicy of this.groups.values()) {
+      for (const byClient of byPolicy.values()) {
+        for (const slot of byClient.values()) {
+          if (slot.plain) all.push(slot.plain);
+          if (slot.certs) all.push(...slot.certs.values());
+        }
+      }
+    }
     return all
       .map((g) => ({
         ...g,
