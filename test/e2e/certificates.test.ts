@@ -22,6 +22,7 @@ describe('certificates: the gate records who came, audit filters by it', () => {
   let log: string;
   let gatekeeper: string;
   let ca: string;
+  let webCommand: string;
   const trees: Record<string, string> = {};
   const keys: Record<string, string> = {};
 
@@ -51,6 +52,7 @@ describe('certificates: the gate records who came, audit filters by it', () => {
       command[name] = gateCommand({ policy, gatekeeper });
     }
     mkdirSync(join(sshd.dir, 'state'), { mode: 0o700 });
+    webCommand = command.web!;
     writeFileSync(join(conf, 'principals', 'root'), [authorizedKeysLine(command.web!, 'backup-web'), authorizedKeysLine(command.db!, 'backup-db'), ''].join('\n'), { mode: 0o600 });
     // The plain key: the harness's own, in authorized_keys, with the web policy.
     sshd.setAuthorizedKeys([authorizedKeysLine(command.web!, sshd.clientPublicKey)]);
@@ -132,6 +134,25 @@ describe('certificates: the gate records who came, audit filters by it', () => {
     expect(allow).not.toHaveProperty('cert');
   });
 
+  it("critical options are recorded: a certificate's force-command equal to the principal's command, and its source-address", async () => {
+    const key = join(conf, 'client_forced');
+    keygen(['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+    keygen(['-q', '-s', ca, '-I', 'forced@web-1', '-z', '9', '-n', 'backup-web', '-V', '-1h:+1d', '-O', 'clear', '-O', `force-command=${webCommand}`, '-O', 'source-address=127.0.0.1/32', `${key}.pub`]);
+    const { r, records } = await pull(key, join(sshd.dir, 'out-forced'));
+    expect(r.code, `${describeRun(r)}\n${sshd.sshdLog()}`).toBe(0);
+    expect(records[0]!.cert).toEqual({
+      keyId: 'forced@web-1',
+      serial: '9',
+      principals: ['backup-web'],
+      ca: `ssh-ed25519 ${fingerprintOf(`${ca}.pub`)}`,
+      ...(() => {
+        const v = validity(`${key}-cert.pub`);
+        return { validAfter: v.after, validBefore: v.before };
+      })(),
+      criticalOptions: { 'force-command': webCommand, 'source-address': '127.0.0.1/32' },
+    });
+  });
+
   it('a certificate past its validity, and one for a principal the file does not list, are refused by sshd: the gate never runs', async () => {
     for (const [name, args] of [
       ['expired', ['-I', 'old@web-1', '-z', '7', '-n', 'backup-web', '-V', '-2d:-1d']],
@@ -163,6 +184,7 @@ describe('certificates: the gate records who came, audit filters by it', () => {
     const table = await audit(['--key-id', 'backup@db-2']);
     expect(table.stdout).toContain('[cert backup@db-2] pull /');
     const summary = await audit(['--summary', '--json']);
-    expect(summary.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { keyId: string | null }).keyId).sort()).toEqual(['backup@db-2', 'backup@web-1', null].sort());
+    expect(summary.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { keyId: string | null }).keyId).sort()).toEqual(['backup@db-2', 'backup@web-1', 'forced@web-1', null].sort());
+    expect((await json(['--key-id', '*@web-?'])).map((x) => x.cert?.keyId)).toEqual(['backup@web-1', 'forced@web-1']);
   });
 });
