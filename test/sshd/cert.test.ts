@@ -288,6 +288,8 @@ const u32 = (v: number) => {
   return b;
 };
 interface Parts {
+  /** The certificate type name and its key fields (default: ed25519's one). */
+  key?: { certType: string; fields: Buffer[] };
   type?: number;
   after?: bigint;
   before?: bigint;
@@ -297,9 +299,9 @@ interface Parts {
 /** An ed25519 user certificate in the wire format, with the fields a test wants to change. */
 function build(p: Parts = {}): Buffer {
   return Buffer.concat([
-    str('ssh-ed25519-cert-v01@openssh.com'),
+    str(p.key?.certType ?? 'ssh-ed25519-cert-v01@openssh.com'),
     str(Buffer.alloc(32, 1)), // nonce
-    str(Buffer.alloc(32, 2)), // pk
+    ...(p.key?.fields ?? [Buffer.alloc(32, 2)]).map(str), // pk
     u64(5n),
     u32(p.type ?? 1),
     str('built'),
@@ -335,6 +337,21 @@ describe('parseCertificate on certificates built field by field', () => {
     expect(parseCertificate(build({ type: 2 }))).toBeNull();
     // A principal list whose last string runs past its end.
     expect(parseCertificate(build({ principals: Buffer.concat([str('a'), u32(9), Buffer.from('b')]) }))).toBeNull();
+  });
+
+  it.each([
+    // DSA (gone from OpenSSH 10) and the FIDO types (need a security key to make): their key fields by count.
+    ['ssh-dss-cert-v01@openssh.com', 'ssh-dss', 4],
+    ['sk-ecdsa-sha2-nistp256-cert-v01@openssh.com', 'sk-ecdsa-sha2-nistp256@openssh.com', 3],
+    ['sk-ssh-ed25519-cert-v01@openssh.com', 'sk-ssh-ed25519@openssh.com', 2],
+  ] as const)('%s: the plain key is %s with %i fields', (certType, plain, count) => {
+    const fields = Array.from({ length: count }, (_, i) => Buffer.alloc(8 + i, i + 1));
+    const c = parseCertificate(build({ key: { certType, fields } }))!;
+    expect(c.keyType).toBe(plain);
+    expect(Buffer.from(c.keyBlob)).toEqual(Buffer.concat([str(plain), ...fields.map(str)]));
+    // One field fewer or more, and the rest no longer reads.
+    expect(parseCertificate(build({ key: { certType, fields: fields.slice(1) } }))).toBeNull();
+    expect(parseCertificate(build({ key: { certType, fields: [...fields, Buffer.alloc(1)] } }))).toBeNull();
   });
 
   it('an option named like an Object prototype property is just a name', () => {
