@@ -37,7 +37,7 @@ export function register(program: Command): void {
     .option('--refusals-warning <n>', `--check: WARNING when a client has more than N refusals in the look-back window (default ${CHECK_DEFAULTS.refusalsWarning})`)
     .option('--refusals-critical <n>', `--check: CRITICAL when a client has more than N refusals in the look-back window (default ${CHECK_DEFAULTS.refusalsCritical})`)
     .option('--history <duration>', `--check: a client with neither a success nor an allowed session within this long is retired, not stale (default ${CHECK_DEFAULTS.history})`)
-    .option('--html <file|->', 'one self-contained HTML page (written atomically; "-" for stdout): the fleet in one line, a timeline of every host, policy and client over the last --days nights, refusals with what --suggest would change, the keys wired to the gate')
+    .option('--html <file|->', 'one self-contained HTML page (written atomically; "-" for stdout): the fleet in one line, a timeline of every host, policy and client over the last --days nights, refusals with what --suggest would change, the keys wired to the gate, the SSH certificates that came')
     .option('--days <n>', '--html: how many nights the timeline shows (default 30)')
     .option('--now <when>', 'compute as if it were this time (same forms as --since); default: the clock')
     .option('-f, --follow', 'keep printing records as they arrive, across log rotation (with --since: history first)')

@@ -196,3 +196,43 @@ describe('--metrics: the key_id label', () => {
     expect(certs.find((c) => c.keyId === OVERFLOW_KEY_ID)!.recent.allowed).toBe(50);
   });
 });
+
+describe('--html: the certificates that came', () => {
+  it('one row per CA and key ID with its latest serial, sessions and last use; markup in a key ID stays text; tidy finds nothing', async () => {
+    const { HtmlReport } = await import('../../src/audit/views/html.js');
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const view = new HtmlReport({ now: NOW, days: 2, policies: new Map(), keys: { problem: 'none here' } });
+    for (const f of [
+      { time: '2026-12-02T09:00:00.000Z', cert: { ...CERT, serial: '100' } },
+      { time: '2026-12-02T10:00:00.000Z', cert: CERT },
+      { time: '2026-12-02T10:00:05.000Z', event: 'exit' as const, status: 0, cert: CERT },
+      { time: '2026-12-02T10:30:00.000Z', event: 'deny' as const, code: 'busy', reason: 'busy', cert: { ...CERT, keyId: '<img src=x onerror=alert(1)>', principals: [] } },
+      { time: '2026-12-02T11:00:00.000Z' },
+    ]) {
+      const r = rec(f);
+      view.add(r, Date.parse(r.time));
+    }
+    const page = await view.finish({ now: NOW, staleMs: 26 * 3600e3, lookbackMs: 24 * 3600e3, paint: (_s, t) => t, json: false });
+    const section = page.slice(page.indexOf('<h2 id="certificates">'));
+    const rows = section.match(/<tr><td>.*?<\/tr>/g)!;
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(rows[0]).toContain('(any)');
+    expect(rows[1]).toMatch(/^<tr><td>backup@web-1<\/td><td class="num">101<\/td><td>backup<\/td><td><code>ssh-ed25519 SHA256:t2STci70ck\/vO1eTMXbgG\/2U6nq6ZWom4yUNo7nN0n8<\/code><\/td><td>forever<\/td><td class="num">2<\/td><td>[\d-]+ [\d:]+ \(allow\)<\/td><\/tr>$/);
+    expect(page).not.toContain('<img');
+    const dir = mkdtempSync(join(tmpdir(), 'gk-cert-html-'));
+    try {
+      writeFileSync(join(dir, 'r.html'), page);
+      const t = spawnSync('/usr/bin/tidy', ['-q', '-e', '--drop-empty-elements', 'no', join(dir, 'r.html')], { encoding: 'utf8' });
+      expect({ status: t.status, output: t.stderr }).toEqual({ status: 0, output: '' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // Without certificates, no section.
+    const plain = new HtmlReport({ now: NOW, days: 2, policies: new Map(), keys: { problem: 'none here' } });
+    plain.add(rec({ time: T }), Date.parse(T));
+    expect(await plain.finish({ now: NOW, staleMs: 26 * 3600e3, lookbackMs: 24 * 3600e3, paint: (_s, t) => t, json: false })).not.toContain('id="certificates"');
+  });
+});
