@@ -35,6 +35,27 @@ function isEndpoint(x: unknown): boolean {
   return isString(e.addr) && isNumber(e.port);
 }
 
+const isNullableString = (x: unknown): boolean => x === null || isString(x);
+
+/** A record's `cert` (CertSchema): checked only when present, like every optional field. */
+function isCert(x: unknown): boolean {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return false;
+  const c = x as Record<string, unknown>;
+  const o = c.criticalOptions;
+  return (
+    isString(c.keyId) &&
+    isString(c.serial) &&
+    isStringArray(c.principals) &&
+    isString(c.ca) &&
+    'validAfter' in c &&
+    isNullableString(c.validAfter) &&
+    'validBefore' in c &&
+    isNullableString(c.validBefore) &&
+    (o === undefined || (typeof o === 'object' && o !== null && !Array.isArray(o) && Object.values(o).every(isString))) &&
+    (c.extensions === undefined || isStringArray(c.extensions))
+  );
+}
+
 /** The fields both versions share, as LogRecordSchema and RecordLineSchema check them. */
 function sharedFieldsOk(r: Record<string, unknown>): boolean {
   return (
@@ -47,6 +68,7 @@ function sharedFieldsOk(r: Record<string, unknown>): boolean {
     isEndpoint(r.client) &&
     isEndpoint(r.server) &&
     (r.key === undefined || r.key === null || isString(r.key)) &&
+    (r.cert === undefined || isCert(r.cert)) &&
     (r.command === null || isString(r.command)) &&
     (r.argv === null || isStringArray(r.argv)) &&
     (r.code === undefined || isString(r.code)) &&

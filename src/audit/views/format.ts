@@ -151,16 +151,25 @@ export function familyMarker(r: AuditRecord): string {
   return r.family === 'openrsync' ? '[openrsync] ' : '';
 }
 
+/**
+ * Who came, where a certificate says: `[cert backup@web-1] ` before the
+ * command (the key ID, escaped like all logged text). A plain key's row stays
+ * unmarked; --json carries key and cert themselves.
+ */
+export function certMarker(r: AuditRecord): string {
+  return r.cert ? `[cert ${visible(r.cert.keyId)}] ` : '';
+}
+
 /** One table row; `columns` is the terminal width, or undefined (no truncation of the reason); a HOST column after TIME when `withHost`. */
 export function tableRow(r: AuditRecord, t: number, p: Paint, columns?: number, withHost = false): string {
   const d = decisionLabel(r);
   let command = shortCommand(r);
   let reason = visible(r.event === 'allow' ? (r.wouldDeny !== undefined ? `would deny: ${r.wouldDeny}` : '') : r.reason);
   if (r.event === 'exit' && r.transfer) {
-    command = `sent ${bytes(r.transfer.sent)}, received ${bytes(r.transfer.received)}`;
+    command = `${certMarker(r)}sent ${bytes(r.transfer.sent)}, received ${bytes(r.transfer.received)}`;
     reason = r.status === 0 ? '' : visible(r.reason);
   } else {
-    command = `${familyMarker(r)}${command}`;
+    command = `${certMarker(r)}${familyMarker(r)}${command}`;
   }
   const fixed = [
     cell(localTime(t), WIDTHS.time),
