@@ -177,6 +177,31 @@ describe('install --ca / uninstall --principal, --ca through the CLI', () => {
     });
   }
 
+  it('no-include: a key and a CA in one sshd_config, uninstall --all restores it byte for byte', () => {
+    const s = caServer('no-include');
+    const before = tree(s.etc);
+    const config = readFileSync(s.sshdConfig, 'utf8');
+    expect(s.install(['--ca', CA, '--principal', 'alice']).status).toBe(0);
+    const key = cli(['install', '--policy', s.policy, '--key', join(KEYS, 'id_ed25519.pub'), ...s.args, '--logrotate-dir', s.logrotateDir, '--node', '/usr/bin/node', '--no-reload']);
+    expect(key.status, key.stderr).toBe(0);
+    const u = cli(['uninstall', '--all', ...s.args, '--no-reload']);
+    expect(u.status, u.stderr).toBe(0);
+    expect(readFileSync(s.sshdConfig, 'utf8')).toBe(config);
+    expect(tree(s.etc)).toEqual(before);
+  });
+
+  it('no-include: an sshd_config the admin edited since is edited surgically: only the block install wrote goes', () => {
+    const s = caServer('no-include');
+    expect(s.install(['--ca', CA, '--principal', 'alice']).status).toBe(0);
+    const edited = `# the admin's note\n${readFileSync(s.sshdConfig, 'utf8')}`;
+    writeFileSync(s.sshdConfig, edited);
+    for (const args of [['--principal', 'alice'], ['--ca', CA]]) expect(cli(['uninstall', ...args, ...s.args, '--no-reload']).status).toBe(0);
+    const left = readFileSync(s.sshdConfig, 'utf8');
+    expect(left).not.toMatch(/gatekeeper install --ca|TrustedUserCAKeys|AuthorizedPrincipalsFile|ExposeAuthInfo/);
+    expect(left.startsWith("# the admin's note\n")).toBe(true);
+    expect(left).toContain('PermitRootLogin forced-commands-only');
+  });
+
   it('--dry-run shows the diff and changes nothing', () => {
     const s = caServer('debian');
     const before = tree(s.base);
