@@ -64,7 +64,9 @@ export function register(program: Command): void {
           'adds `restrict,command="PREFIX/bin/gatekeeper gate --policy NAME" KEY` to the user\'s authorized_keys and, ' +
           "for root, makes sshd's effective PermitRootLogin forced-commands-only (validated with sshd -t and " +
           'sshd -T before anything is replaced), then reloads sshd. Idempotent; every write is atomic and recorded in ' +
-          'CONFIG-DIR/install-state.json for `gatekeeper uninstall`.\n' +
+          'CONFIG-DIR/install-state.json for `gatekeeper uninstall`. ' +
+          'With --ca CA.pub --principal NAME instead of --key: trusts the SSH certificate authority (TrustedUserCAKeys, --ca-file) and maps each principal to ' +
+          '`restrict,command="... gate --policy NAME"` in the user\'s principals file (AuthorizedPrincipalsFile, --principals-dir), with ExposeAuthInfo yes.\n' +
           'Exit: 0 done, 64 usage, 77 refused (not root, keys would be locked out without --yes, or a link or a foreign owner on the way to a user\'s authorized_keys), 78 configuration problem.',
       )
       .requiredOption('--policy <name|path>', 'policy name (CONFIG-DIR/policies or shipped) or an absolute policy file')
@@ -129,7 +131,7 @@ export function register(program: Command): void {
       .summary('remove what install added (the key line, the sshd change, the deployed files)')
       .description(
         "Removes exactly what `gatekeeper install` recorded in CONFIG-DIR/install-state.json. --key FILE takes that key's " +
-          "gate line out of authorized_keys (putting back the line it replaced); --expired does so for every key whose expiry-time has passed; --all also reverts the sshd_config change " +
+          "gate line out of authorized_keys (putting back the line it replaced); --expired does so for every key whose expiry-time has passed; --principal NAME and --ca CA.pub undo install --ca (the principal's line; the CA, with TrustedUserCAKeys after the last); --all also reverts the sshd_config change " +
           'and removes the launcher, the bundle, the logrotate rule and unchanged copied policies. A file nothing else ' +
           'changed since gets its original bytes back; otherwise only the lines install wrote are touched. Logs are kept.',
       )
