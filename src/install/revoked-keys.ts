@@ -118,7 +118,7 @@ export async function installRevokedKeys(o: RevokedKeysOptions): Promise<number>
     }
     plan = planGlobalSetting(o.sshdConfig, readFileSync(o.sshdConfig, 'utf8'), revokedKeysSetting(file));
     if (plan.kind === 'dropin' && existsSync(plan.path) && readFileSync(plan.path, 'utf8') !== plan.content) throw config(`${plan.path} exists and is not gatekeeper's; nothing was changed`);
-    const after = await validateSshdCandidate(o, plan, spec);
+    const after = await validateSshdCandidate(o, [plan], spec);
     const got = [effectiveValue(after.global, 'revokedkeys'), effectiveValue(after.forUser, 'revokedkeys')];
     if (!got.every((v) => v === file)) {
       const where = firstGlobalSetting('revokedkeys', o.sshdConfig, fsConfigReader, undefined, new Map([[plan.path, plan.kind === 'dropin' ? plan.content : plan.text]]));
@@ -239,7 +239,7 @@ export async function uninstallRevokedKeys(o: CommonOptions, report: string[], w
         throw config(`sshd -t fails after taking RevokedKeys out of ${change.path} (${t.message}); put gatekeeper's version back, sshd was not reloaded`);
       }
       // A drop-in install created is gone again; an edited main file stays recorded while other changes of install's are in it.
-      if (change.after === null || (s?.kind === 'edit' && state.sshd === null)) forgetFile(state, change.path, o.configDir);
+      if (change.after === null || (s?.kind === 'edit' && state.sshd === null && state.ca?.sshd?.path !== change.path)) forgetFile(state, change.path, o.configDir);
       report.push(`changed ${change.path} (${change.label}; sshd -t passes)`);
     }
     report.push(`kept ${rec.file}, the revocation list${existsSync(rec.file) ? '' : ' (already gone)'}`);
