@@ -10,6 +10,7 @@ import { register as registerDoctor } from './doctor/command.js';
 import { register as registerProbe } from './probe/command.js';
 import { register as registerCompletion } from './completion/command.js';
 import { register as registerEnroll } from './enroll/command.js';
+import { register as registerRevoke } from './revoke/command.js';
 import { VERSION } from './version.js';
 
 /**
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerPolicy(program);
   registerAudit(program);
   registerInstall(program);
+  registerRevoke(program);
   registerDoctor(program);
   registerProbe(program);
   registerEnroll(program);

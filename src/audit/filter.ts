@@ -2,7 +2,7 @@
 import { addressInList, parseIp, validAddressEntry } from '../net.js';
 import type { AuditRecord } from './join/transfer.js';
 
-export const DECISIONS = ['allow', 'deny', 'error', 'exit', 'describe', 'answer'] as const;
+export const DECISIONS = ['allow', 'deny', 'error', 'exit', 'describe', 'answer', 'grant'] as const;
 export type Decision = (typeof DECISIONS)[number];
 
 export interface FilterOptions {

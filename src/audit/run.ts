@@ -17,6 +17,8 @@ import { parseLine } from './read/parse.js';
 import { type Item, mergeByTime, openFile, type Opener, recordItems, SkipCounter, transferItems } from './read/items.js';
 import { defaultSources, DEFAULT_POLICY_DIR, expandGlob, type Family, groupFamilies, rotatedFamily } from './read/sources.js';
 import { renderSummary, Summary, summaryJson } from './views/summary.js';
+import { GrantCollector, grantJson, renderGrants } from './views/grants.js';
+import { isRevoked, loadRevoked } from './views/revoked.js';
 import { parseTransferLine, TransferJoiner, type AuditRecord } from './join/transfer.js';
 
 /** sysexits EX_NOINPUT: nothing to read. */
@@ -27,6 +29,8 @@ export const EX_CANTCREAT = 73;
 export interface AuditOptions extends FilterOptions {
   log?: string[];
   transferLog?: string[];
+  /** The RevokedKeys list whose keys' sessions are marked (default: the one install recorded). */
+  revokedKeys?: string;
   policyDir?: string;
   json?: boolean;
   summary?: boolean;
@@ -341,6 +345,7 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
   const skips = new SkipCounter();
   const joiner = new TransferJoiner();
   const summary = opts.summary ? new Summary() : null;
+  const grants = opts.summary ? new GrantCollector() : null;
   const health = opts.metrics || opts.check ? new HealthCollector(now, lookbackMs) : null;
   const { SuggestCollector } = opts.suggest ? await import('./views/suggest.js') : { SuggestCollector: null };
   const collector = SuggestCollector ? new SuggestCollector() : null;
@@ -348,10 +353,19 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
   const table = !opts.json && !summary && !collector && !health && !htmlView ? new Table(out, p, columns, opts.follow ? 0 : HOST_LOOKAHEAD) : null;
   let shown = 0;
 
+  // The revocation list, read once for the whole run (views/revoked.ts); a record costs a set lookup.
+  const revoked = opts.html !== undefined || opts.metrics || opts.check || opts.suggest ? null : await loadRevoked(opts.revokedKeys, policyDir, err);
   // One record through the filter to the chosen view.
   const emit = (r: AuditRecord, t: number, raw: string | null) => {
     if (!filter.test(r, t)) return;
     shown++;
+    if (revoked && r.event !== 'grant' && isRevoked(revoked, r)) {
+      r = { ...r, revoked: true };
+      if (raw !== null) raw = `${raw.slice(0, raw.lastIndexOf('}'))},"revoked":true}`;
+    }
+    grants?.add(r, t);
+    // A grant event is no session: only the table, --json and the summary's grants show it.
+    if (r.event === 'grant' && (summary || health || htmlView || collector)) return;
     if (summary) summary.add(r, t);
     else if (health) health.add(r, t);
     else if (htmlView) htmlView.add(r, t);
@@ -398,8 +412,14 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
 
   if (summary) {
     const groups = summary.result();
-    if (opts.json) for (const g of groups) out.line(summaryJson(g));
-    else if (groups.length) out.line(renderSummary(groups, { now, staleMs, paint: p }).trimEnd());
+    const granted = grants!.result();
+    if (opts.json) {
+      for (const g of groups) out.line(summaryJson(g));
+      for (const g of granted) out.line(grantJson(g));
+    } else {
+      if (groups.length) out.line(renderSummary(groups, { now, staleMs, paint: p }).trimEnd());
+      if (granted.length) out.line(`${groups.length ? '\n' : ''}${renderGrants(granted, now, p)}`);
+    }
   }
   if (health && opts.metrics) {
     const { renderMetrics } = await import('./views/metrics.js');

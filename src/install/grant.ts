@@ -4,11 +4,16 @@
 // confined to one directory, for a key of its own, whose authorized_keys line
 // carries OpenSSH's expiry-time — sshd itself stops the key when the time is
 // up, even if gatekeeper never runs again.
-import { lstatSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, fchownSync, fstatSync, lstatSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
-import { EX_CONFIG, EX_USAGE, GatekeeperError } from '../exit.js';
+import { EX_CONFIG, EX_SOFTWARE, EX_USAGE, GatekeeperError } from '../exit.js';
+import { RECORD_VERSION, type GateEntry, type GrantFields } from '../log/record.js';
+import { sinkFor } from '../log/writer.js';
+import { DEFAULT_LOG } from '../policy/schema.js';
+import { fingerprint, parsePublicKey, type PublicKey } from '../sshd/authorized-keys.js';
 import type { PolicyInput } from '../policy/schema.js';
 import { formatOpenSshTime, isoTime, parseExpires } from '../sshd/expiry.js';
 import { checkAbsolute, install, type InstallOptions } from './install.js';
@@ -46,6 +51,58 @@ export function restorePolicy(spec: GrantSpec): { name: string; policy: PolicyIn
   return { name, policy, text };
 }
 
+/** The grant event (record.ts): written to the grant policy's log, where its sessions' records go. Pure. */
+export function grantEntry(name: string, spec: GrantSpec, key: PublicKey | null, user: string, session = randomBytes(8).toString('hex')): GateEntry {
+  const grant: GrantFields = {
+    kind: 'restore',
+    path: spec.path,
+    granted: isoTime(spec.granted),
+    expires: isoTime(spec.expires),
+    from: spec.from && spec.from.length ? [...spec.from] : null,
+    keepOwners: spec.keepOwners,
+    delete: spec.delete,
+  };
+  return {
+    v: RECORD_VERSION,
+    event: 'grant',
+    policy: name,
+    session,
+    user,
+    client: null,
+    server: null,
+    key: key ? `${key.type} ${fingerprint(key)}` : null,
+    command: null,
+    argv: null,
+    grant,
+    reason: `granted ${name}: ${key ? fingerprint(key) : 'a key'} may push into ${spec.path}${spec.keepOwners ? ' keeping owners and setuid bits' : ''}${spec.delete ? ' with --delete' : ''} until ${grant.expires}`,
+  };
+}
+
+/**
+ * Append the grant event to the log, as root, where the gate (running as the
+ * backup user) appends its records: install made the log's directory (owned
+ * by that user when it is not root), so its last entry is the user's ground.
+ * No link is followed (O_NOFOLLOW), a FIFO does not block (O_NONBLOCK), and
+ * only a regular file with one link, owned by root or the directory's owner,
+ * is written (a hard link to another file is refused); a file made here gets
+ * the directory's owner, so the gate can go on appending to it.
+ */
+export function appendGrantEvent(path: string, entry: GateEntry): void {
+  const dir = statSync(dirname(path));
+  const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o640);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.nlink !== 1 || (st.uid !== 0 && st.uid !== dir.uid)) throw new Error(`${path} is not a regular file of root's or ${dir.uid}'s with one link; not written`);
+    if (st.size === 0 && st.uid !== dir.uid) fchownSync(fd, dir.uid, dir.gid);
+    sinkFor((line) => {
+      const buf = Buffer.from(line, 'utf8');
+      if (writeSync(fd, buf, 0, buf.length) !== buf.length) throw new Error(`short write to ${path}`);
+    }).write(entry);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export interface GrantOptions extends Omit<InstallOptions, 'policy' | 'expires' | 'newKeyOnly'> {
   /** How long: 4h, +4h, 30m, 1d12h. */
   for: string;
@@ -77,12 +134,30 @@ export async function grantRestore(o: GrantOptions): Promise<number> {
     writeFileSync(file, text, { mode: 0o600 });
     const say = o.json ? o.err : o.out;
     say(`grant: ${name}, write-only into ${spec.path}${spec.keepOwners ? ' keeping owners and setuid bits' : ''}, until ${isoTime(spec.expires)}\n`);
-    return await install({
+    let key: PublicKey | null = null;
+    const readStdin = o.readStdin && (async () => {
+      // The key is read once: install parses it, the grant event names it.
+      const text = await o.readStdin!();
+      const k = parsePublicKey(text);
+      if (!('error' in k)) key = k;
+      return text;
+    });
+    const status = await install({
       ...o,
+      readStdin,
       policy: file,
       expires: formatOpenSshTime(spec.expires),
       newKeyOnly: 'a restore grant is for a key of its own (ssh-keygen -t ed25519 -f restore_key), so that its expiry ends only the grant; take the line out first with uninstall --key',
     });
+    if (status !== 0 || o.dryRun) return status;
+    if (o.key !== undefined && o.key !== '-') key = (() => { const k = parsePublicKey(readFileSync(o.key!, 'utf8')); return 'error' in k ? null : k; })();
+    const entry = grantEntry(name, spec, key, o.user);
+    try {
+      appendGrantEvent(spec.log ?? DEFAULT_LOG, entry);
+    } catch (err) {
+      throw new GatekeeperError(`the grant is installed, but its grant event could not be written to ${spec.log ?? DEFAULT_LOG}: ${(err as Error).message}; withdraw it with uninstall --key if it must not stand unlogged`, EX_SOFTWARE, 'log');
+    }
+    return 0;
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

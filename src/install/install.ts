@@ -85,7 +85,7 @@ export interface InstallOptions extends CommonOptions {
 }
 
 /** Characters allowed in paths that end up inside the forced command (run by the user's shell). */
-const SAFE_PATH = /^\/[A-Za-z0-9._+/-]*$/;
+export const SAFE_PATH = /^\/[A-Za-z0-9._+/-]*$/;
 
 const usage = (m: string) => new GatekeeperError(m, EX_USAGE, 'usage');
 const config = (m: string) => new GatekeeperError(m, EX_CONFIG, 'config');
@@ -198,7 +198,7 @@ export function gateCommand(launcher: string, policy: string, configDir: string)
 }
 
 /** Validate a candidate sshd configuration without touching the real files, and return its effective settings. */
-async function validateSshdCandidate(o: CommonOptions, plans: readonly SshdPlan[], spec: MatchSpec): Promise<{ global: Effective; forUser: Effective }> {
+export async function validateSshdCandidate(o: CommonOptions, plans: readonly SshdPlan[], spec: MatchSpec): Promise<{ global: Effective; forUser: Effective }> {
   const dir = mkdtempSync(join(tmpdir(), 'gatekeeper-sshd-'));
   try {
     // An edit of the main file is planned on the text earlier edits left: the last one is the whole result.

@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { getOption, parseAuthorizedKeys, parseLine } from '../sshd/authorized-keys.js';
 import { isExpired, isoTime, lineExpiry } from '../sshd/expiry.js';
+import { isKrl, keyRevoked, parseKeyList, queryKrl } from '../sshd/krl.js';
 import { readOrNull } from './fsutil.js';
 import { readState, statePath } from './state.js';
 
@@ -42,6 +43,8 @@ export interface KeysListOptions {
   /** The current time (a fact, read at the edge), for `expired`. */
   now: number;
   out: (s: string) => void;
+  /** Warnings (a list ssh-keygen cannot read). */
+  err?: (s: string) => void;
 }
 
 export function installedKeys(o: Pick<KeysListOptions, 'configDir' | 'authorizedKeys' | 'user' | 'now'>): InstalledKey[] {
@@ -81,14 +84,46 @@ export function installedKeys(o: Pick<KeysListOptions, 'configDir' | 'authorized
   return out;
 }
 
-export function keysList(o: KeysListOptions): number {
-  const keys = installedKeys(o);
+/**
+ * Each key with `revoked`: whether the RevokedKeys list install recorded
+ * (install --revoked-keys) revokes it, as ssh-keygen -Q says (one run for
+ * all keys; a plain list of keys is compared by key); null when no list is
+ * recorded or it cannot be read.
+ */
+export async function withRevoked(configDir: string, keys: InstalledKey[], warn: (m: string) => void): Promise<(InstalledKey & { revoked: boolean | null })[]> {
+  const list = existsSync(statePath(configDir)) ? readState(configDir).revokedKeys?.file : undefined;
+  let revoked: (boolean | null)[] = keys.map(() => null);
+  if (list !== undefined && keys.length) {
+    const data = readOrNull(list);
+    try {
+      if (data === null) throw new Error(`${list} does not exist (sshd refuses every key while it is missing)`);
+      if (isKrl(data)) {
+        const parsed = keys.map((k) => parsePublicKeyParts(k.key));
+        revoked = await queryKrl(list, parsed);
+      } else {
+        const plain = parseKeyList(data.toString('utf8'));
+        revoked = keys.map((k) => keyRevoked(plain, k.fingerprint));
+      }
+    } catch (e) {
+      warn(`cannot tell which keys ${list} revokes: ${(e as Error).message}`);
+    }
+  }
+  return keys.map((k, i) => ({ ...k, revoked: revoked[i] ?? null }));
+}
+
+const parsePublicKeyParts = (key: string) => {
+  const [type = '', blob = ''] = key.split(' ');
+  return { type, blob, comment: '' };
+};
+
+export async function keysList(o: KeysListOptions): Promise<number> {
+  const keys = await withRevoked(o.configDir, installedKeys(o), (m) => o.err?.(`gatekeeper: warning: ${m}\n`));
   if (o.json) o.out(`${JSON.stringify({ version: KEYS_VERSION, keys })}\n`);
   else if (keys.length === 0) o.out(`no keys recorded in ${statePath(o.configDir)}\n`);
   else
     for (const k of keys) {
       const expiry = k.expires === null ? '' : k.expired ? ` (expired ${k.expires})` : ` (expires ${k.expires})`;
-      o.out(`${k.fingerprint} ${k.policy} ${k.user} ${k.file}${expiry}${k.present ? '' : ' (line changed since install)'}${k.comment ? ` ${k.comment}` : ''}\n`);
+      o.out(`${k.fingerprint} ${k.policy} ${k.user} ${k.file}${expiry}${k.revoked ? ' (revoked)' : ''}${k.present ? '' : ' (line changed since install)'}${k.comment ? ` ${k.comment}` : ''}\n`);
     }
   return 0;
 }

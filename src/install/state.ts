@@ -74,6 +74,11 @@ export interface InstallState {
   logs: string[];
   /** install --metrics-dir: the file the timer (or cron entry) writes, and whether systemctl enabled the timer. */
   metrics?: { output: string; kind: 'systemd' | 'cron'; activated: boolean; report?: string };
+  /**
+   * install --revoked-keys: the list sshd reads as RevokedKeys (`gatekeeper revoke` writes into it), whether install
+   * created it (an empty KRL), and the sshd_config change that set it (null when sshd read that file already).
+   */
+  revokedKeys?: { file: string; created: boolean; sshd: SshdRecord | null };
   ca?: CaState;
 }
 

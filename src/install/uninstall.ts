@@ -22,6 +22,7 @@ import { caDropInContent, caSettingLines, planCaSshdChange, planSshdRevert, type
 import { planCaRemove, planPrincipalRemoval, principalsPattern } from './ca.js';
 import { systemdTimer } from './metrics-schedule.js';
 import { fileEntry, makeReport, printReport, reloadEntry, type FileEntry, type ReloadEntry } from './report.js';
+import { reloadAfter, uninstallRevokedKeys } from './revoked-keys.js';
 import { backupDir, migrateBackups, readBackup, readState, sha256, statePath, writeState, type CaState, type InstallState } from './state.js';
 
 export interface UninstallOptions extends CommonOptions {
@@ -36,6 +37,8 @@ export interface UninstallOptions extends CommonOptions {
   /** The current time (a fact, read at the edge), for --expired. */
   now?: number;
   all: boolean;
+  /** Take out the RevokedKeys line install --revoked-keys wrote (the list stays); --all does too. */
+  revokedKeys?: boolean;
   readStdin?: () => Promise<string>;
 }
 
@@ -164,10 +167,11 @@ export async function uninstall(o: UninstallOptions): Promise<number> {
   for (const [n, p] of [['--sshd-config', o.sshdConfig], ['--authorized-keys', o.authorizedKeys], ['--prefix', o.prefix], ['--config-dir', o.configDir], ['--sshd', o.sshd]] as const) checkAbsolute(n, p);
   checkAbsolute('--ca', o.ca);
   const certs = Boolean(o.principal?.length) || o.ca !== undefined;
-  if (!o.all && !o.key && !o.expired && !certs) throw new GatekeeperError('uninstall needs --key FILE, --principal NAME, --ca FILE, --expired or --all', EX_USAGE, 'usage');
+  if (!o.all && !o.key && !o.expired && !certs && !o.revokedKeys) throw new GatekeeperError('uninstall needs --key FILE, --principal NAME, --ca FILE, --expired, --revoked-keys or --all', EX_USAGE, 'usage');
+  if (o.revokedKeys && (o.key || o.expired || certs)) throw new GatekeeperError('uninstall: --revoked-keys goes alone (or with --all)', EX_USAGE, 'usage');
   if (o.expired && (o.key || o.all || certs)) throw new GatekeeperError('uninstall: --expired goes alone (not with --key, --principal, --ca or --all)', EX_USAGE, 'usage');
   if (!o.dryRun && process.getuid?.() !== 0) throw new GatekeeperError('uninstall must run as root (or use --dry-run)', 77, 'not-root');
-  const state = readState(o.configDir);
+  let state = readState(o.configDir);
   // With --json, stdout carries the report alone.
   const say = o.json ? o.err : o.out;
   const nothing = (why: string): number => {
@@ -176,6 +180,22 @@ export async function uninstall(o: UninstallOptions): Promise<number> {
     return 0;
   };
   if (!existsSync(statePath(o.configDir))) return nothing(`no ${statePath(o.configDir)}`);
+  // RevokedKeys first, a record of its own: the rest of uninstall reads the state it leaves.
+  const rkReport: string[] = [];
+  const rkWarnings: string[] = [];
+  const hadRevokedKeys = state.revokedKeys !== undefined;
+  const rk = o.revokedKeys || o.all ? await uninstallRevokedKeys(o, rkReport, (m) => void rkWarnings.push(m)) : { entries: [], changed: false, diff: '' };
+  if (o.revokedKeys && !o.all) {
+    if (!hadRevokedKeys) return nothing(`no RevokedKeys recorded in ${statePath(o.configDir)}`);
+    let reloaded = reloadEntry(rk.changed, o.dryRun ? 'skipped' : null);
+    if (o.dryRun) say(`gatekeeper uninstall --dry-run: nothing was changed.\n${rk.diff}`);
+    else if (rk.changed) reloaded = await reloadAfter(o, rkReport);
+    for (const w of rkWarnings) o.err(`gatekeeper: warning: ${w}\n`);
+    if (!o.dryRun) say(`${rkReport.join('\n')}\n`);
+    if (o.json) o.out(printReport(makeReport('uninstall', o.dryRun, rk.entries, [], reloaded)));
+    return 0;
+  }
+  if (hadRevokedKeys && !o.dryRun) state = readState(o.configDir);
   let fp: string | null = null;
   if (o.key) {
     const text = o.key === '-' ? await (o.readStdin?.() ?? Promise.resolve('')) : readFileSync(o.key, 'utf8');
@@ -204,7 +224,7 @@ export async function uninstall(o: UninstallOptions): Promise<number> {
   }
   if (!o.all && !certs && selected.length === 0) return nothing(o.expired ? `no expired gate line recorded in ${statePath(o.configDir)}` : `no gate line for ${fp} recorded in ${statePath(o.configDir)}`);
   const changes: Change[] = [];
-  const warnings: string[] = [];
+  const warnings: string[] = [...rkWarnings];
   const warn = (m: string) => void (warnings.includes(m) || warnings.push(m));
   const plain: Restore = { configDir: o.configDir, warn };
   // authorized_keys, one file at a time (several keys may share one), each
@@ -265,17 +285,18 @@ export async function uninstall(o: UninstallOptions): Promise<number> {
   const pending = changes.filter((c) => !isNoop(c));
   // The account for --json: every planned change, then the bundle files that go with --all.
   const fileEntries: FileEntry[] = [
+    ...rk.entries,
     ...changes.map(fileEntry),
     ...(o.all ? state.deployed.filter((p) => p.startsWith(`${lib}/`) && existsSync(p)).map((path): FileEntry => ({ path, type: 'file', action: 'removed', what: 'bundle' })) : []),
     ...(o.all && state.metrics && existsSync(state.metrics.output) ? [{ path: state.metrics.output, type: 'file' as const, action: 'removed' as const, what: 'metrics file' }] : []),
   ];
   const keyEntries = selected.map((k) => ({ fingerprint: k.fingerprint, policy: k.policy, action: 'removed' as const }));
   const sshdWrites = [caSshdChange, sshdChange].filter((c): c is Change => c !== null && !isNoop(c));
-  const sshdNeedsReload = sshdWrites.length > 0;
+  const sshdNeedsReload = sshdWrites.length > 0 || rk.changed;
   const extra = ca ? { cas: selCas.map((c) => ({ fingerprint: c.fingerprint, action: 'removed' as const })), principals: selPrincipals.map((p) => ({ name: p.name, user: p.user, policy: p.policy, action: 'removed' as const })) } : {};
 
   if (o.dryRun) {
-    say('gatekeeper uninstall --dry-run: nothing was changed.\n');
+    say(`gatekeeper uninstall --dry-run: nothing was changed.\n${rk.diff}`);
     for (const c of pending) say(describeChange(c));
     if (o.all && state.deployed.length) say(`# would remove ${state.deployed.length} deployed file(s) under ${lib}\n`);
     if (o.all && state.metrics) say(`# would ${state.metrics.activated ? 'disable gatekeeper-metrics.timer and ' : ''}remove ${state.metrics.output}\n`);
@@ -285,7 +306,7 @@ export async function uninstall(o: UninstallOptions): Promise<number> {
   }
 
   const release = acquireLock(join(o.configDir, '.install.lock'));
-  const report: string[] = [];
+  const report: string[] = [...rkReport];
   let reloaded: ReloadEntry = reloadEntry(sshdNeedsReload, o.reload ? null : 'skipped');
   let removeConfigDir = false;
   try {
@@ -355,6 +376,7 @@ export async function uninstall(o: UninstallOptions): Promise<number> {
     } else if (o.all && state.sshd) {
       state.sshd = null;
     }
+    if (rk.changed && sshdWrites.length === 0) reloaded = await reloadAfter(o, report);
     if (o.all) {
       for (const c of pending) if (c !== sshdChange) forgetFile(state, c.path, o.configDir);
       if (state.deployed.length) {

@@ -17,10 +17,31 @@ import { LEVELS, RECORD_VERSION } from './version.js';
 
 export { LEVELS, RECORD_VERSION };
 
-export const EVENTS = ['allow', 'deny', 'error', 'exit', 'describe', 'answer'] as const;
+export const EVENTS = ['allow', 'deny', 'error', 'exit', 'describe', 'answer', 'grant'] as const;
 export type GateEvent = (typeof EVENTS)[number];
 
 const Endpoint = z.object({ addr: z.string(), port: z.number() });
+
+/**
+ * A grant event's own fields (`gatekeeper grant restore`): the generated
+ * policy is the record's `policy` (its sessions carry the same name), the
+ * key the record's `key`. Times as ISO 8601 UTC.
+ */
+const Grant = z.object({
+  kind: z.literal('restore'),
+  /** The directory the key may push into (the policy's root). */
+  path: z.string(),
+  granted: z.string(),
+  /** When sshd stops the key (expiry-time on its authorized_keys line). */
+  expires: z.string(),
+  /** The from= addresses, or null for any. */
+  from: z.nullable(z.array(z.string())),
+  /** setuid: keep (owners and setuid bits as the client sends them). */
+  keepOwners: z.boolean(),
+  /** --delete allowed. */
+  delete: z.boolean(),
+});
+export type GrantFields = z.infer<typeof Grant>;
 
 /**
  * The certificate the client authenticated with (sshd's ExposeAuthInfo,
@@ -53,7 +74,8 @@ const shared = {
   /**
    * allow: rsync is about to be exec'd; deny: refused (exit 77); error: configuration or internal error (78/70); exit: the spawn fallback's rsync finished;
    * describe: the gate answered the key holder about its key (code welcome, describe or check), nothing ran;
-   * answer: the gate answered a backup tool's question about a path itself (code test-e or df-T; status: the exit it answered with), nothing ran.
+   * answer: the gate answered a backup tool's question about a path itself (code test-e or df-T; status: the exit it answered with), nothing ran;
+   * grant: `gatekeeper grant restore` installed a time-boxed policy for a key (the `grant` field; written by the admin command, not the gate).
    */
   event: z.enum(EVENTS),
   /** Policy name as given on the command line (or the path). */
@@ -91,6 +113,8 @@ const shared = {
   rsyncPid: z.optional(z.number()),
   /** The client family, where the command's shape shows it: openrsync sends separate option words, rsync clusters them. */
   family: z.optional(z.enum(['rsync', 'openrsync'])),
+  /** grant events: what was granted (see Grant). */
+  grant: z.optional(Grant),
 };
 
 /** A record as audit and the tests read it, whatever version the line was (see parseRecordLine). */

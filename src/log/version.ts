@@ -4,4 +4,4 @@
 export const RECORD_VERSION = 2;
 
 /** pino's numeric levels for each event: refusals are warnings, failures errors. */
-export const LEVELS = { allow: 30, exit: 30, describe: 30, answer: 30, deny: 40, error: 50 } as const;
+export const LEVELS = { allow: 30, exit: 30, describe: 30, answer: 30, grant: 30, deny: 40, error: 50 } as const;

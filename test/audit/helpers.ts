@@ -39,7 +39,7 @@ export function rec(fields: Partial<LogRecord> & { time: string }): LogRecord {
 /** A version 2 line, as pino writes it for the gate today (level, epoch-ms time, pid, hostname, …, msg). */
 export function lineV2(fields: Partial<LogRecord> & { time: string; hostname: string }): string {
   const { time, reason, hostname, pid, ...rest } = rec(fields);
-  const level = { allow: 30, exit: 30, describe: 30, answer: 30, deny: 40, error: 50 }[rest.event];
+  const level = { allow: 30, exit: 30, describe: 30, answer: 30, grant: 30, deny: 40, error: 50 }[rest.event];
   return JSON.stringify({ level, time: Date.parse(time), pid, hostname: hostname!, ...rest, v: 2, msg: reason });
 }
 

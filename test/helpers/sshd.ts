@@ -42,7 +42,7 @@ export function writePolicy(dir: string, name: string, policy: PolicyInput): str
 
 /** A log record as the gate writes it (loosely typed: the test asserts on the fields it needs). */
 export interface GateRecord {
-  event: 'allow' | 'deny' | 'error' | 'exit';
+  event: 'allow' | 'deny' | 'error' | 'exit' | 'grant';
   reason: string;
   code?: string;
   command: string | null;

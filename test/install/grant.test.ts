@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restorePolicy } from '../../src/install/grant.js';
 import { loadPolicy } from '../../src/policy/load.js';
-import { describeRun, GATEKEEPER, makePrivateDir, readLog, startSshd, SYSTEM_NODE, type Sshd } from '../helpers/sshd.js';
+import { describeRun, GATEKEEPER, makePrivateDir, readLog, startSshd, SYSTEM_NODE, writePolicy, type Sshd } from '../helpers/sshd.js';
 import { diffSnapshots, snapshot } from '../helpers/tree.js';
 import { waitUntil } from '../helpers/wait.js';
 import { cli } from './setup.js';
@@ -60,10 +60,22 @@ describe('grant restore, with a real sshd', () => {
     const past = new Date('2024-01-02T03:04:05Z');
     lutimesSync(join(data, 'etc', 'link'), past, past);
     for (const p of ['etc/hosts', 'etc/sub/big file', 'etc/sub', 'etc', '.']) utimesSync(join(data, p), past, past);
-    // The backup, as the backup machine holds it.
+    const log = join(dir, 'log', 'gatekeeper.log');
+    const configDir = join(dir, 'etc-gatekeeper');
+    // Every path in the scratch directory, the logrotate rule's too (not the host's /etc/logrotate.d).
+    mkdirSync(join(dir, 'logrotate.d'));
+    const paths = ['--sshd-config', sshd.config, '--authorized-keys', sshd.authorizedKeys, '--prefix', join(dir, 'prefix'), '--config-dir', configDir];
+    const rotate = ['--logrotate-dir', join(dir, 'logrotate.d')];
+    // The backup, as the original setup makes it: a pull through a read-only policy.
     const backup = join(dir, 'backup');
-    execFileSync('/bin/cp', ['-a', '--', data, backup]);
+    const pullPolicy = writePolicy(join(dir, 'policy-src'), 'nightly', { root: data, log, access: 'read-only' });
+    const inst = cli(['install', '--policy', pullPolicy, '--key', `${sshd.clientKey}.pub`, ...paths, ...rotate, '--node', SYSTEM_NODE, '--no-reload']);
+    expect(inst.status, inst.stderr).toBe(0);
+    const backupRun = await sshd.rsync(['-a', '--numeric-ids', `root@127.0.0.1:${data}/`, `${backup}/`]);
+    expect(backupRun.code, `${describeRun(backupRun)}\n${sshd.sshdLog()}`).toBe(0);
     expect(diffSnapshots(snapshot(data), snapshot(backup))).toEqual([]);
+    // The restore key is a key of its own: the backup key's line goes first (here the same key stands in for it).
+    expect(cli(['uninstall', '--key', `${sshd.clientKey}.pub`, ...paths, '--no-reload']).status).toBe(0);
 
     // The damage: a file changed, one gone, one that was never there.
     writeFileSync(join(data, 'etc', 'hosts'), 'garbage\n');
@@ -71,11 +83,8 @@ describe('grant restore, with a real sshd', () => {
     writeFileSync(join(data, 'etc', 'stray'), 'stray\n');
     expect(diffSnapshots(snapshot(backup), snapshot(data))).not.toEqual([]);
 
-    const log = join(dir, 'log', 'gatekeeper.log');
-    const configDir = join(dir, 'etc-gatekeeper');
-    const paths = ['--sshd-config', sshd.config, '--authorized-keys', sshd.authorizedKeys, '--prefix', join(dir, 'prefix'), '--config-dir', configDir];
     const grant = (period: string) => {
-      const r = cli(['grant', 'restore', '--key', `${sshd!.clientKey}.pub`, '--for', period, '--path', data, '--delete', '--log', log, ...paths, '--node', SYSTEM_NODE, '--no-reload', '--host', '127.0.0.1']);
+      const r = cli(['grant', 'restore', '--key', `${sshd!.clientKey}.pub`, '--for', period, '--path', data, '--delete', '--log', log, ...paths, ...rotate, '--node', SYSTEM_NODE, '--no-reload', '--host', '127.0.0.1']);
       expect(r.status, r.stderr).toBe(0);
       return r;
     };
@@ -85,7 +94,7 @@ describe('grant restore, with a real sshd', () => {
     const line = readFileSync(sshd.authorizedKeys, 'utf8');
     expect(line).toMatch(/command="[^"]* gate --policy restore-\d{14}Z[^"]*",expiry-time="\d{14}Z" ssh-ed25519 /);
     // A second grant for the same key is refused: its expiry would end the other line too.
-    const again = cli(['grant', 'restore', '--key', `${sshd.clientKey}.pub`, '--for', '1h', '--path', data, '--log', log, ...paths, '--node', SYSTEM_NODE, '--no-reload']);
+    const again = cli(['grant', 'restore', '--key', `${sshd.clientKey}.pub`, '--for', '1h', '--path', data, '--log', log, ...paths, ...rotate, '--node', SYSTEM_NODE, '--no-reload']);
     expect(again.status).toBe(64);
     expect(again.stderr).toContain('a key of its own');
     expect(readFileSync(sshd.authorizedKeys, 'utf8')).toBe(line);
@@ -99,6 +108,29 @@ describe('grant restore, with a real sshd', () => {
     const records = readLog(log);
     expect(records.filter((x) => x.event === 'allow').length).toBeGreaterThan(0);
     expect(records.some((x) => x.event === 'deny')).toBe(true);
+    // The grant event, in the same log, names what was granted; the sessions under it carry its policy.
+    const grants = records.filter((x) => x.event === 'grant');
+    expect(grants).toHaveLength(1);
+    const fp = execFileSync('/usr/bin/ssh-keygen', ['-l', '-f', `${sshd.clientKey}.pub`], { encoding: 'utf8' }).split(' ')[1]!;
+    expect(grants[0]).toMatchObject({ key: `ssh-ed25519 ${fp}`, user: 'root', grant: { kind: 'restore', path: data, from: null, keepOwners: false, delete: true } });
+    const granted = grants[0]!.policy as string;
+    expect(granted).toMatch(/^restore-\d{14}Z$/);
+    const g = grants[0]!.grant as { expires: string; granted: string };
+    expect(Date.parse(g.expires) - Date.parse(g.granted)).toBe(3600_000);
+    const under = records.filter((x) => x.policy === granted && x.event !== 'grant');
+    expect(under.filter((x) => x.event === 'allow').length).toBe(1);
+    expect(under.filter((x) => x.event === 'deny').length).toBe(1);
+    // audit shows the grant, and under it the push and the refused read-back.
+    const table = cli(['audit', '--log', log, '--policy', granted]);
+    expect(table.status, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(new RegExp(`restore-\\S+ +- +grant +push into ${data.replace(/[/.]/g, '\\$&')}`));
+    const sum = cli(['audit', '--log', log, '--summary']);
+    expect(sum.status, sum.stderr).toBe(0);
+    expect(sum.stdout).toContain(`GRANTS\n`);
+    expect(sum.stdout).toMatch(new RegExp(`${granted} ssh-ed25519 ${fp.replace(/[+/]/g, '\\$&')}: push into \\S+ with --delete, until `));
+    expect(sum.stdout).toContain('  sessions: 1 allowed, 1 refused');
+    const sumJson = cli(['audit', '--log', log, '--summary', '--json']).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(sumJson.filter((x) => x.type === 'grant')).toMatchObject([{ policy: granted, path: data, sessions: { allowed: 1, refused: 1 } }]);
 
     // A grant a few seconds long, for the same key once the first is taken out.
     const u = cli(['uninstall', '--key', `${sshd.clientKey}.pub`, ...paths, '--no-reload']);

@@ -67,7 +67,7 @@ export interface TransferOutcome {
 }
 
 /** A record as audit passes it on: a logged one, or an exit synthesized from rsync's log. */
-export type AuditRecord = LogRecord & { transfer?: TransferOutcome };
+export type AuditRecord = LogRecord & { transfer?: TransferOutcome; /** The key (or certificate) is revoked now, in the RevokedKeys list audit read (views/revoked.ts). */ revoked?: true };
 
 /** rsync exit codes that mean the backup happened: 0, and 24 (files vanished while being read). */
 export const isSuccessStatus = (status: number | null | undefined, signal?: string | null): boolean =>

@@ -35,6 +35,13 @@ function isEndpoint(x: unknown): boolean {
   return isString(e.addr) && isNumber(e.port);
 }
 
+/** A grant event's `grant` object, as record.ts's Grant schema checks it. */
+function grantOk(x: unknown): boolean {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return false;
+  const g = x as Record<string, unknown>;
+  return g.kind === 'restore' && isString(g.path) && isString(g.granted) && isString(g.expires) && (g.from === null || isStringArray(g.from)) && typeof g.keepOwners === 'boolean' && typeof g.delete === 'boolean';
+}
+
 const isNullableString = (x: unknown): boolean => x === null || isString(x);
 
 /** A record's `cert` (CertSchema): checked only when present, like every optional field. */
@@ -80,6 +87,7 @@ function sharedFieldsOk(r: Record<string, unknown>): boolean {
     (r.signal === undefined || r.signal === null || isString(r.signal)) &&
     (r.rsyncPid === undefined || isNumber(r.rsyncPid)) &&
     (r.family === undefined || r.family === 'rsync' || r.family === 'openrsync') &&
+    (r.grant === undefined || grantOk(r.grant)) &&
     // Key presence matters: the schemas require these keys even when null.
     'user' in r &&
     'client' in r &&

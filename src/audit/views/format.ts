@@ -120,6 +120,8 @@ export function decisionLabel(r: AuditRecord): { text: string; style: 'red' | 'g
       return { text: 'describe', style: 'yellow' };
     case 'answer':
       return { text: 'answer', style: 'yellow' };
+    case 'grant':
+      return { text: 'grant', style: 'yellow' };
     case 'exit': {
       const text = r.signal ? `exit ${r.signal}` : `exit ${r.status ?? '?'}`;
       return { text, style: isSuccessStatus(r.status, r.signal) ? 'green' : 'red' };
@@ -165,12 +167,17 @@ export function tableRow(r: AuditRecord, t: number, p: Paint, columns?: number, 
   const d = decisionLabel(r);
   let command = shortCommand(r);
   let reason = visible(r.event === 'allow' ? (r.wouldDeny !== undefined ? `would deny: ${r.wouldDeny}` : '') : r.reason);
-  if (r.event === 'exit' && r.transfer) {
+  if (r.event === 'grant' && r.grant) {
+    // A grant, not a session: what it allows, for which key, until when.
+    command = `push into ${r.grant.path}`;
+    reason = visible(`${r.key ?? 'a key'} until ${r.grant.expires}${r.grant.keepOwners ? ', keeping owners' : ''}${r.grant.delete ? ', --delete' : ''}${r.grant.from ? ` from ${r.grant.from.join(',')}` : ''}`);
+  } else if (r.event === 'exit' && r.transfer) {
     command = `${certMarker(r)}sent ${bytes(r.transfer.sent)}, received ${bytes(r.transfer.received)}`;
     reason = r.status === 0 ? '' : visible(r.reason);
   } else {
     command = `${certMarker(r)}${familyMarker(r)}${command}`;
   }
+  if (r.revoked) reason = `[key revoked now] ${reason}`.trimEnd();
   const fixed = [
     cell(localTime(t), WIDTHS.time),
     ...(withHost ? [cell(visible(r.hostname ?? '-'), WIDTHS.host)] : []),
