@@ -44,6 +44,7 @@ export type Opener = (file: string) => AsyncIterable<Buffer>;
 export const openFile: Opener = (file) => (file === '-' ? (process.stdin as Readable as AsyncIterable<Buffer>) : fileChunks(file));
 
 const CHUNK = 1 << 16;
+const YIELD_EVERY = 16;
 
 /**
  * A regular file's bytes, read synchronously, a fresh buffer per chunk (the
@@ -52,10 +53,14 @@ const CHUNK = 1 << 16;
  * profile); audit reads only regular files (run.ts and sources.ts check), so
  * a read never blocks on a writer.
  */
-async function* fileChunks(file: string): AsyncGenerator<Buffer> {
+export async function* fileChunks(file: string): AsyncGenerator<Buffer> {
   const fd = openSync(file, 'r');
   try {
-    for (;;) {
+    for (let chunk = 1; ; chunk++) {
+      // Synchronous reads and awaits of settled promises never let the event
+      // loop turn: every 1 MiB, let it, so that a signal, a timer, or stdout's
+      // EPIPE (`audit … | head`) is seen while a big file is still being read.
+      if (chunk % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const buf = Buffer.allocUnsafe(CHUNK);
       const n = readSync(fd, buf, 0, CHUNK, null);
       if (n === 0) return;
