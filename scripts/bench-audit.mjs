@@ -216,18 +216,21 @@ if (only) for (let i = tasks.length - 1; i >= 0; i--) if (only.includes(tasks[i]
 function measure(argv, outFile) {
   const fd = openSync(outFile, 'w');
   const timeFile = join(work, 'time.txt');
-  const cmd = TIME ? [TIME, '-f', '%e %M', '-o', timeFile, ...argv] : argv;
+  const cmd = TIME ? [TIME, '-f', '%e %M %U %S', '-o', timeFile, ...argv] : argv;
   const start = process.hrtime.bigint();
   const r = spawnSync(cmd[0], cmd.slice(1), { stdio: ['ignore', fd, 'pipe'], env: { PATH: process.env.PATH, TZ: 'UTC' } });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   closeSync(fd);
   if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
   let rssMB = null;
+  // CPU time (user + system) beside the wall clock: on a shared machine the wall clock moves with the others' load.
+  let cpuSeconds = null;
   if (TIME) {
-    const [, kb] = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ');
+    const [, kb, user, sys] = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ');
     rssMB = Math.round(Number(kb) / 1024);
+    cpuSeconds = Number(user) + Number(sys);
   }
-  return { seconds, rssMB };
+  return { seconds, rssMB, cpuSeconds };
 }
 
 function best(argv, outFile) {
@@ -236,6 +239,7 @@ function best(argv, outFile) {
   return {
     seconds: Math.min(...runs.map((r) => r.seconds)),
     rssMB: runs.some((r) => r.rssMB === null) ? null : Math.max(...runs.map((r) => r.rssMB)),
+    cpuSeconds: runs.some((r) => r.cpuSeconds === null) ? null : Math.min(...runs.map((r) => r.cpuSeconds)),
     runs: runs.map((r) => Number(r.seconds.toFixed(3))),
   };
 }
@@ -268,9 +272,9 @@ try {
   const jqVersion = JQ ? spawnSync(JQ, ['--version'], { encoding: 'utf8' }).stdout.trim() : null;
   const fmt = (x) => (x === null ? '-' : x.toFixed(2) + ' s');
   const mb = (x) => (x === null ? '-' : `${x} MB`);
-  const rows = [['task', 'audit time', 'audit peak RSS', 'jq time', 'jq peak RSS', 'jq/audit']];
+  const rows = [['task', 'audit time', 'audit CPU', 'audit peak RSS', 'jq time', 'jq CPU', 'jq peak RSS', 'jq/audit']];
   for (const r of results) {
-    rows.push([r.task, fmt(r.audit.seconds), mb(r.audit.rssMB), r.jq ? fmt(r.jq.seconds) : '-', r.jq ? mb(r.jq.rssMB) : '-', r.jq ? `${(r.jq.seconds / r.audit.seconds).toFixed(2)}×` : '-']);
+    rows.push([r.task, fmt(r.audit.seconds), fmt(r.audit.cpuSeconds), mb(r.audit.rssMB), r.jq ? fmt(r.jq.seconds) : '-', r.jq ? fmt(r.jq.cpuSeconds) : '-', r.jq ? mb(r.jq.rssMB) : '-', r.jq ? `${(r.jq.seconds / r.audit.seconds).toFixed(2)}×` : '-']);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   console.log(`\ngatekeeper audit vs jq — ${RECORDS.toLocaleString('en')} records, ${(size / 2 ** 20).toFixed(0)} MiB (fleet: ${HOSTS} hosts, ${(fleetSize / 2 ** 20).toFixed(0)} MiB), best of ${RUNS}; node ${nodeVersion}${jqVersion ? `, ${jqVersion}` : ''}, ${cpus()[0]?.model ?? 'cpu'} ×${cpus().length}, load ${loadavg()[0].toFixed(2)}\n`);
@@ -304,10 +308,12 @@ try {
       auditSeconds: round(r.audit.seconds),
       auditRuns: r.audit.runs.map(round),
       auditPeakMB: r.audit.rssMB,
+      auditCpuSeconds: round(r.audit.cpuSeconds),
       auditLines: r.auditLines,
       jqSeconds: r.jq ? round(r.jq.seconds) : null,
       jqRuns: r.jq ? r.jq.runs.map(round) : null,
       jqPeakMB: r.jq ? r.jq.rssMB : null,
+      jqCpuSeconds: r.jq ? round(r.jq.cpuSeconds) : null,
       jqLines: r.jqLines,
       jqOverAudit: r.jq ? round(r.jq.seconds / r.audit.seconds) : null,
     })),

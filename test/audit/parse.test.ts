@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { checkRecord, parseLine, MAX_LINE } from '../../src/audit/read/parse.js';
+import { checkRecord, isoTime, parseLine, MAX_LINE } from '../../src/audit/read/parse.js';
 import { RecordLineSchema, RecordLineV1Schema } from '../../src/log/record.js';
 import { rec } from './helpers.js';
 
@@ -98,5 +98,31 @@ describe('parseLine', () => {
     expect(p).toMatchObject({ raw: JSON.stringify({ ...base, hostname: 'host' }), record: { hostname: 'host' } });
     expect(parseLine(`<38>Nov 26 13:00:00 gatekeeper[4242]: ${record}`)).toMatchObject({ raw: record });
     expect(parseLine(`Nov 26 13:00:00 host sshd[1]: ${record}`)).toBe('not-json');
+  });
+});
+
+describe('isoTime is Date.parse', () => {
+  // Texts of the form toISOString writes, with every field drawn over and beyond its range
+  // (month 13, February 30, hour 24, year 0042), and the same texts with one character changed.
+  const two = fc.integer({ min: 0, max: 99 }).map((n) => String(n).padStart(2, '0'));
+  const iso = fc
+    .tuple(fc.integer({ min: 0, max: 9999 }), two, two, two, two, two, fc.integer({ min: 0, max: 999 }))
+    .map(([y, mo, d, h, mi, s, ms]) => `${String(y).padStart(4, '0')}-${mo}-${d}T${h}:${mi}:${s}.${String(ms).padStart(3, '0')}Z`);
+  const near = fc
+    .tuple(fc.integer({ min: 1969, max: 2101 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 }), fc.integer({ min: 0, max: 25 }), fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 60 }))
+    .map(([y, mo, d, h, mi, s]) => `${y}-${String(mo).padStart(2, '0')}-${String(d).padStart(2, '0')}T${String(h).padStart(2, '0')}:${String(mi).padStart(2, '0')}:${String(s).padStart(2, '0')}.500Z`);
+  const mutated = fc.tuple(fc.oneof(iso, near), fc.nat(23), fc.string({ minLength: 0, maxLength: 2 })).map(([text, at, put]) => text.slice(0, at) + put + text.slice(at + 1));
+
+  it('on generated and mutated times', () => {
+    fc.assert(
+      fc.property(fc.oneof(iso, near, mutated, fc.string({ maxLength: 30 })), (text) => {
+        expect(Object.is(isoTime(text), Date.parse(text))).toBe(true);
+      }),
+      { numRuns: 20_000, examples: [['2028-02-29T23:59:59.999Z'], ['2026-02-29T00:00:00.000Z'], ['2100-02-29T00:00:00.000Z'], ['2000-02-29T00:00:00.000Z'], ['0099-12-31T00:00:00.000Z'], ['2026-12-31T24:00:00.000Z'], ['2026-11-26T13:00:00.000z']] },
+    );
+  });
+
+  it('reads the gate\'s own times to the millisecond', () => {
+    for (const t of [0, 1, 951782400000, 1795698000123, 4102444800000]) expect(isoTime(new Date(t).toISOString())).toBe(t);
   });
 });

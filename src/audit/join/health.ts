@@ -58,8 +58,34 @@ export interface CertGroup {
 export const MAX_KEY_IDS = 200;
 export const OVERFLOW_KEY_ID = 'other';
 
+/**
+ * A group while records are added: times as plain numbers (NaN: none yet)
+ * and the last transfer in fields of its own, so that storing a time boxes
+ * nothing and a finished run allocates no object (the groups live in the old
+ * generation; summary.ts does the same). result() gives HealthGroup's shape.
+ */
+interface Collecting {
+  host: string;
+  policy: string;
+  client: string;
+  lastSuccess: number;
+  lastAllowed: number;
+  lastRefused: number;
+  transferT: number;
+  transferStatus: number | null;
+  transferSignal: string | null;
+  transferSent: number | null;
+  transferReceived: number | null;
+  outcomeKnown: boolean;
+  recent: HealthGroup['recent'];
+}
+
+const none = (t: number): number | null => (Number.isNaN(t) ? null : t);
+
 export class HealthCollector {
-  private readonly groups = new Map<string, HealthGroup>();
+  /** By host, policy and client: nested maps of the record's own strings, so no key is built per record. */
+  private readonly groups = new Map<string, Map<string, Map<string, Collecting>>>();
+  private count = 0;
   private readonly certs = new Map<string, CertGroup>();
   /** Records at or after this time count in `recent`. */
   readonly windowStart: number;
@@ -71,31 +97,38 @@ export class HealthCollector {
     this.windowStart = now - lookbackMs;
   }
 
-  private group(r: AuditRecord): HealthGroup {
+  private group(r: AuditRecord): Collecting {
     // A label value must be a string whatever a forwarded log put there.
     const host = typeof r.hostname === 'string' ? r.hostname : '';
+    let byPolicy = this.groups.get(host);
+    if (!byPolicy) this.groups.set(host, (byPolicy = new Map()));
+    let byClient = byPolicy.get(r.policy);
+    if (!byClient) byPolicy.set(r.policy, (byClient = new Map()));
     let client = r.client?.addr ?? '';
-    let key = `${host}\0${r.policy}\0${client}`;
-    let g = this.groups.get(key);
+    let g = byClient.get(client);
     if (g) return g;
-    if (this.groups.size >= MAX_GROUPS) {
+    if (this.count >= MAX_GROUPS) {
       client = OVERFLOW_CLIENT;
-      key = `${host}\0${r.policy}\0${client}`;
-      g = this.groups.get(key);
+      g = byClient.get(client);
       if (g) return g;
     }
     g = {
       host,
       policy: r.policy,
       client,
-      lastSuccess: null,
-      lastAllowed: null,
-      lastRefused: null,
-      lastTransfer: null,
+      lastSuccess: Number.NaN,
+      lastAllowed: Number.NaN,
+      lastRefused: Number.NaN,
+      transferT: Number.NaN,
+      transferStatus: null,
+      transferSignal: null,
+      transferSent: null,
+      transferReceived: null,
       outcomeKnown: false,
       recent: { allowed: 0, refused: 0, failed: 0, refusedByCode: new Map() },
     };
-    this.groups.set(key, g);
+    byClient.set(client, g);
+    this.count++;
     return g;
   }
 
@@ -117,8 +150,8 @@ export class HealthCollector {
   add(r: AuditRecord, t: number): void {
     const g = this.group(r);
     const recent = t >= this.windowStart;
-    const later = (prev: number | null) => prev === null || t > prev;
     if (r.cert && typeof r.cert.keyId === 'string') {
+      const later = (prev: number | null) => prev === null || t > prev;
       const c = this.certGroup(g.host, r.policy, r.cert.keyId);
       if (r.event === 'allow') {
         if (later(c.lastAllowed)) c.lastAllowed = t;
@@ -128,11 +161,11 @@ export class HealthCollector {
     }
     switch (r.event) {
       case 'allow':
-        if (later(g.lastAllowed)) g.lastAllowed = t;
+        if (Number.isNaN(g.lastAllowed) || t > g.lastAllowed) g.lastAllowed = t;
         if (recent) g.recent.allowed++;
         break;
       case 'deny':
-        if (later(g.lastRefused)) g.lastRefused = t;
+        if (Number.isNaN(g.lastRefused) || t > g.lastRefused) g.lastRefused = t;
         if (recent) {
           g.recent.refused++;
           const code = refusalLabel(r.code);
@@ -145,24 +178,48 @@ export class HealthCollector {
       case 'exit': {
         g.outcomeKnown = true;
         const ok = isSuccessStatus(r.status, r.signal);
-        if (ok && later(g.lastSuccess)) g.lastSuccess = t;
+        if (ok && (Number.isNaN(g.lastSuccess) || t > g.lastSuccess)) g.lastSuccess = t;
         if (!ok && recent) g.recent.failed++;
-        if (g.lastTransfer === null || t >= g.lastTransfer.t) {
-          g.lastTransfer = { t, status: r.status ?? null, signal: r.signal ?? null, sent: r.transfer?.sent ?? null, received: r.transfer?.received ?? null };
+        if (Number.isNaN(g.transferT) || t >= g.transferT) {
+          g.transferT = t;
+          g.transferStatus = r.status ?? null;
+          g.transferSignal = r.signal ?? null;
+          g.transferSent = r.transfer?.sent ?? null;
+          g.transferReceived = r.transfer?.received ?? null;
         }
         break;
       }
     }
   }
 
+  /** Groups by host, policy, then client. */
+  result(): HealthGroup[] {
+    const all: HealthGroup[] = [];
+    for (const byPolicy of this.groups.values()) {
+      for (const byClient of byPolicy.values()) {
+        for (const g of byClient.values()) {
+          all.push({
+            host: g.host,
+            policy: g.policy,
+            client: g.client,
+            lastSuccess: none(g.lastSuccess),
+            lastAllowed: none(g.lastAllowed),
+            lastRefused: none(g.lastRefused),
+            lastTransfer: Number.isNaN(g.transferT)
+              ? null
+              : { t: g.transferT, status: g.transferStatus, signal: g.transferSignal, sent: g.transferSent, received: g.transferReceived },
+            outcomeKnown: g.outcomeKnown,
+            recent: g.recent,
+          });
+        }
+      }
+    }
+    return all.sort((a, b) => cmp(a.host, b.host) || cmp(a.policy, b.policy) || cmp(a.client, b.client));
+  }
+
   /** Certificate identities by host, policy, then key ID. */
   certificates(): CertGroup[] {
     return [...this.certs.values()].sort((a, b) => cmp(a.host, b.host) || cmp(a.policy, b.policy) || cmp(a.keyId, b.keyId));
-  }
-
-  /** Groups by host, policy, then client. */
-  result(): HealthGroup[] {
-    return [...this.groups.values()].sort((a, b) => cmp(a.host, b.host) || cmp(a.policy, b.policy) || cmp(a.client, b.client));
   }
 }
 

@@ -1,5 +1,5 @@
 // Families of files → one stream of items in time order.
-import { createReadStream } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { linesOf } from './lines.js';
 import { parseLine, type ParsedLine, type SkipReason } from './parse.js';
@@ -41,8 +41,35 @@ export class SkipCounter {
 
 export type Opener = (file: string) => AsyncIterable<Buffer>;
 
-export const openFile: Opener = (file) =>
-  file === '-' ? (process.stdin as Readable as AsyncIterable<Buffer>) : createReadStream(file, { highWaterMark: 1 << 16 });
+export const openFile: Opener = (file) => (file === '-' ? (process.stdin as Readable as AsyncIterable<Buffer>) : fileChunks(file));
+
+const CHUNK = 1 << 16;
+const YIELD_EVERY = 16;
+
+/**
+ * A regular file's bytes, read synchronously, a fresh buffer per chunk (the
+ * gunzip stream may still hold the last one). A stream's reads run on the
+ * thread pool and the parser waits for each (6-8% of the time idle in the
+ * profile); audit reads only regular files (run.ts and sources.ts check), so
+ * a read never blocks on a writer.
+ */
+export async function* fileChunks(file: string): AsyncGenerator<Buffer> {
+  const fd = openSync(file, 'r');
+  try {
+    for (let chunk = 1; ; chunk++) {
+      // Synchronous reads and awaits of settled promises never let the event
+      // loop turn: every 1 MiB, let it, so that a signal, a timer, or stdout's
+      // EPIPE (`audit … | head`) is seen while a big file is still being read.
+      if (chunk % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const buf = Buffer.allocUnsafe(CHUNK);
+      const n = readSync(fd, buf, 0, CHUNK, null);
+      if (n === 0) return;
+      yield n === CHUNK ? buf : buf.subarray(0, n);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** The gate's records from one family of files, in batches. */
 export async function* recordItems(family: Family, skips: SkipCounter, open: Opener = openFile): AsyncGenerator<Item[]> {

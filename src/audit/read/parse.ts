@@ -182,7 +182,7 @@ export function parseLine(line: string): ParsedLine | SkipReason {
   }
   const record = checkRecord(value);
   if (typeof record === 'string') return record;
-  const t = record.v === RECORD_VERSION ? (value as { time: number }).time : Date.parse(record.time);
+  const t = record.v === RECORD_VERSION ? (value as { time: number }).time : isoTime(record.time);
   if (!Number.isFinite(t)) return 'not-record';
   if (record.hostname === undefined && host !== undefined && host !== '') {
     // --json prints the line as logged, with the host it was carried from.
@@ -190,6 +190,42 @@ export function parseLine(line: string): ParsedLine | SkipReason {
     return { record, t, raw: JSON.stringify({ ...(value as object), hostname: host }) };
   }
   return { record, t, raw: text };
+}
+
+const digit = (s: string, i: number): number => {
+  const d = s.charCodeAt(i) - 0x30;
+  return d >= 0 && d <= 9 ? d : Number.NaN;
+};
+const twoDigits = (s: string, i: number): number => digit(s, i) * 10 + digit(s, i + 1);
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Date.parse(s), quicker for the form a version 1 record's time has
+ * (toISOString's `2026-11-26T13:00:00.000Z`): its fields are read from the
+ * characters and checked for range here; any other text, or a field out of
+ * range, is left to Date.parse itself. Date.parse was 7% of parseLine on
+ * version 1 records; a property test holds the two equal.
+ */
+export function isoTime(s: string): number {
+  if (
+    s.length !== 24 ||
+    s.charCodeAt(4) !== 0x2d || s.charCodeAt(7) !== 0x2d || s.charCodeAt(10) !== 0x54 /* T */ ||
+    s.charCodeAt(13) !== 0x3a || s.charCodeAt(16) !== 0x3a || s.charCodeAt(19) !== 0x2e || s.charCodeAt(23) !== 0x5a /* Z */
+  ) {
+    return Date.parse(s);
+  }
+  const year = twoDigits(s, 0) * 100 + twoDigits(s, 2);
+  const month = twoDigits(s, 5);
+  const day = twoDigits(s, 8);
+  const hour = twoDigits(s, 11);
+  const minute = twoDigits(s, 14);
+  const second = twoDigits(s, 17);
+  const ms = digit(s, 20) * 100 + twoDigits(s, 21);
+  // NaN (a non-digit) fails every comparison below. Years before 100 are left out: Date.UTC reads 0-99 as 1900-1999.
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (!(year >= 100 && month >= 1 && month <= 12 && day >= 1 && hour <= 23 && minute <= 59 && second <= 59 && ms >= 0)) return Date.parse(s);
+  if (day > DAYS[month - 1]! + (month === 2 && leap ? 1 : 0)) return Date.parse(s);
+  return Date.UTC(year, month - 1, day, hour, minute, second, ms);
 }
 
 /** journald writes MESSAGE as a string, or as an array of byte values when it is not valid text. */

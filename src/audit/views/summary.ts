@@ -30,7 +30,32 @@ export interface GroupSummary {
   reasons: { reason: string; count: number }[];
 }
 
-interface Group extends Omit<GroupSummary, 'reasons'> {
+/**
+ * A group while records are added. The times are plain numbers, NaN for
+ * "none yet", and the last success is kept in fields of its own: a field that
+ * holds null as well as numbers boxes every number stored in it, and a new
+ * object per success is one more, so each allowed or finished run left
+ * garbage in the old generation (the groups live there). result() turns
+ * them into GroupSummary's nulls and objects.
+ */
+interface Group {
+  host: string;
+  policy: string;
+  client: string;
+  keyId: string | null;
+  allowed: number;
+  refused: number;
+  failed: number;
+  succeeded: number;
+  wouldDeny: number;
+  first: number;
+  last: number;
+  lastAllowed: number;
+  successT: number;
+  successSession: string;
+  successSent: number | null;
+  successReceived: number | null;
+  outcomeKnown: boolean;
   reasons: Map<string, number>;
 }
 
@@ -88,8 +113,11 @@ export class Summary {
         wouldDeny: 0,
         first: t,
         last: t,
-        lastAllowed: null,
-        lastSuccess: null,
+        lastAllowed: Number.NaN,
+        successT: Number.NaN,
+        successSession: '',
+        successSent: null,
+        successReceived: null,
         outcomeKnown: false,
         reasons: new Map(),
       };
@@ -101,7 +129,7 @@ export class Summary {
     switch (r.event) {
       case 'allow':
         g.allowed++;
-        if (g.lastAllowed === null || t > g.lastAllowed) g.lastAllowed = t;
+        if (Number.isNaN(g.lastAllowed) || t > g.lastAllowed) g.lastAllowed = t;
         if (r.wouldDeny !== undefined) {
           g.wouldDeny++;
           this.countReason(g, `would deny: ${reasonKey(r)}`);
@@ -119,8 +147,11 @@ export class Summary {
         g.outcomeKnown = true;
         if (isSuccessStatus(r.status, r.signal)) {
           g.succeeded++;
-          if (!g.lastSuccess || t > g.lastSuccess.t) {
-            g.lastSuccess = { t, session: r.session, sent: r.transfer?.sent ?? null, received: r.transfer?.received ?? null };
+          if (Number.isNaN(g.successT) || t > g.successT) {
+            g.successT = t;
+            g.successSession = r.session;
+            g.successSent = r.transfer?.sent ?? null;
+            g.successReceived = r.transfer?.received ?? null;
           }
         } else g.failed++;
         break;
@@ -146,10 +177,25 @@ export class Summary {
       }
     }
     return all
-      .map((g) => ({
-        ...g,
-        reasons: [...g.reasons].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason)),
-      }))
+      .map(
+        (g): GroupSummary => ({
+          host: g.host,
+          policy: g.policy,
+          client: g.client,
+          keyId: g.keyId,
+          allowed: g.allowed,
+          refused: g.refused,
+          failed: g.failed,
+          succeeded: g.succeeded,
+          wouldDeny: g.wouldDeny,
+          first: g.first,
+          last: g.last,
+          lastAllowed: Number.isNaN(g.lastAllowed) ? null : g.lastAllowed,
+          lastSuccess: Number.isNaN(g.successT) ? null : { t: g.successT, session: g.successSession, sent: g.successSent, received: g.successReceived },
+          outcomeKnown: g.outcomeKnown,
+          reasons: [...g.reasons].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason)),
+        }),
+      )
       .sort((a, b) => a.host.localeCompare(b.host) || a.policy.localeCompare(b.policy) || a.client.localeCompare(b.client) || compareKeyId(a.keyId, b.keyId));
   }
 }
