@@ -19,6 +19,7 @@ import type { SuggestCollector, PolicySuggestion, Change } from './suggest.js';
 import type { View, ViewContext } from './view.js';
 import { html, raw, type Html } from './html/template.js';
 import { STYLE } from './html/style.js';
+import { OpenSessions } from './html/open.js';
 import { VERSION } from '../../version.js';
 
 /** A night's outcome: the states a cell can be in, worst last in `rank`. Symbol and text stand beside the colour. */
@@ -203,7 +204,7 @@ export const MAX_ROWS = 1000;
 export class HtmlReport implements View {
   private readonly rows = new Map<string, Row>();
   private readonly plans = new Map<string, NightPlan>();
-  private readonly open = new Map<string, Open>();
+  private readonly open = new OpenSessions<Open>();
   private readonly refusals = new Map<string, RefusalGroup>();
   private refusalsDropped = 0;
   private readonly keyUse = new Map<string, { t: number; event: string }>();
@@ -266,7 +267,7 @@ export class HtmlReport implements View {
         if (t < this.first) return;
         this.open.set(r.session, { row, night: row.plan.night(t), t, expected: r.transferLog !== undefined || r.exec === 'spawn' });
         if (this.open.size > MAX_OPEN) {
-          const [id, o] = this.open.entries().next().value!;
+          const [id, o] = this.open.shift()!;
           this.settle(id, o, t);
         }
         return;
@@ -327,7 +328,7 @@ export class HtmlReport implements View {
 
   async finish(ctx: ViewContext): Promise<string> {
     const now = this.o.now;
-    for (const [id, o] of [...this.open]) this.settle(id, o, now);
+    for (const [id, o] of this.open.entries()) this.settle(id, o, now);
     const suggestions = this.o.collector && this.o.suggest ? await this.o.suggest(this.o.collector) : [];
     const rows = [...this.rows.values()];
     const lastGood = (r: Row) => (r.outcomeKnown ? r.lastSuccess : r.lastAllowed);
