@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import type { AuditRecord } from '../join/transfer.js';
 import { isSuccessStatus } from '../join/transfer.js';
-import { parseRange, inRange, wallClock } from '../../window.js';
+import { parseRange, inRange } from '../../window.js';
 import { age, bytes, localTime, shortCommand } from './format.js';
 import { reasonKey } from './summary.js';
 import type { SuggestCollector, PolicySuggestion, Change } from './suggest.js';
@@ -20,6 +20,7 @@ import type { View, ViewContext } from './view.js';
 import { html, raw, type Html } from './html/template.js';
 import { STYLE } from './html/style.js';
 import { OpenSessions } from './html/open.js';
+import { ZoneOffsets } from './html/zone.js';
 import { VERSION } from '../../version.js';
 
 /** A night's outcome: the states a cell can be in, worst last in `rank`. Symbol and text stand beside the colour. */
@@ -56,9 +57,17 @@ export class NightPlan {
   /** Minutes from the slot's start until its window has closed (1440 without a window). */
   readonly close: number;
   readonly describe: string;
-  private readonly offsets = new Map<number, number>();
+  private readonly zone: ZoneOffsets;
 
-  constructor(readonly w: PolicyWindow | null) {
+  /** zones: the report's table per zone, shared by the policies in the same zone. */
+  constructor(
+    readonly w: PolicyWindow | null,
+    zones: Map<string, ZoneOffsets> = new Map(),
+  ) {
+    const name = w?.timezone;
+    let table = zones.get(name ?? '');
+    if (!table) zones.set(name ?? '', (table = new ZoneOffsets(name)));
+    this.zone = table;
     const ranges = (w?.window ?? []).map(parseRange).filter((r) => r !== null);
     if (ranges.length === 0) {
       this.anchor = 12 * 60;
@@ -83,16 +92,9 @@ export class NightPlan {
     this.describe = w === null ? `no policy file here: nights from noon to noon, ${zone}` : ranges.length ? `window ${w.window!.join(', ')}, ${zone}` : `no window: nights from noon to noon, ${zone}`;
   }
 
-  /** Minutes east of UTC at t, in the policy's zone (cached per quarter hour: zones change offset on those). */
+  /** Minutes east of UTC at t, in the policy's zone. */
   offset(t: number): number {
-    const key = Math.floor(t / 900_000);
-    let o = this.offsets.get(key);
-    if (o === undefined) {
-      o = wallClock(t, this.w?.timezone).offset;
-      if (this.offsets.size > 50_000) this.offsets.clear();
-      this.offsets.set(key, o);
-    }
-    return o;
+    return this.zone.offset(t);
   }
 
   /** The night t belongs to, as a day number (days since 1970-01-01 of the date the night ends on). */
@@ -204,6 +206,7 @@ export const MAX_ROWS = 1000;
 export class HtmlReport implements View {
   private readonly rows = new Map<string, Row>();
   private readonly plans = new Map<string, NightPlan>();
+  private readonly zones = new Map<string, ZoneOffsets>();
   private readonly open = new OpenSessions<Open>();
   private readonly refusals = new Map<string, RefusalGroup>();
   private refusalsDropped = 0;
@@ -222,7 +225,7 @@ export class HtmlReport implements View {
     let row = this.rows.get(key);
     if (!row) {
       let plan = this.plans.get(r.policy);
-      if (!plan) this.plans.set(r.policy, (plan = new NightPlan(this.o.policies.get(r.policy) ?? null)));
+      if (!plan) this.plans.set(r.policy, (plan = new NightPlan(this.o.policies.get(r.policy) ?? null, this.zones)));
       row = { host, policy: r.policy, client, plan, current: plan.night(this.o.now), cells: new Map(), lastSuccess: null, lastAllowed: null, outcomeKnown: false };
       this.rows.set(key, row);
     }
@@ -375,7 +378,7 @@ export class HtmlReport implements View {
   private timeline(rows: Row[]): Html {
     const days = this.o.days;
     // Column dates in the local zone's noon-to-noon nights; each cell's own date and zone are in its label.
-    const local = new NightPlan({});
+    const local = new NightPlan({}, this.zones);
     const today = local.night(this.o.now);
     const heads: Html[] = [];
     for (let k = days - 1; k >= 0; k--) {
