@@ -21,6 +21,7 @@ import { html, raw, type Html } from './html/template.js';
 import { STYLE } from './html/style.js';
 import { OpenSessions } from './html/open.js';
 import { ZoneOffsets } from './html/zone.js';
+import { NightCells, type Kind } from './html/cells.js';
 import { VERSION } from '../../version.js';
 
 /** A night's outcome: the states a cell can be in, worst last in `rank`. Symbol and text stand beside the colour. */
@@ -35,9 +36,6 @@ export const CELL_STATES = {
 } as const;
 export type CellState = keyof typeof CELL_STATES;
 
-/** Which kind of session decides a night's cell: a completed run outweighs a failed one that night, and so on. */
-const KIND_PRIORITY: Record<'completed' | 'running' | 'failed' | 'unknown' | 'refused', number> = { completed: 5, running: 4, failed: 3, unknown: 2, refused: 1 };
-type Kind = keyof typeof KIND_PRIORITY;
 
 /** What a row knows of a policy's backup window (read from the policy file; records do not carry it). */
 export interface PolicyWindow {
@@ -124,15 +122,6 @@ const dayName = (day: number): string => {
   return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}-${String(d.getUTCDate()).padStart(2, '0')}`;
 };
 
-interface Cell {
-  counts: Record<Kind, number>;
-  /** The session that decides the cell: the latest of the highest-priority kind. */
-  kind: Kind;
-  start: number;
-  end: number | null;
-  text: string;
-}
-
 interface Row {
   host: string;
   policy: string;
@@ -140,7 +129,8 @@ interface Row {
   plan: NightPlan;
   /** The night `now` is in. */
   current: number;
-  cells: Map<number, Cell>;
+  /** Its first slot in the report's NightCells (the current night's; older nights follow), -1 until a cell is marked. */
+  slot: number;
   lastSuccess: number | null;
   lastAllowed: number | null;
   outcomeKnown: boolean;
@@ -207,6 +197,7 @@ export class HtmlReport implements View {
   private readonly rows = new Map<string, Row>();
   private readonly plans = new Map<string, NightPlan>();
   private readonly zones = new Map<string, ZoneOffsets>();
+  private readonly cells: NightCells;
   private readonly open = new OpenSessions<Open>();
   private readonly refusals = new Map<string, RefusalGroup>();
   private refusalsDropped = 0;
@@ -214,6 +205,7 @@ export class HtmlReport implements View {
   private readonly first: number;
 
   constructor(private readonly o: HtmlOptions) {
+    this.cells = new NightCells(o.days);
     // Records older than the oldest night (plus a day for zones and windows) only count for "last success".
     this.first = o.now - (o.days + 2) * 86_400_000;
   }
@@ -226,7 +218,7 @@ export class HtmlReport implements View {
     if (!row) {
       let plan = this.plans.get(r.policy);
       if (!plan) this.plans.set(r.policy, (plan = new NightPlan(this.o.policies.get(r.policy) ?? null, this.zones)));
-      row = { host, policy: r.policy, client, plan, current: plan.night(this.o.now), cells: new Map(), lastSuccess: null, lastAllowed: null, outcomeKnown: false };
+      row = { host, policy: r.policy, client, plan, current: plan.night(this.o.now), slot: -1, lastSuccess: null, lastAllowed: null, outcomeKnown: false };
       this.rows.set(key, row);
     }
     return row;
@@ -240,14 +232,8 @@ export class HtmlReport implements View {
     const known = this.texts.get(text);
     if (known !== undefined) text = known;
     else if (this.texts.size < 10_000) this.texts.set(text, text);
-    let c = row.cells.get(night);
-    if (!c) {
-      c = { counts: { completed: 0, running: 0, failed: 0, unknown: 0, refused: 0 }, kind, start, end, text };
-      row.cells.set(night, c);
-    } else if (KIND_PRIORITY[kind] >= KIND_PRIORITY[c.kind] && start >= c.start || KIND_PRIORITY[kind] > KIND_PRIORITY[c.kind]) {
-      Object.assign(c, { kind, start, end, text });
-    }
-    c.counts[kind]++;
+    if (row.slot < 0) row.slot = this.cells.block();
+    this.cells.mark(row.slot + row.current - night, kind, start, end, text);
   }
 
   private settle(id: string, o: Open, now: number): void {
@@ -316,10 +302,21 @@ export class HtmlReport implements View {
     }
   }
 
+  /** The slot of a row's night, or -1 (no cell marked in the row, or a night the timeline does not show). */
+  private slotOf(row: Row, night: number): number {
+    const k = row.current - night;
+    return row.slot < 0 || k < 0 || k >= this.o.days ? -1 : row.slot + k;
+  }
+
+  private cellKind(row: Row, night: number): Kind | null {
+    const s = this.slotOf(row, night);
+    return s < 0 ? null : this.cells.kindAt(s);
+  }
+
   /** A row's state on a night: its cell's, or nothing came (not yet, for the current night before its window has closed). */
   private stateOf(row: Row, night: number): CellState {
-    const c = row.cells.get(night);
-    if (c) return c.kind;
+    const kind = this.cellKind(row, night);
+    if (kind !== null) return kind;
     if (night === row.current && row.plan.sinceSlotStart(this.o.now) < row.plan.close) return 'pending';
     return 'nothing';
   }
@@ -408,10 +405,11 @@ ${rows.length > MAX_ROWS ? html`<p class="note" id="rows-left-out">The ${MAX_ROW
 
   private cellLabel(r: Row, night: number, state: CellState): string {
     const head = `night ending ${dayName(night)}: ${CELL_STATES[state].text}`;
-    const c = r.cells.get(night);
+    const s = this.slotOf(r, night);
+    const c = s < 0 ? null : this.cells.cell(s);
     if (!c) return head;
     const when = c.end !== null ? `${r.plan.clock(c.start)}–${r.plan.clock(c.end)}, took ${age(c.end - c.start)}` : `at ${r.plan.clock(c.start)}`;
-    const others = (Object.keys(c.counts) as Kind[]).filter((k) => c.counts[k] > 0).map((k) => `${c.counts[k]} ${k}`).join(', ');
+    const others = c.counts.map(([k, n]) => `${n} ${k}`).join(', ');
     return `${head} · ${when} (${r.plan.w?.timezone ?? 'local time'}) · ${c.text} · sessions: ${others}`;
   }
 
