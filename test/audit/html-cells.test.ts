@@ -28,7 +28,7 @@ describe('NightCells', () => {
     for (let k = 0; k < 7; k++) if (k !== 2) expect(c.kindAt(row + k)).toBeNull();
   });
 
-  it('thousands of rows: every block keeps its cells when the arrays grow', () => {
+  it('thousands of rows: every block keeps its cells across the chunks', () => {
     const c = new NightCells(30);
     const rows: number[] = [];
     for (let i = 0; i < 5000; i++) {

@@ -2,8 +2,9 @@
 // every row (the kind that decides the cell, its session's start and end,
 // how many sessions of each kind came, the cell's text), instead of an object
 // and a counts object per row × night. A row takes its block of `days` slots
-// when its first cell is marked. Over 1,000,000 records (10,000 rows × 30
-// nights, nearly all filled) that is 41 bytes a slot.
+// when its first cell is marked; the arrays come in chunks of 256 rows,
+// added as rows come, never copied. 41 bytes a slot: over 1,000,000 records
+// (10,000 rows × 30 nights) 12 MB.
 
 /** The kinds of session that can decide a cell, by priority (index + 1): a completed run outweighs a failed one that night, and so on. */
 export const KINDS = ['refused', 'unknown', 'failed', 'running', 'completed'] as const;
@@ -21,41 +22,39 @@ export interface Cell {
   counts: [Kind, number][];
 }
 
-export class NightCells {
-  private slots = 0;
-  private used = 0;
-  /** 0: no cell; else the deciding kind's priority. */
-  private kind = new Uint8Array(0);
-  private start = new Float64Array(0);
-  /** NaN: no end logged. */
-  private end = new Float64Array(0);
-  /** KINDS.length counts per slot. */
-  private counts = new Uint32Array(0);
-  private text: string[] = [];
+/** Rows per chunk of typed arrays: chunks are added, never grown, so there is no copy and no slack beyond one chunk. */
+const CHUNK_ROWS = 256;
 
-  constructor(readonly days: number) {}
+interface Chunk {
+  /** 0: no cell; else the deciding kind's priority. */
+  kind: Uint8Array;
+  start: Float64Array;
+  /** NaN: no end logged. */
+  end: Float64Array;
+  /** KINDS.length counts per slot. */
+  counts: Uint32Array;
+  text: string[];
+}
+
+export class NightCells {
+  private readonly chunks: Chunk[] = [];
+  private used = 0;
+  private readonly per: number;
+
+  constructor(readonly days: number) {
+    this.per = CHUNK_ROWS * days;
+  }
 
   /** A block of `days` empty slots for a new row; returns its first slot. */
   block(): number {
     const base = this.used;
     this.used += this.days;
-    if (this.used > this.slots) this.grow(Math.max(this.used, this.slots * 2, this.days * 64));
+    if (base % this.per === 0) {
+      const n = this.per;
+      // Filled, not sized: an array with holes would turn into a dictionary.
+      this.chunks.push({ kind: new Uint8Array(n), start: new Float64Array(n), end: new Float64Array(n), counts: new Uint32Array(n * KINDS.length), text: new Array<string>(n).fill('') });
+    }
     return base;
-  }
-
-  private grow(slots: number): void {
-    const copy = <A extends Uint8Array | Float64Array | Uint32Array>(a: A, make: (n: number) => A, per = 1): A => {
-      const b = make(slots * per);
-      b.set(a);
-      return b;
-    };
-    this.kind = copy(this.kind, (n) => new Uint8Array(n));
-    this.start = copy(this.start, (n) => new Float64Array(n));
-    this.end = copy(this.end, (n) => new Float64Array(n));
-    this.counts = copy(this.counts, (n) => new Uint32Array(n), KINDS.length);
-    // Filled, not sized: an array with holes would turn into a dictionary.
-    while (this.text.length < slots) this.text.push('');
-    this.slots = slots;
   }
 
   /**
@@ -64,32 +63,36 @@ export class NightCells {
    * older; every session is counted.
    */
   mark(slot: number, kind: Kind, start: number, end: number | null, text: string): void {
+    const c = this.chunks[Math.floor(slot / this.per)]!;
+    const i = slot % this.per;
     const p = PRIORITY[kind];
-    const cur = this.kind[slot]!;
-    if (cur === 0 || p > cur || (p === cur && start >= this.start[slot]!)) {
-      this.kind[slot] = p;
-      this.start[slot] = start;
-      this.end[slot] = end === null ? Number.NaN : end;
-      this.text[slot] = text;
+    const cur = c.kind[i]!;
+    if (cur === 0 || p > cur || (p === cur && start >= c.start[i]!)) {
+      c.kind[i] = p;
+      c.start[i] = start;
+      c.end[i] = end === null ? Number.NaN : end;
+      c.text[i] = text;
     }
-    this.counts[slot * KINDS.length + p - 1]!++;
+    c.counts[i * KINDS.length + p - 1]!++;
   }
 
   /** The kind deciding the cell in `slot`, or null when nothing came that night. */
   kindAt(slot: number): Kind | null {
-    const p = this.kind[slot]!;
+    const p = this.chunks[Math.floor(slot / this.per)]!.kind[slot % this.per]!;
     return p === 0 ? null : KINDS[p - 1]!;
   }
 
   cell(slot: number): Cell | null {
     const kind = this.kindAt(slot);
     if (kind === null) return null;
-    const end = this.end[slot]!;
+    const c = this.chunks[Math.floor(slot / this.per)]!;
+    const i = slot % this.per;
+    const end = c.end[i]!;
     const counts: [Kind, number][] = [];
     for (const k of COUNT_ORDER) {
-      const n = this.counts[slot * KINDS.length + PRIORITY[k] - 1]!;
+      const n = c.counts[i * KINDS.length + PRIORITY[k] - 1]!;
       if (n > 0) counts.push([k, n]);
     }
-    return { kind, start: this.start[slot]!, end: Number.isNaN(end) ? null : end, text: this.text[slot]!, counts };
+    return { kind, start: c.start[i]!, end: Number.isNaN(end) ? null : end, text: c.text[i]!, counts };
   }
 }
