@@ -194,7 +194,9 @@ const MAX_KEYS_SEEN = 10_000;
 export const MAX_ROWS = 1000;
 
 export class HtmlReport implements View {
-  private readonly rows = new Map<string, Row>();
+  /** Rows by policy, host and client (nested: no key string built per record), and in a list. */
+  private readonly rows = new Map<string, Map<string, Map<string, Row>>>();
+  private readonly rowList: Row[] = [];
   private readonly plans = new Map<string, NightPlan>();
   private readonly zones = new Map<string, ZoneOffsets>();
   private readonly cells: NightCells;
@@ -202,6 +204,9 @@ export class HtmlReport implements View {
   private readonly refusals = new Map<string, RefusalGroup>();
   private refusalsDropped = 0;
   private readonly keyUse = new Map<string, { t: number; event: string }>();
+  /** The last record's key and its fingerprint: a fleet has few keys, each record a fresh copy of one. */
+  private lastKey = '';
+  private lastFingerprint = '';
   private readonly first: number;
 
   constructor(private readonly o: HtmlOptions) {
@@ -213,13 +218,17 @@ export class HtmlReport implements View {
   private row(r: AuditRecord): Row {
     const host = r.hostname ?? '-';
     const client = r.client?.addr ?? '-';
-    const key = `${host}\0${r.policy}\0${client}`;
-    let row = this.rows.get(key);
+    let byHost = this.rows.get(r.policy);
+    if (!byHost) this.rows.set(r.policy, (byHost = new Map()));
+    let byClient = byHost.get(host);
+    if (!byClient) byHost.set(host, (byClient = new Map()));
+    let row = byClient.get(client);
     if (!row) {
       let plan = this.plans.get(r.policy);
       if (!plan) this.plans.set(r.policy, (plan = new NightPlan(this.o.policies.get(r.policy) ?? null, this.zones)));
       row = { host, policy: r.policy, client, plan, current: plan.night(this.o.now), slot: -1, lastSuccess: null, lastAllowed: null, outcomeKnown: false };
-      this.rows.set(key, row);
+      byClient.set(client, row);
+      this.rowList.push(row);
     }
     return row;
   }
@@ -246,9 +255,15 @@ export class HtmlReport implements View {
   add(r: AuditRecord, t: number): void {
     const row = this.row(r);
     if (r.key) {
-      const fp = r.key.slice(r.key.indexOf(' ') + 1);
+      if (r.key !== this.lastKey) [this.lastKey, this.lastFingerprint] = [r.key, r.key.slice(r.key.indexOf(' ') + 1)];
+      const fp = this.lastFingerprint;
       const seen = this.keyUse.get(fp);
-      if (seen ? t >= seen.t : this.keyUse.size < MAX_KEYS_SEEN) this.keyUse.set(fp, { t, event: r.event });
+      if (seen) {
+        if (t >= seen.t) {
+          seen.t = t;
+          seen.event = r.event;
+        }
+      } else if (this.keyUse.size < MAX_KEYS_SEEN) this.keyUse.set(fp, { t, event: r.event });
     }
     switch (r.event) {
       case 'allow':
@@ -330,7 +345,7 @@ export class HtmlReport implements View {
     const now = this.o.now;
     for (const [id, o] of this.open.entries()) this.settle(id, o, now);
     const suggestions = this.o.collector && this.o.suggest ? await this.o.suggest(this.o.collector) : [];
-    const rows = [...this.rows.values()];
+    const rows = [...this.rowList];
     const lastGood = (r: Row) => (r.outcomeKnown ? r.lastSuccess : r.lastAllowed);
     // A client never allowed (only refused) is not expected to come: its empty nights are no alarm.
     const rank = (r: Row, night: number) => {
