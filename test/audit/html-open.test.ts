@@ -20,25 +20,25 @@ const ops = fc.array(
 
 function replay(list: Op[]): void {
   const model = new Map<string, number>();
-  const q = new OpenSessions<number>();
+  const q = new OpenSessions<{ id: string; value: number }>();
   for (const o of list) {
     if (o.op === 'set') {
       model.set(String(o.id), o.value);
-      q.set(String(o.id), o.value);
+      q.set({ id: String(o.id), value: o.value });
     } else if (o.op === 'delete') {
       expect(q.delete(String(o.id))).toBe(model.delete(String(o.id)));
     } else {
       const first = model.entries().next().value;
       if (first) model.delete(first[0]);
-      expect(q.shift()).toEqual(first);
+      expect(q.shift()).toEqual(first && { id: first[0], value: first[1] });
     }
     expect(q.size).toBe(model.size);
     expect(q.queued).toBeLessThanOrEqual(2 * q.size + 1024);
   }
-  expect(q.entries()).toEqual([...model]);
-  for (const [id, v] of model) expect(q.get(id)).toBe(v);
+  expect(q.entries()).toEqual([...model].map(([id, value]) => ({ id, value })));
+  for (const [id, v] of model) expect(q.get(id)?.value).toBe(v);
   // Then empty it oldest first: every entry, none lost, none twice.
-  for (const want of [...model]) expect(q.shift()).toEqual(want);
+  for (const [id, value] of [...model]) expect(q.shift()).toEqual({ id, value });
   expect(q.shift()).toBeUndefined();
 }
 

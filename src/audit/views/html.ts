@@ -137,6 +137,7 @@ interface Row {
 }
 
 interface Open {
+  readonly id: string;
   row: Row;
   night: number;
   t: number;
@@ -245,8 +246,8 @@ export class HtmlReport implements View {
     this.cells.mark(row.slot + row.current - night, kind, start, end, text);
   }
 
-  private settle(id: string, o: Open, now: number): void {
-    this.open.delete(id);
+  private settle(o: Open, now: number): void {
+    this.open.delete(o.id);
     if (!o.expected) this.mark(o.row, o.night, 'unknown', o.t, null, 'allowed; no outcome logged');
     else if (now - o.t < RUNNING_MS) this.mark(o.row, o.night, 'running', o.t, null, 'allowed; no end logged yet');
     else this.mark(o.row, o.night, 'failed', o.t, null, 'no end was logged (killed, or the transfer log is missing)');
@@ -269,10 +270,9 @@ export class HtmlReport implements View {
       case 'allow':
         if (row.lastAllowed === null || t > row.lastAllowed) row.lastAllowed = t;
         if (t < this.first) return;
-        this.open.set(r.session, { row, night: row.plan.night(t), t, expected: r.transferLog !== undefined || r.exec === 'spawn' });
+        this.open.set({ id: r.session, row, night: row.plan.night(t), t, expected: r.transferLog !== undefined || r.exec === 'spawn' });
         if (this.open.size > MAX_OPEN) {
-          const [id, o] = this.open.shift()!;
-          this.settle(id, o, t);
+          this.settle(this.open.shift()!, t);
         }
         return;
       case 'exit': {
@@ -343,7 +343,7 @@ export class HtmlReport implements View {
 
   async finish(ctx: ViewContext): Promise<string> {
     const now = this.o.now;
-    for (const [id, o] of this.open.entries()) this.settle(id, o, now);
+    for (const o of this.open.entries()) this.settle(o, now);
     const suggestions = this.o.collector && this.o.suggest ? await this.o.suggest(this.o.collector) : [];
     const rows = [...this.rowList];
     const lastGood = (r: Row) => (r.outcomeKnown ? r.lastSuccess : r.lastAllowed);

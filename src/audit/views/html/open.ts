@@ -8,15 +8,15 @@
 // every operation is O(1), amortised, and the order is exactly the Map's
 // (setting a known id keeps its place, as Map.set does).
 
-interface Entry<T> {
+/** What is kept per session: its id with whatever the caller needs (one object per session, no wrapper). */
+export interface Keyed {
   readonly id: string;
-  value: T;
 }
 
-export class OpenSessions<T> {
-  private readonly byId = new Map<string, Entry<T>>();
+export class OpenSessions<T extends Keyed> {
+  private readonly byId = new Map<string, T>();
   /** Entries in first-seen order; an entry no longer in byId (ended, evicted, or replaced after a delete) is dead. */
-  private queue: Entry<T>[] = [];
+  private queue: T[] = [];
   private head = 0;
 
   get size(): number {
@@ -29,18 +29,18 @@ export class OpenSessions<T> {
   }
 
   get(id: string): T | undefined {
-    return this.byId.get(id)?.value;
+    return this.byId.get(id);
   }
 
-  set(id: string, value: T): void {
-    const e = this.byId.get(id);
+  /** Add a session; one already open with that id keeps its place and takes the new value's fields (as Map.set keeps a key's place). */
+  set(value: T): void {
+    const e = this.byId.get(value.id);
     if (e) {
-      e.value = value;
+      Object.assign(e, value);
       return;
     }
-    const fresh = { id, value };
-    this.byId.set(id, fresh);
-    this.queue.push(fresh);
+    this.byId.set(value.id, value);
+    this.queue.push(value);
   }
 
   delete(id: string): boolean {
@@ -50,20 +50,20 @@ export class OpenSessions<T> {
   }
 
   /** Take out the oldest; undefined when there is none. */
-  shift(): [string, T] | undefined {
+  shift(): T | undefined {
     while (this.head < this.queue.length) {
       const e = this.queue[this.head++]!;
       if (this.byId.get(e.id) !== e) continue;
       this.byId.delete(e.id);
       this.compact();
-      return [e.id, e.value];
+      return e;
     }
     return undefined;
   }
 
   /** Every entry, oldest first (a copy: the caller may delete while going through it). */
-  entries(): [string, T][] {
-    return [...this.byId].map(([id, e]) => [id, e.value]);
+  entries(): T[] {
+    return [...this.byId.values()];
   }
 
   /** Drop dead entries once they outnumber the live ones, so the queue stays within a small factor of size. */
