@@ -12,13 +12,16 @@
 import { createHash } from 'node:crypto';
 import type { AuditRecord } from '../join/transfer.js';
 import { isSuccessStatus } from '../join/transfer.js';
-import { parseRange, inRange, wallClock } from '../../window.js';
+import { parseRange, inRange } from '../../window.js';
 import { age, bytes, localTime, shortCommand } from './format.js';
 import { reasonKey } from './summary.js';
 import type { SuggestCollector, PolicySuggestion, Change } from './suggest.js';
 import type { View, ViewContext } from './view.js';
 import { html, raw, type Html } from './html/template.js';
 import { STYLE } from './html/style.js';
+import { OpenSessions } from './html/open.js';
+import { ZoneOffsets } from './html/zone.js';
+import { NightCells, type Kind } from './html/cells.js';
 import { VERSION } from '../../version.js';
 
 /** A night's outcome: the states a cell can be in, worst last in `rank`. Symbol and text stand beside the colour. */
@@ -33,9 +36,6 @@ export const CELL_STATES = {
 } as const;
 export type CellState = keyof typeof CELL_STATES;
 
-/** Which kind of session decides a night's cell: a completed run outweighs a failed one that night, and so on. */
-const KIND_PRIORITY: Record<'completed' | 'running' | 'failed' | 'unknown' | 'refused', number> = { completed: 5, running: 4, failed: 3, unknown: 2, refused: 1 };
-type Kind = keyof typeof KIND_PRIORITY;
 
 /** What a row knows of a policy's backup window (read from the policy file; records do not carry it). */
 export interface PolicyWindow {
@@ -55,9 +55,17 @@ export class NightPlan {
   /** Minutes from the slot's start until its window has closed (1440 without a window). */
   readonly close: number;
   readonly describe: string;
-  private readonly offsets = new Map<number, number>();
+  private readonly zone: ZoneOffsets;
 
-  constructor(readonly w: PolicyWindow | null) {
+  /** zones: the report's table per zone, shared by the policies in the same zone. */
+  constructor(
+    readonly w: PolicyWindow | null,
+    zones: Map<string, ZoneOffsets> = new Map(),
+  ) {
+    const name = w?.timezone;
+    let table = zones.get(name ?? '');
+    if (!table) zones.set(name ?? '', (table = new ZoneOffsets(name)));
+    this.zone = table;
     const ranges = (w?.window ?? []).map(parseRange).filter((r) => r !== null);
     if (ranges.length === 0) {
       this.anchor = 12 * 60;
@@ -82,16 +90,9 @@ export class NightPlan {
     this.describe = w === null ? `no policy file here: nights from noon to noon, ${zone}` : ranges.length ? `window ${w.window!.join(', ')}, ${zone}` : `no window: nights from noon to noon, ${zone}`;
   }
 
-  /** Minutes east of UTC at t, in the policy's zone (cached per quarter hour: zones change offset on those). */
+  /** Minutes east of UTC at t, in the policy's zone. */
   offset(t: number): number {
-    const key = Math.floor(t / 900_000);
-    let o = this.offsets.get(key);
-    if (o === undefined) {
-      o = wallClock(t, this.w?.timezone).offset;
-      if (this.offsets.size > 50_000) this.offsets.clear();
-      this.offsets.set(key, o);
-    }
-    return o;
+    return this.zone.offset(t);
   }
 
   /** The night t belongs to, as a day number (days since 1970-01-01 of the date the night ends on). */
@@ -121,15 +122,6 @@ const dayName = (day: number): string => {
   return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}-${String(d.getUTCDate()).padStart(2, '0')}`;
 };
 
-interface Cell {
-  counts: Record<Kind, number>;
-  /** The session that decides the cell: the latest of the highest-priority kind. */
-  kind: Kind;
-  start: number;
-  end: number | null;
-  text: string;
-}
-
 interface Row {
   host: string;
   policy: string;
@@ -137,13 +129,15 @@ interface Row {
   plan: NightPlan;
   /** The night `now` is in. */
   current: number;
-  cells: Map<number, Cell>;
+  /** Its first slot in the report's NightCells (the current night's; older nights follow), -1 until a cell is marked. */
+  slot: number;
   lastSuccess: number | null;
   lastAllowed: number | null;
   outcomeKnown: boolean;
 }
 
 interface Open {
+  readonly id: string;
   row: Row;
   night: number;
   t: number;
@@ -215,17 +209,25 @@ interface CertSeen {
 export const MAX_ROWS = 1000;
 
 export class HtmlReport implements View {
-  private readonly rows = new Map<string, Row>();
+  /** Rows by policy, host and client (nested: no key string built per record), and in a list. */
+  private readonly rows = new Map<string, Map<string, Map<string, Row>>>();
+  private readonly rowList: Row[] = [];
   private readonly plans = new Map<string, NightPlan>();
-  private readonly open = new Map<string, Open>();
+  private readonly zones = new Map<string, ZoneOffsets>();
+  private readonly cells: NightCells;
+  private readonly open = new OpenSessions<Open>();
   private readonly refusals = new Map<string, RefusalGroup>();
   private refusalsDropped = 0;
   private readonly keyUse = new Map<string, { t: number; event: string }>();
   private readonly certs = new Map<string, CertSeen>();
   private certsDropped = 0;
+  /** The last record's key and its fingerprint: a fleet has few keys, each record a fresh copy of one. */
+  private lastKey = '';
+  private lastFingerprint = '';
   private readonly first: number;
 
   constructor(private readonly o: HtmlOptions) {
+    this.cells = new NightCells(o.days);
     // Records older than the oldest night (plus a day for zones and windows) only count for "last success".
     this.first = o.now - (o.days + 2) * 86_400_000;
   }
@@ -233,13 +235,17 @@ export class HtmlReport implements View {
   private row(r: AuditRecord): Row {
     const host = r.hostname ?? '-';
     const client = r.client?.addr ?? '-';
-    const key = `${host}\0${r.policy}\0${client}`;
-    let row = this.rows.get(key);
+    let byHost = this.rows.get(r.policy);
+    if (!byHost) this.rows.set(r.policy, (byHost = new Map()));
+    let byClient = byHost.get(host);
+    if (!byClient) byHost.set(host, (byClient = new Map()));
+    let row = byClient.get(client);
     if (!row) {
       let plan = this.plans.get(r.policy);
-      if (!plan) this.plans.set(r.policy, (plan = new NightPlan(this.o.policies.get(r.policy) ?? null)));
-      row = { host, policy: r.policy, client, plan, current: plan.night(this.o.now), cells: new Map(), lastSuccess: null, lastAllowed: null, outcomeKnown: false };
-      this.rows.set(key, row);
+      if (!plan) this.plans.set(r.policy, (plan = new NightPlan(this.o.policies.get(r.policy) ?? null, this.zones)));
+      row = { host, policy: r.policy, client, plan, current: plan.night(this.o.now), slot: -1, lastSuccess: null, lastAllowed: null, outcomeKnown: false };
+      byClient.set(client, row);
+      this.rowList.push(row);
     }
     return row;
   }
@@ -252,18 +258,12 @@ export class HtmlReport implements View {
     const known = this.texts.get(text);
     if (known !== undefined) text = known;
     else if (this.texts.size < 10_000) this.texts.set(text, text);
-    let c = row.cells.get(night);
-    if (!c) {
-      c = { counts: { completed: 0, running: 0, failed: 0, unknown: 0, refused: 0 }, kind, start, end, text };
-      row.cells.set(night, c);
-    } else if (KIND_PRIORITY[kind] >= KIND_PRIORITY[c.kind] && start >= c.start || KIND_PRIORITY[kind] > KIND_PRIORITY[c.kind]) {
-      Object.assign(c, { kind, start, end, text });
-    }
-    c.counts[kind]++;
+    if (row.slot < 0) row.slot = this.cells.block();
+    this.cells.mark(row.slot + row.current - night, kind, start, end, text);
   }
 
-  private settle(id: string, o: Open, now: number): void {
-    this.open.delete(id);
+  private settle(o: Open, now: number): void {
+    this.open.delete(o.id);
     if (!o.expected) this.mark(o.row, o.night, 'unknown', o.t, null, 'allowed; no outcome logged');
     else if (now - o.t < RUNNING_MS) this.mark(o.row, o.night, 'running', o.t, null, 'allowed; no end logged yet');
     else this.mark(o.row, o.night, 'failed', o.t, null, 'no end was logged (killed, or the transfer log is missing)');
@@ -272,19 +272,24 @@ export class HtmlReport implements View {
   add(r: AuditRecord, t: number): void {
     const row = this.row(r);
     if (r.key) {
-      const fp = r.key.slice(r.key.indexOf(' ') + 1);
+      if (r.key !== this.lastKey) [this.lastKey, this.lastFingerprint] = [r.key, r.key.slice(r.key.indexOf(' ') + 1)];
+      const fp = this.lastFingerprint;
       const seen = this.keyUse.get(fp);
-      if (seen ? t >= seen.t : this.keyUse.size < MAX_KEYS_SEEN) this.keyUse.set(fp, { t, event: r.event });
+      if (seen) {
+        if (t >= seen.t) {
+          seen.t = t;
+          seen.event = r.event;
+        }
+      } else if (this.keyUse.size < MAX_KEYS_SEEN) this.keyUse.set(fp, { t, event: r.event });
     }
     if (r.cert && r.event !== 'exit') this.certSeen(r.cert, t, r.event);
     switch (r.event) {
       case 'allow':
         if (row.lastAllowed === null || t > row.lastAllowed) row.lastAllowed = t;
         if (t < this.first) return;
-        this.open.set(r.session, { row, night: row.plan.night(t), t, expected: r.transferLog !== undefined || r.exec === 'spawn' });
+        this.open.set({ id: r.session, row, night: row.plan.night(t), t, expected: r.transferLog !== undefined || r.exec === 'spawn' });
         if (this.open.size > MAX_OPEN) {
-          const [id, o] = this.open.entries().next().value!;
-          this.settle(id, o, t);
+          this.settle(this.open.shift()!, t);
         }
         return;
       case 'exit': {
@@ -329,10 +334,21 @@ export class HtmlReport implements View {
     }
   }
 
+  /** The slot of a row's night, or -1 (no cell marked in the row, or a night the timeline does not show). */
+  private slotOf(row: Row, night: number): number {
+    const k = row.current - night;
+    return row.slot < 0 || k < 0 || k >= this.o.days ? -1 : row.slot + k;
+  }
+
+  private cellKind(row: Row, night: number): Kind | null {
+    const s = this.slotOf(row, night);
+    return s < 0 ? null : this.cells.kindAt(s);
+  }
+
   /** A row's state on a night: its cell's, or nothing came (not yet, for the current night before its window has closed). */
   private stateOf(row: Row, night: number): CellState {
-    const c = row.cells.get(night);
-    if (c) return c.kind;
+    const kind = this.cellKind(row, night);
+    if (kind !== null) return kind;
     if (night === row.current && row.plan.sinceSlotStart(this.o.now) < row.plan.close) return 'pending';
     return 'nothing';
   }
@@ -344,9 +360,9 @@ export class HtmlReport implements View {
 
   async finish(ctx: ViewContext): Promise<string> {
     const now = this.o.now;
-    for (const [id, o] of [...this.open]) this.settle(id, o, now);
+    for (const o of this.open.entries()) this.settle(o, now);
     const suggestions = this.o.collector && this.o.suggest ? await this.o.suggest(this.o.collector) : [];
-    const rows = [...this.rows.values()];
+    const rows = [...this.rowList];
     const lastGood = (r: Row) => (r.outcomeKnown ? r.lastSuccess : r.lastAllowed);
     // A client never allowed (only refused) is not expected to come: its empty nights are no alarm.
     const rank = (r: Row, night: number) => {
@@ -391,7 +407,7 @@ export class HtmlReport implements View {
   private timeline(rows: Row[]): Html {
     const days = this.o.days;
     // Column dates in the local zone's noon-to-noon nights; each cell's own date and zone are in its label.
-    const local = new NightPlan({});
+    const local = new NightPlan({}, this.zones);
     const today = local.night(this.o.now);
     const heads: Html[] = [];
     for (let k = days - 1; k >= 0; k--) {
@@ -421,10 +437,11 @@ ${rows.length > MAX_ROWS ? html`<p class="note" id="rows-left-out">The ${MAX_ROW
 
   private cellLabel(r: Row, night: number, state: CellState): string {
     const head = `night ending ${dayName(night)}: ${CELL_STATES[state].text}`;
-    const c = r.cells.get(night);
+    const s = this.slotOf(r, night);
+    const c = s < 0 ? null : this.cells.cell(s);
     if (!c) return head;
     const when = c.end !== null ? `${r.plan.clock(c.start)}–${r.plan.clock(c.end)}, took ${age(c.end - c.start)}` : `at ${r.plan.clock(c.start)}`;
-    const others = (Object.keys(c.counts) as Kind[]).filter((k) => c.counts[k] > 0).map((k) => `${c.counts[k]} ${k}`).join(', ');
+    const others = c.counts.map(([k, n]) => `${n} ${k}`).join(', ');
     return `${head} · ${when} (${r.plan.w?.timezone ?? 'local time'}) · ${c.text} · sessions: ${others}`;
   }
 
