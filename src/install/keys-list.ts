@@ -118,7 +118,9 @@ const parsePublicKeyParts = (key: string) => {
 
 export async function keysList(o: KeysListOptions): Promise<number> {
   const keys = await withRevoked(o.configDir, installedKeys(o), (m) => o.err?.(`gatekeeper: warning: ${m}\n`));
-  if (o.json) o.out(`${JSON.stringify({ version: KEYS_VERSION, keys })}\n`);
+  // revokedKeys: the list install --revoked-keys recorded, or null (the role compares it with the one it wants).
+  const revokedKeys = (existsSync(statePath(o.configDir)) ? readState(o.configDir).revokedKeys?.file : undefined) ?? null;
+  if (o.json) o.out(`${JSON.stringify({ version: KEYS_VERSION, keys, revokedKeys })}\n`);
   else if (keys.length === 0) o.out(`no keys recorded in ${statePath(o.configDir)}\n`);
   else
     for (const k of keys) {
