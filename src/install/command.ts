@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { EX_SOFTWARE, EX_USAGE, GatekeeperError } from '../exit.js';
 import { DEFAULTS as DEF } from './defaults.js';
+import { CA_DEFAULTS } from './ca-defaults.js';
 import type { CommonOptions } from './install.js';
 
 
@@ -66,10 +67,14 @@ export function register(program: Command): void {
           'CONFIG-DIR/install-state.json for `gatekeeper uninstall`.\n' +
           'Exit: 0 done, 64 usage, 77 refused (not root, keys would be locked out without --yes, or a link or a foreign owner on the way to a user\'s authorized_keys), 78 configuration problem.',
       )
-      .option('--policy <name|path>', 'policy name (CONFIG-DIR/policies or shipped) or an absolute policy file (required with --key)')
-      .option('--key <file|->', "the client's public key (ed25519 recommended), - for stdin (required with --policy)"),
+      .option('--policy <name|path>', 'policy name (CONFIG-DIR/policies or shipped) or an absolute policy file (required with --key or --ca)')
+      .option('--key <file|->', "the client's public key (ed25519 recommended), - for stdin (or --ca with --principal)"),
   )
     .option('--revoked-keys <file>', "make sshd read FILE as RevokedKeys (created as an empty KRL with ssh-keygen -k when missing), for `gatekeeper revoke`; a call of its own, without --key and --policy")
+    .option('--ca <file>', "trust this SSH certificate authority's public key (CA.pub) for --principal: a certificate it signed for one of them runs the gate with --policy (TrustedUserCAKeys, AuthorizedPrincipalsFile, ExposeAuthInfo yes)")
+    .option('--principal <name,...>', "with --ca: certificate principals that get this policy and --from, one line each in the user's principals file; repeatable", list)
+    .option('--ca-file <path>', `with --ca: the CA file gatekeeper owns, sshd's TrustedUserCAKeys (default ${CA_DEFAULTS.caFile})`)
+    .option('--principals-dir <dir>', `with --ca: the principals files' directory, sshd's AuthorizedPrincipalsFile DIR/%u (default ${CA_DEFAULTS.principalsDir})`)
     .option('--from <cidr,...>', 'only accept the key from these addresses (from="..."); repeatable', list)
     .option('--expires <when>', 'the key stops working then, in sshd itself (expiry-time="...", written in UTC): +90s, +30m, +4h, +7d, YYYYMMDD[HHMM[SS]][Z] or ISO 8601 (2027-01-31T18:00Z)')
     .option('--node <path>', 'absolute node binary the launcher runs (root-owned)', process.execPath)
@@ -80,17 +85,17 @@ export function register(program: Command): void {
     .option('--cron-dir <dir>', '--metrics-dir: write a cron.d entry here instead of systemd units (default /etc/cron.d without systemd)')
     .option('--report <file>', '--metrics-dir: the same schedule also writes the HTML report (audit --html FILE), atomically')
     .option('--yes', 'proceed even if keys without command= would be shut out')
-    .action((opts: PathOpts & { policy?: string; key?: string; revokedKeys?: string; from?: string[]; expires?: string; node: string; logrotateDir?: string; host?: string; yes?: boolean; metricsDir?: string; systemdDir?: string; cronDir?: string; report?: string }) =>
+    .action((opts: PathOpts & { policy?: string; key?: string; revokedKeys?: string; ca?: string; principal?: string[]; caFile?: string; principalsDir?: string; from?: string[]; expires?: string; node: string; logrotateDir?: string; host?: string; yes?: boolean; metricsDir?: string; systemdDir?: string; cronDir?: string; report?: string }) =>
       guarded(async () => {
         if (opts.revokedKeys !== undefined) {
           if (opts.key !== undefined || opts.policy !== undefined) throw new GatekeeperError('install --revoked-keys is a call of its own: run it without --key and --policy', EX_USAGE, 'usage');
           const { installRevokedKeys } = await import('./revoked-keys.js');
           return installRevokedKeys({ ...opts, revokedKeys: opts.revokedKeys, ...io, dryRun: opts.dryRun ?? false });
         }
-        if (opts.key === undefined || opts.policy === undefined) throw new GatekeeperError(`install needs --policy and --key (or --revoked-keys FILE)`, EX_USAGE, 'usage');
-        const { key, policy } = opts;
+        if (opts.policy === undefined) throw new GatekeeperError(`install needs --policy with --key or --ca (or --revoked-keys FILE alone)`, EX_USAGE, 'usage');
+        const { policy } = opts;
         const { install } = await import('./install.js');
-        return install({ ...opts, key, policy, ...io, dryRun: opts.dryRun ?? false, yes: opts.yes ?? false, readStdin, now: Date.now() });
+        return install({ ...opts, policy, ...io, dryRun: opts.dryRun ?? false, yes: opts.yes ?? false, readStdin, now: Date.now() });
       }),
     );
 
@@ -137,10 +142,12 @@ export function register(program: Command): void {
           'changed since gets its original bytes back; otherwise only the lines install wrote are touched. Logs are kept.',
       )
       .option('--key <file|->', 'public key whose gate line to remove')
+      .option('--principal <name,...>', "certificate principals whose lines install --ca wrote to remove from the user's principals file (the file goes with the last); repeatable", list)
+      .option('--ca <file>', 'a CA install --ca added: take it out of the CA file (TrustedUserCAKeys goes with the last CA)')
       .option('--expired', 'remove the gate lines of every key whose expiry-time (install --expires) has passed')
       .option('--revoked-keys', 'take out the RevokedKeys line install --revoked-keys wrote (the list itself is kept)')
       .option('--all', 'remove everything install added'),
-  ).action((opts: PathOpts & { key?: string; expired?: boolean; revokedKeys?: boolean; all?: boolean }) =>
+  ).action((opts: PathOpts & { key?: string; principal?: string[]; ca?: string; expired?: boolean; revokedKeys?: boolean; all?: boolean }) =>
     guarded(async () => {
       const { uninstall } = await import('./uninstall.js');
       return uninstall({ ...opts, ...io, all: opts.all ?? false, expired: opts.expired ?? false, now: Date.now(), dryRun: opts.dryRun ?? false, readStdin });

@@ -125,7 +125,7 @@ export async function grantRestore(o: GrantOptions): Promise<number> {
       newKeyOnly: 'a restore grant is for a key of its own (ssh-keygen -t ed25519 -f restore_key), so that its expiry ends only the grant; take the line out first with uninstall --key',
     });
     if (status !== 0 || o.dryRun) return status;
-    if (o.key !== '-') key = (() => { const k = parsePublicKey(readFileSync(o.key, 'utf8')); return 'error' in k ? null : k; })();
+    if (o.key !== undefined && o.key !== '-') { const path = o.key; key = (() => { const k = parsePublicKey(readFileSync(path, 'utf8')); return 'error' in k ? null : k; })(); }
     const entry = grantEntry(name, spec, key, o.user);
     try {
       const sink = openFileLog(spec.log ?? DEFAULT_LOG, { createDir: true });

@@ -9,22 +9,24 @@ import { EX_CONFIG, EX_NOPERM, EX_USAGE, GatekeeperError } from '../exit.js';
 import { loadPolicy, locatePolicy, parsePolicyText, validatePolicy } from '../policy/load.js';
 import type { Policy } from '../policy/schema.js';
 import { trustProblem } from '../policy/trust.js';
-import { describeKey, parsePublicKey, type PublicKey } from '../sshd/authorized-keys.js';
+import { describeKey, fingerprint, parsePublicKey, type PublicKey } from '../sshd/authorized-keys.js';
+import { PRINCIPAL_NAME } from '../sshd/principals.js';
+import { CA_DEFAULTS, parseCaKey, planCaAdd, planPrincipalInstall, principalsFile, principalsPattern, SSH_KEYGEN } from './ca.js';
 import { parseExpires } from '../sshd/expiry.js';
 import { authorizedKeysFiles, canonicalPermitRootLogin, firstGlobalSetting, parseSshdConfig } from '../sshd/config.js';
 import { fsConfigReader } from '../sshd/files.js';
 import { lookupUser } from '../sshd/passwd.js';
 import { reloadSshd } from '../sshd/reload.js';
-import { effectivePermitRootLogin, effectiveValue, sshdEffective, sshdTest, sshdVersion, supportsRestrict, supportsUtcExpiry, type Effective, type MatchSpec } from '../sshd/run.js';
+import { effectivePermitRootLogin, effectiveValue, run, sshdEffective, sshdTest, sshdVersion, supportsRestrict, supportsUtcExpiry, type Effective, type MatchSpec } from '../sshd/run.js';
 import { findAssets, fillTemplate, PACKAGED_BINARY, type Assets } from './assets.js';
 import { applyChange, describeChange, isNoop, type Change } from './changes.js';
 import { bundleChanges, bundleFiles, deployBundle, launcherText, removeBundle } from './deploy.js';
 import { acquireLock, ensureDir, lstatOrNull, readOrNull } from './fsutil.js';
 import { ensureDirGuarded, readGuarded, type Account } from './guarded.js';
-import { keyProblem, keysWithoutCommand, findKeyLines, planKeyInstall } from './keys.js';
-import { earlierSetting, matchOverrides, planSshdChange, WANTED, type SshdPlan } from './sshd-plan.js';
+import { keyProblem, keysWithoutCommand, findKeyLines, planKeyInstall, type GateLineSpec } from './keys.js';
+import { earlierSetting, matchOverrides, planCaSshdChange, planSshdChange, WANTED, type CaSettings, type SshdPlan } from './sshd-plan.js';
 import { dirEntry, deployedEntry, fileEntry, makeReport, printReport, reloadEntry, type FileEntry, type KeyEntry, type ReloadEntry } from './report.js';
-import { migrateBackups, readState, writeState } from './state.js';
+import { migrateBackups, readState, writeState, type CaState, type InstallState } from './state.js';
 import { DEFAULTS } from './defaults.js';
 import { planMetricsSchedule, systemdTimer, type MetricsPlan } from './metrics-schedule.js';
 
@@ -47,8 +49,16 @@ export interface CommonOptions {
 
 export interface InstallOptions extends CommonOptions {
   policy: string;
-  /** Path of the public key, or '-' for stdin. */
-  key: string;
+  /** Path of the public key, or '-' for stdin (or, instead, ca + principal). */
+  key?: string;
+  /** --ca CA.pub: trust this SSH certificate authority for the principals below. */
+  ca?: string;
+  /** --principal NAME (repeatable): certificate principals that get this call's policy and from. */
+  principal?: string[];
+  /** The CA file gatekeeper owns (TrustedUserCAKeys); default /etc/ssh/gatekeeper_user_ca.pub. */
+  caFile?: string;
+  /** Where the per-user principals files go (AuthorizedPrincipalsFile DIR/%u); default /etc/ssh/gatekeeper_principals. */
+  principalsDir?: string;
   from?: string[];
   /** --expires WHEN: the key stops working then (OpenSSH's expiry-time). */
   expires?: string;
@@ -84,7 +94,7 @@ export function checkAbsolute(name: string, p: string | undefined): void {
   if (p !== undefined && (!p.startsWith('/') || p.split('/').includes('..'))) throw usage(`${name} must be an absolute path without '..': ${p}`);
 }
 
-async function readKey(o: InstallOptions): Promise<PublicKey> {
+async function readKey(o: InstallOptions & { key: string }): Promise<PublicKey> {
   let text: string;
   if (o.key === '-') {
     if (!o.readStdin) throw usage('--key -: no standard input');
@@ -188,24 +198,28 @@ export function gateCommand(launcher: string, policy: string, configDir: string)
 }
 
 /** Validate a candidate sshd configuration without touching the real files, and return its effective settings. */
-export async function validateSshdCandidate(o: CommonOptions, plan: SshdPlan, spec: MatchSpec): Promise<{ global: Effective; forUser: Effective }> {
+export async function validateSshdCandidate(o: CommonOptions, plans: readonly SshdPlan[], spec: MatchSpec): Promise<{ global: Effective; forUser: Effective }> {
   const dir = mkdtempSync(join(tmpdir(), 'gatekeeper-sshd-'));
   try {
-    let candidate: string;
-    if (plan.kind === 'edit') {
-      candidate = join(dir, 'sshd_config');
-      writeFileSync(candidate, plan.text, { mode: 0o600 });
-    } else {
-      // The drop-in sorts first in its directory: Include it just before the directory's Include.
-      const dropin = join(dir, basename(plan.path));
-      writeFileSync(dropin, plan.content, { mode: 0o600 });
-      const main = readFileSync(o.sshdConfig, 'utf8');
-      const lines = parseSshdConfig(main);
-      const at = plan.include.lineNo - 1;
-      const text = lines.map((l, i) => (i === at ? `Include ${dropin}\n` : '') + l.raw + l.eol).join('');
-      candidate = join(dir, 'sshd_config');
-      writeFileSync(candidate, text, { mode: 0o600 });
+    // An edit of the main file is planned on the text earlier edits left: the last one is the whole result.
+    const edits = plans.filter((p): p is Extract<SshdPlan, { kind: 'edit' }> => p.kind === 'edit');
+    let text = edits.length ? edits[edits.length - 1]!.text : readFileSync(o.sshdConfig, 'utf8');
+    // Our drop-ins sort first in their directory: Include them, in sshd's
+    // (byte) order, just before that directory's Include line.
+    const dropins = plans.filter((p): p is Extract<SshdPlan, { kind: 'dropin' }> => p.kind === 'dropin').sort((a, b) => Buffer.compare(Buffer.from(basename(a.path)), Buffer.from(basename(b.path))));
+    if (dropins.length) {
+      const lines = parseSshdConfig(text);
+      const before = new Map<number, string>();
+      for (const d of dropins) {
+        const file = join(dir, basename(d.path));
+        writeFileSync(file, d.content, { mode: 0o600 });
+        const at = lines.findIndex((l) => l.kw === 'include' && l.raw === d.include.raw);
+        before.set(at, `${before.get(at) ?? ''}Include ${file}\n`);
+      }
+      text = lines.map((l, i) => (before.get(i) ?? '') + l.raw + l.eol).join('');
     }
+    const candidate = join(dir, 'sshd_config');
+    writeFileSync(candidate, text, { mode: 0o600 });
     const t = await sshdTest(o.sshd, candidate);
     if (!t.ok) throw config(`sshd -t rejects the changed configuration, nothing was changed: ${t.message}`);
     const global = await sshdEffective(o.sshd, candidate);
@@ -231,6 +245,167 @@ function explainNotEffective(o: CommonOptions, plan: SshdPlan, global: Effective
 
 const KEY_LOGINS = new Set(['yes', 'prohibit-password']);
 
+/** --ca FILE: one plain public key, which ssh-keygen -l reads with the same fingerprint. */
+async function readCa(path: string): Promise<PublicKey> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw usage(`--ca ${path}: ${(e as Error).message}`);
+  }
+  const key = parseCaKey(text);
+  if ('error' in key) throw usage(`--ca ${path}: not a CA's public key (${key.error})`);
+  const r = await run(SSH_KEYGEN, ['-l', '-f', path]);
+  if (r.code !== 0) throw usage(`--ca ${path}: ssh-keygen -l does not read it as a public key: ${(r.error ?? r.stderr ?? r.stdout).trim()}`);
+  const fp = fingerprint(key);
+  if (!r.stdout.split(/\s+/).includes(fp)) throw usage(`--ca ${path}: ssh-keygen -l says "${r.stdout.trim()}", not ${fp}`);
+  return key;
+}
+
+/** A root-owned file sshd reads: it (if there) is no link and root's alone, and so is the chain above it. */
+function rootFileProblem(path: string): string | null {
+  const st = lstatOrNull(path);
+  if (st?.isSymbolicLink()) return `${path} is a symlink (not followed)`;
+  if (st && !st.isFile()) return `${path} is not a regular file`;
+  let at = path;
+  while (lstatOrNull(at) === null && at !== dirname(at)) at = dirname(at);
+  return trustProblem(at);
+}
+
+/** Why sshd's effective settings are not the certificate set-up's, or null. */
+export function certSettingsProblem(eff: Effective, s: CaSettings): string | null {
+  const problems: string[] = [];
+  const ca = effectiveValue(eff, 'trustedusercakeys') ?? 'none';
+  const pf = effectiveValue(eff, 'authorizedprincipalsfile') ?? 'none';
+  if (s.caFile !== null && ca !== s.caFile) problems.push(`reads TrustedUserCAKeys ${ca}, not ${s.caFile}`);
+  if (s.principals !== null && pf !== s.principals) problems.push(`reads AuthorizedPrincipalsFile ${pf}, not ${s.principals}`);
+  return problems.length ? problems.join(' and ') : null;
+}
+
+const CERT_KEYWORDS = [['trustedusercakeys', 'TrustedUserCAKeys'], ['authorizedprincipalsfile', 'AuthorizedPrincipalsFile']] as const;
+
+interface CertPlan {
+  /** The CA file's and the principals file's changes. */
+  files: Change[];
+  settings: CaSettings;
+  sshdPlan: SshdPlan | null;
+  sshdChange: Change | null;
+  caEntry: { fingerprint: string; action: 'added' | 'unchanged' };
+  principalEntries: { name: string; user: string; policy: string; action: 'added' | 'replaced' | 'unchanged' }[];
+  /** The manifest's CA record once the files are written. */
+  record(prev: CaState | undefined): CaState;
+  /** Its sshd part once sshd's configuration is written and confirmed. */
+  sshdRecord(prev: CaState['sshd']): CaState['sshd'];
+}
+
+/**
+ * install --ca: the CA into gatekeeper's CA file, one line per principal into
+ * the user's principals file, and (when sshd does not read them yet)
+ * TrustedUserCAKeys, AuthorizedPrincipalsFile and ExposeAuthInfo, validated
+ * on a candidate together with PermitRootLogin's change.
+ */
+async function planCertificates(
+  o: InstallOptions,
+  ca: PublicKey,
+  user: { name: string },
+  spec: GateLineSpec,
+  policy: string,
+  state: InstallState,
+  prlPlan: SshdPlan | null,
+  nowForUser: Effective,
+  match: MatchSpec,
+  warnings: string[],
+): Promise<CertPlan> {
+  const prev = state.ca;
+  const caFile = o.caFile ?? prev?.caFile ?? CA_DEFAULTS.caFile;
+  const dir = o.principalsDir ?? prev?.principalsDir ?? CA_DEFAULTS.principalsDir;
+  if (prev && (prev.caFile !== caFile || prev.principalsDir !== dir)) {
+    throw usage(`certificates are installed with --ca-file ${prev.caFile} --principals-dir ${prev.principalsDir}; use those (or uninstall --ca first to move them)`);
+  }
+  const pfile = principalsFile(dir, user.name);
+  for (const p of [caFile, pfile]) {
+    const problem = rootFileProblem(p);
+    if (problem) throw config(`refusing ${p}: ${problem}; sshd trusts what it says, so it and every directory above it must be root's alone. Nothing was changed.`);
+  }
+  const caBefore = readOrNull(caFile);
+  const caPlan = planCaAdd(caBefore?.toString('utf8') ?? '', ca);
+  const pBefore = readOrNull(pfile);
+  let ptext = pBefore?.toString('utf8') ?? '';
+  const names = [...new Set(o.principal ?? [])];
+  const plans = names.map((name) => {
+    const plan = planPrincipalInstall(ptext, name, spec);
+    ptext = plan.text;
+    return { name, plan };
+  });
+  const fp = fingerprint(ca);
+  const files: Change[] = [
+    { path: caFile, before: caBefore, after: Buffer.from(caPlan.text), mode: 0o644, uid: 0, gid: 0, label: `CA file (TrustedUserCAKeys): ${caPlan.action} ${describeKey(ca)}` },
+    { path: pfile, before: pBefore, after: Buffer.from(ptext), mode: 0o644, uid: 0, gid: 0, label: `principals file of ${user.name} (AuthorizedPrincipalsFile): ${plans.map((p) => `${p.plan.action} ${p.name}`).join(', ')}` },
+  ];
+  const settings: CaSettings = { caFile, principals: principalsPattern(dir) };
+  let sshdPlan: SshdPlan | null = null;
+  let sshdChange: Change | null = null;
+  if (certSettingsProblem(nowForUser, settings) !== null) {
+    if (prev?.sshd) throw config(`sshd does not read the certificate settings install wrote into ${prev.sshd.path} (sshd -T -C user=${user.name} ${certSettingsProblem(nowForUser, settings)}): something read earlier overrides them; fix that, or uninstall --ca and install again. Nothing was changed.`);
+    const mainBefore = readFileSync(o.sshdConfig, 'utf8');
+    const base = prlPlan?.kind === 'edit' ? prlPlan.text : mainBefore;
+    const plan = planCaSshdChange(o.sshdConfig, base, settings);
+    if (plan.kind === 'dropin') {
+      const cur = readOrNull(plan.path);
+      if (cur !== null && cur.toString('utf8') !== plan.content) throw config(`${plan.path} exists and is not gatekeeper's; nothing was changed`);
+    }
+    const changed = new Map<string, string>();
+    if (prlPlan) changed.set(prlPlan.path, prlPlan.kind === 'dropin' ? prlPlan.content : prlPlan.text);
+    changed.set(plan.path, plan.kind === 'dropin' ? plan.content : plan.text);
+    for (const [kw, name] of CERT_KEYWORDS) {
+      const want = kw === 'trustedusercakeys' ? settings.caFile : settings.principals;
+      const first = firstGlobalSetting(kw, o.sshdConfig, fsConfigReader, undefined, changed);
+      if (first && first.file !== plan.path && first.value !== want) {
+        throw config(`${first.file}:${first.lineNo} sets ${name} ${first.value} and sshd reads it before ${plan.path} (the first value wins): gatekeeper's ${name} would be ignored. Remove that line (or put its CAs and principals in gatekeeper's files), then run install again. Nothing was changed.`);
+      }
+    }
+    const { forUser } = await validateSshdCandidate(o, prlPlan ? [prlPlan, plan] : [plan], match);
+    const problem = certSettingsProblem(forUser, settings);
+    if (problem) throw config(`with ${plan.path} changed, sshd -T -C user=${user.name} still ${problem} (a Match block for ${user.name}, or a file read earlier); nothing was changed`);
+    if (effectiveValue(forUser, 'exposeauthinfo') !== 'yes') warnings.push(`sshd -T -C user=${user.name} says ExposeAuthInfo ${effectiveValue(forUser, 'exposeauthinfo') ?? 'no'}: a value read earlier wins, and the gate's log cannot name the certificate`);
+    sshdPlan = plan;
+    const label = `sshd ${plan.kind === 'dropin' ? 'drop-in' : 'config'}: TrustedUserCAKeys, AuthorizedPrincipalsFile, ExposeAuthInfo`;
+    if (plan.kind === 'dropin') sshdChange = { path: plan.path, before: readOrNull(plan.path), after: Buffer.from(plan.content), mode: 0o644, uid: 0, gid: 0, label };
+    else {
+      const st = statSync(o.sshdConfig);
+      const before = prlPlan?.kind === 'edit' ? Buffer.from(prlPlan.text) : Buffer.from(mainBefore);
+      sshdChange = { path: o.sshdConfig, before, after: Buffer.from(plan.text), mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, label };
+    }
+  }
+  return {
+    files,
+    settings,
+    sshdPlan,
+    sshdChange,
+    caEntry: { fingerprint: fp, action: caPlan.action },
+    principalEntries: plans.map((p) => ({ name: p.name, user: user.name, policy, action: p.plan.action })),
+    record(prevCa) {
+      const cas = [...(prevCa?.cas ?? [])];
+      if (!cas.some((c) => c.fingerprint === fp)) cas.push({ fingerprint: fp, line: caPlan.line });
+      const kept = (prevCa?.principals ?? []).filter((p) => !(p.user === user.name && names.includes(p.name)));
+      const written = plans.map((p) => {
+        const old = prevCa?.principals.find((x) => x.user === user.name && x.name === p.name);
+        // A line install wrote before keeps the admin's line it replaced then.
+        const replaced = old && (p.plan.replaced === old.line || p.plan.action === 'unchanged') ? old.replaced : p.plan.replaced;
+        return { user: user.name, file: pfile, name: p.name, policy, line: p.plan.line, replaced };
+      });
+      return { caFile, principalsDir: dir, cas, principals: [...kept, ...written], sshd: prevCa?.sshd ?? null };
+    },
+    sshdRecord(prevSshd) {
+      if (!sshdPlan) return prevSshd;
+      return sshdPlan.kind === 'dropin'
+        ? { kind: 'dropin', path: sshdPlan.path, main: o.sshdConfig }
+        : { kind: 'edit', path: sshdPlan.path, main: o.sshdConfig, written: sshdPlan.written, addedTrailingNewline: sshdPlan.addedTrailingNewline };
+    },
+  };
+}
+
+
 export async function install(o: InstallOptions): Promise<number> {
   for (const [n, p] of [['--sshd-config', o.sshdConfig], ['--authorized-keys', o.authorizedKeys], ['--prefix', o.prefix], ['--config-dir', o.configDir], ['--sshd', o.sshd], ['--logrotate-dir', o.logrotateDir], ['--metrics-dir', o.metricsDir], ['--systemd-dir', o.systemdDir], ['--cron-dir', o.cronDir], ['--report', o.report]] as const) checkAbsolute(n, p);
   for (const [n, p] of [['--prefix', o.prefix], ['--config-dir', o.configDir]] as const) {
@@ -239,6 +414,16 @@ export async function install(o: InstallOptions): Promise<number> {
   if (o.metricsDir !== undefined && !SAFE_PATH.test(o.metricsDir)) throw usage(`--metrics-dir ${o.metricsDir}: use letters, digits and ._+-/ only (the path is part of a command line)`);
   if ((o.systemdDir !== undefined || o.cronDir !== undefined || o.report !== undefined) && o.metricsDir === undefined) throw usage('--systemd-dir, --cron-dir and --report go with --metrics-dir');
   if (o.report !== undefined && (!SAFE_PATH.test(o.report) || o.report.endsWith('/'))) throw usage(`--report ${o.report}: name a file, with letters, digits and ._+-/ only (the path is part of a command line)`);
+  const caMode = o.ca !== undefined;
+  if (caMode === (o.key !== undefined)) throw usage('install needs --key FILE, or --ca CA.pub with --principal NAME (one or the other per call)');
+  if (caMode && !o.principal?.length) throw usage('--ca needs --principal NAME (the certificate principal that gets this policy)');
+  if (!caMode && (o.principal?.length || o.caFile !== undefined || o.principalsDir !== undefined)) throw usage('--principal, --ca-file and --principals-dir go with --ca');
+  if (caMode && o.expires !== undefined) throw usage('--expires is for a key; a certificate carries its own validity (ssh-keygen -s … -V)');
+  for (const [n, p] of [['--ca', o.ca], ['--ca-file', o.caFile], ['--principals-dir', o.principalsDir]] as const) checkAbsolute(n, p);
+  for (const [n, p] of [['--ca-file', o.caFile], ['--principals-dir', o.principalsDir]] as const) {
+    if (p !== undefined && (!SAFE_PATH.test(p) || p.endsWith('/'))) throw usage(`${n} ${p}: use letters, digits and ._+-/ only (the path goes into sshd_config)`);
+  }
+  for (const name of o.principal ?? []) if (!PRINCIPAL_NAME.test(name)) throw usage(`--principal ${JSON.stringify(name)}: use letters, digits and ._@+=:- only (no blank, no comma), at most 128 characters`);
   let expires: number | undefined;
   if (o.expires !== undefined) {
     const e = parseExpires(o.expires, { now: o.now ?? Date.now() });
@@ -249,7 +434,8 @@ export async function install(o: InstallOptions): Promise<number> {
   const assets = o.assets ?? findAssets();
   const user = await lookupUser(o.user);
   if (!user) throw config(`no such user: ${o.user}`);
-  const key = await readKey(o);
+  const key = o.key !== undefined ? await readKey({ ...o, key: o.key }) : null;
+  const ca = o.ca !== undefined ? await readCa(o.ca) : null;
   const pol = await resolvePolicy(o, assets);
   const version = await sshdVersion(o.sshd);
   if (expires !== undefined && !supportsUtcExpiry(version)) {
@@ -268,8 +454,8 @@ export async function install(o: InstallOptions): Promise<number> {
   // followed, no file is read that they could not read themselves.
   const account: Account = { uid: user.uid, name: user.name };
   const akBefore = readGuarded(akPath, account)?.data ?? null;
-  const keyPlan = planKeyInstall(akBefore?.toString('utf8') ?? '', key, { command, from: o.from, restrict: supportsRestrict(version), expires });
-  if (o.newKeyOnly !== undefined && keyPlan.action !== 'added') throw usage(`${akPath} already has a line for ${describeKey(key)}: ${o.newKeyOnly}`);
+  const keyPlan = key ? planKeyInstall(akBefore?.toString('utf8') ?? '', key, { command, from: o.from, restrict: supportsRestrict(version), expires }) : null;
+  if (key && keyPlan && o.newKeyOnly !== undefined && keyPlan.action !== 'added') throw usage(`${akPath} already has a line for ${describeKey(key)}: ${o.newKeyOnly}`);
   const spec = matchSpec(user.name, o.from);
 
   // What sshd makes of it today.
@@ -293,10 +479,14 @@ export async function install(o: InstallOptions): Promise<number> {
     const changed = new Map([[plan.path, plan.kind === 'dropin' ? plan.content : plan.text]]);
     const loses = earlierSetting(plan, firstGlobalSetting('permitrootlogin', o.sshdConfig, fsConfigReader, undefined, changed));
     if (loses) throw config(loses);
-    const { global, forUser } = await validateSshdCandidate(o, plan, spec);
+    const { global, forUser } = await validateSshdCandidate(o, [plan], spec);
     if (effectivePermitRootLogin(forUser) !== WANTED) throw config(explainNotEffective(o, plan, global, forUser));
     sshdPlan = plan;
   }
+
+  const state = readState(o.configDir);
+  // Certificates: the CA file, the principals file and sshd's CA settings, checked by sshd with the PermitRootLogin change.
+  const certs = ca ? await planCertificates(o, ca, user, { command, from: o.from, restrict: supportsRestrict(version) }, pol.name, state, sshdPlan, nowForUser, spec, warnings) : null;
 
   // Never lock the admin out.
   const lockedOut: string[] = [];
@@ -306,7 +496,7 @@ export async function install(o: InstallOptions): Promise<number> {
       const text = readOrNull(f)?.toString('utf8') ?? '';
       for (const l of keysWithoutCommand(text)) lockedOut.push(`${f}: ${describeKey(l.key)}`);
     }
-  } else if (user.uid !== 0 || KEY_LOGINS.has(canonicalPermitRootLogin(currentPrl))) {
+  } else if (key && (user.uid !== 0 || KEY_LOGINS.has(canonicalPermitRootLogin(currentPrl)))) {
     for (const l of findKeyLines(akBefore?.toString('utf8') ?? '', key)) {
       if (!l.options.some((x) => x.name.toLowerCase() === 'command')) lockedOut.push(`${akPath}: ${describeKey(l.key)} (this key: it would get the forced command)`);
     }
@@ -337,7 +527,6 @@ export async function install(o: InstallOptions): Promise<number> {
     changes.push({ path: daemonConf, before: null, after: assets.template('rsyncd.conf'), mode: 0o644, uid: 0, gid: 0, label: 'sample rsyncd.conf for the daemon policy' });
   }
   const logs = [pol.policy.log, pol.policy.transferLog].filter((l): l is string => l !== undefined && l !== 'syslog');
-  const state = readState(o.configDir);
   const rotateDir = o.logrotateDir ?? (existsSync(DEFAULTS.logrotate) && existsSync(DEFAULTS.logrotateDir) ? DEFAULTS.logrotateDir : null);
   let rotatePath: string | null = null;
   if (rotateDir && logs.length) {
@@ -361,7 +550,8 @@ export async function install(o: InstallOptions): Promise<number> {
     changes.push(...metrics.changes);
   }
   const akDirMissing = lstatOrNull(dirname(akPath)) === null;
-  changes.push({ path: akPath, before: akBefore, after: Buffer.from(keyPlan.text), mode: 0o600, uid: user.uid, gid: user.gid, label: `authorized_keys of ${user.name}: ${keyPlan.action} ${describeKey(key)}`, account });
+  if (key && keyPlan) changes.push({ path: akPath, before: akBefore, after: Buffer.from(keyPlan.text), mode: 0o600, uid: user.uid, gid: user.gid, label: `authorized_keys of ${user.name}: ${keyPlan.action} ${describeKey(key)}`, account });
+  if (certs) changes.push(...certs.files);
   let sshdChange: Change | null = null;
   if (sshdPlan) {
     sshdChange =
@@ -373,8 +563,10 @@ export async function install(o: InstallOptions): Promise<number> {
           })();
     changes.push(sshdChange);
   }
+  const caSshdChange = certs?.sshdChange ?? null;
+  if (caSshdChange) changes.push(caSshdChange);
   const pending = changes.filter((c) => !isNoop(c));
-  const client = clientCommand(pol.policy, o.host ?? hostname(), o.key === '-' ? null : o.key, o.user);
+  const client = clientCommand(pol.policy, o.host ?? hostname(), o.key === undefined || o.key === '-' ? null : o.key, o.user);
   // With --json, stdout carries the report alone.
   const say = o.json ? o.err : o.out;
   // The account of every file install manages (--json): the bundle, then the planned changes.
@@ -385,29 +577,31 @@ export async function install(o: InstallOptions): Promise<number> {
     ...(files.length ? [] : state.deployed.filter((p) => existsSync(p)).map((path): FileEntry => ({ path, type: 'file', action: 'removed', what: 'bundle an earlier install deployed' }))),
     ...changes.map(fileEntry),
   ];
-  const keyEntries: KeyEntry[] = [{ fingerprint: describeKey(key).split(' ')[1] ?? '', policy: pol.name, action: keyPlan.action }];
+  const keyEntries: KeyEntry[] = key && keyPlan ? [{ fingerprint: describeKey(key).split(' ')[1] ?? '', policy: pol.name, action: keyPlan.action }] : [];
+  const extra = certs ? { cas: [certs.caEntry], principals: certs.principalEntries } : {};
 
   if (o.dryRun) {
     say(`gatekeeper install --dry-run: nothing was changed.\n`);
     if (bundle.changed.length || bundle.stale.length) say(`# would deploy ${bundle.changed.length} file(s) to ${lib}${bundle.stale.length ? ` and remove ${bundle.stale.length} stale file(s)` : ''}\n`);
     const dirs = [join(o.configDir, 'policies'), ...logs.map((l) => dirname(l))].filter((d) => !existsSync(d));
     for (const d of dirs) say(`# would create directory ${d}\n`);
-    if (akDirMissing) say(`# would create directory ${dirname(akPath)} (0700, ${user.name})\n`);
+    if (akDirMissing && key) say(`# would create directory ${dirname(akPath)} (0700, ${user.name})\n`);
     if (metrics && !existsSync(o.metricsDir!)) say(`# would create directory ${o.metricsDir} (0755)\n`);
     if (o.report !== undefined && !existsSync(dirname(o.report))) say(`# would create directory ${dirname(o.report)} (0755)\n`);
     for (const c of pending) say(describeChange(c));
-    if (sshdPlan) say(`# would validate with ${o.sshd} -t and reload sshd${o.reload ? '' : ' (skipped: --no-reload)'}\n`);
+    if (sshdPlan || certs?.sshdPlan) say(`# would validate with ${o.sshd} -t and reload sshd${o.reload ? '' : ' (skipped: --no-reload)'}\n`);
     if (metrics?.activate) say(`# would run systemctl daemon-reload and systemctl enable --now gatekeeper-metrics.timer${o.reload ? '' : ' (skipped: --no-reload)'}\n`);
     for (const w of warnings) o.err(`gatekeeper: warning: ${w}\n`);
     if (lockedOut.length) o.err(`gatekeeper: warning (--yes given): keys that would be shut out:\n  ${lockedOut.join('\n  ')}\n`);
     say(`\nClient side:\n  ${client}\n`);
     if (o.json) {
       // Every directory install would create (the whole missing chain, as ensureDir makes it).
-      const wanted = [o.configDir, join(o.configDir, 'policies'), ...(runner.node !== null || runner.copyFrom !== null ? [dirname(launcher)] : []), ...files.map((f) => dirname(join(lib, f.rel))), ...logs.map((l) => dirname(l)), dirname(akPath)];
+      const wanted = [o.configDir, join(o.configDir, 'policies'), ...(runner.node !== null || runner.copyFrom !== null ? [dirname(launcher)] : []), ...files.map((f) => dirname(join(lib, f.rel))), ...logs.map((l) => dirname(l)), ...(key ? [dirname(akPath)] : [])];
       if (sshdPlan?.kind === 'dropin') wanted.push(dirname(sshdPlan.path));
+      if (certs) wanted.push(...certs.files.map((c) => dirname(c.path)), ...(certs.sshdPlan?.kind === 'dropin' ? [dirname(certs.sshdPlan.path)] : []));
       if (metrics) wanted.push(o.metricsDir!, ...(o.report !== undefined ? [dirname(o.report)] : []), ...metrics.changes.map((c) => dirname(c.path)));
       const dirEntries = [...new Set(wanted.flatMap(missingDirs))].map((d) => dirEntry(d, 'directory'));
-      o.out(printReport(makeReport('install', true, [...dirEntries, ...fileEntries], keyEntries, reloadEntry(sshdPlan !== null, 'skipped'))));
+      o.out(printReport({ ...makeReport('install', true, [...dirEntries, ...fileEntries], keyEntries, reloadEntry(sshdPlan !== null || caSshdChange !== null, 'skipped')), ...extra }));
     }
     return 0;
   }
@@ -416,7 +610,7 @@ export async function install(o: InstallOptions): Promise<number> {
   const releaseLock = acquireLock(join(o.configDir, '.install.lock'));
   const report: string[] = [];
   const madeDirs: string[] = [...configDirMade];
-  let reloaded: ReloadEntry = reloadEntry(sshdPlan !== null, o.reload ? null : 'skipped');
+  let reloaded: ReloadEntry = reloadEntry(sshdPlan !== null || caSshdChange !== null, o.reload ? null : 'skipped');
   try {
     const fresh = readState(o.configDir);
     const save = () => writeState(o.configDir, fresh);
@@ -447,8 +641,9 @@ export async function install(o: InstallOptions): Promise<number> {
     }
     fresh.logs = [...new Set([...fresh.logs, ...logs])];
     // 3. authorized_keys needs ~/.ssh (0700, owned by the user: StrictModes).
-    const sshDirMade = ensureDirGuarded(dirname(akPath), account, 0o700, user.uid, user.gid);
-    fresh.createdDirs.push(...sshDirMade);
+    if (key) fresh.createdDirs.push(...ensureDirGuarded(dirname(akPath), account, 0o700, user.uid, user.gid));
+    // The CA file's and the principals files' directories: root's, 0755 (sshd reads them as root).
+    if (certs) for (const c of certs.files) fresh.createdDirs.push(...ensureDir(dirname(c.path), 0o755));
     // The metrics directory node_exporter reads, and where the timer or cron entry goes.
     if (metrics) {
       for (const d of [o.metricsDir!, ...(o.report !== undefined ? [dirname(o.report)] : []), ...metrics.changes.map((c) => dirname(c.path))]) fresh.createdDirs.push(...ensureDir(d, 0o755));
@@ -456,41 +651,57 @@ export async function install(o: InstallOptions): Promise<number> {
     }
     save();
     for (const c of changes) {
-      if (c === sshdChange) continue;
+      if (c === sshdChange || c === caSshdChange) continue;
       if (isNoop(c)) continue;
       applyChange(c, fresh, save, o.configDir);
       report.push(`changed ${c.path} (${c.label})`);
     }
     // The gate must accept the installed policy as it will find it.
     await loadPolicy(pol.name, { policyDir: join(o.configDir, 'policies'), checkTrust: true });
-    const fp = describeKey(key).split(' ')[1] ?? '';
-    fresh.keys = fresh.keys.filter((k) => !(k.file === akPath && k.fingerprint === fp));
-    if (keyPlan.action !== 'unchanged' || !state.keys.some((k) => k.file === akPath && k.fingerprint === fp)) {
-      fresh.keys.push({ file: akPath, user: user.name, policy: pol.name, fingerprint: fp, line: keyPlan.line, replaced: keyPlan.replaced, addedTrailingNewline: keyPlan.addedTrailingNewline });
-    } else {
-      const old = state.keys.find((k) => k.file === akPath && k.fingerprint === fp);
-      if (old) fresh.keys.push(old);
+    if (key && keyPlan) {
+      const fp = describeKey(key).split(' ')[1] ?? '';
+      fresh.keys = fresh.keys.filter((k) => !(k.file === akPath && k.fingerprint === fp));
+      if (keyPlan.action !== 'unchanged' || !state.keys.some((k) => k.file === akPath && k.fingerprint === fp)) {
+        fresh.keys.push({ file: akPath, user: user.name, policy: pol.name, fingerprint: fp, line: keyPlan.line, replaced: keyPlan.replaced, addedTrailingNewline: keyPlan.addedTrailingNewline });
+      } else {
+        const old = state.keys.find((k) => k.file === akPath && k.fingerprint === fp);
+        if (old) fresh.keys.push(old);
+      }
     }
+    if (certs) fresh.ca = certs.record(fresh.ca);
     save();
     if (metrics?.activate) report.push(o.reload ? await systemdTimer('enable') : 'gatekeeper-metrics.timer not enabled (--no-reload)');
-    // 4. sshd_config, validated before (above) and after it is in place.
-    if (sshdPlan && sshdChange) {
-      if (sshdPlan.kind === 'dropin') fresh.createdDirs.push(...ensureDir(dirname(sshdPlan.path), 0o755));
-      applyChange(sshdChange, fresh, save, o.configDir);
+    // 4. sshd_config, validated before (above) and after it is in place:
+    // PermitRootLogin's change and the certificates' settings together.
+    const sshdWrites = [sshdChange, caSshdChange].filter((c): c is Change => c !== null);
+    if (sshdWrites.length) {
+      for (const p of [sshdPlan, certs?.sshdPlan ?? null]) if (p?.kind === 'dropin') fresh.createdDirs.push(...ensureDir(dirname(p.path), 0o755));
+      for (const c of sshdWrites) applyChange(c, fresh, save, o.configDir);
       const t = await sshdTest(o.sshd, o.sshdConfig);
       const eff = await sshdEffective(o.sshd, o.sshdConfig, spec);
-      const ok = t.ok && !('error' in eff) && effectivePermitRootLogin(eff) === WANTED;
-      if (!ok) {
+      const problem = !t.ok
+        ? `-t fails: ${t.message}`
+        : 'error' in eff
+          ? `-T fails: ${eff.error}`
+          : sshdPlan && effectivePermitRootLogin(eff) !== WANTED
+            ? `-T says PermitRootLogin ${effectivePermitRootLogin(eff)}`
+            : certs?.sshdPlan
+              ? certSettingsProblem(eff, certs.settings)
+              : null;
+      if (problem) {
         // Put the previous bytes back; sshd has not been reloaded.
-        applyChange({ ...sshdChange, before: sshdChange.after, after: sshdChange.before }, fresh, save, o.configDir);
-        throw config(`after writing ${sshdChange.path}, sshd ${t.ok ? `-T says PermitRootLogin ${'error' in eff ? eff.error : effectivePermitRootLogin(eff)}` : `-t fails: ${t.message}`}; restored it, sshd was not reloaded`);
+        for (const c of [...sshdWrites].reverse()) applyChange({ ...c, before: c.after, after: c.before }, fresh, save, o.configDir);
+        throw config(`after writing ${sshdWrites.map((c) => c.path).join(' and ')}, sshd ${problem}; restored it, sshd was not reloaded`);
       }
-      fresh.sshd =
-        sshdPlan.kind === 'dropin'
-          ? { kind: 'dropin', path: sshdPlan.path, main: o.sshdConfig }
-          : { kind: 'edit', path: o.sshdConfig, main: o.sshdConfig, mode: sshdPlan.mode, original: sshdPlan.original, written: sshdPlan.written, addedTrailingNewline: sshdPlan.addedTrailingNewline };
+      if (sshdPlan && sshdChange) {
+        fresh.sshd =
+          sshdPlan.kind === 'dropin'
+            ? { kind: 'dropin', path: sshdPlan.path, main: o.sshdConfig }
+            : { kind: 'edit', path: o.sshdConfig, main: o.sshdConfig, mode: sshdPlan.mode, original: sshdPlan.original, written: sshdPlan.written, addedTrailingNewline: sshdPlan.addedTrailingNewline };
+      }
+      if (certs && fresh.ca) fresh.ca.sshd = certs.sshdRecord(fresh.ca.sshd);
       save();
-      report.push(`changed ${sshdChange.path} (${sshdChange.label}; sshd -t and sshd -T -C user=${user.name} confirm)`);
+      for (const c of sshdWrites) report.push(`changed ${c.path} (${c.label}; sshd -t and sshd -T -C user=${user.name} confirm)`);
       if (o.reload) {
         const eff2 = await sshdEffective(o.sshd, o.sshdConfig);
         const pidFile = 'error' in eff2 ? undefined : effectiveValue(eff2, 'pidfile');
@@ -508,7 +719,7 @@ export async function install(o: InstallOptions): Promise<number> {
   if (!report.length && madeDirs.length) report.push(`created ${[...new Set(madeDirs)].join(', ')}`);
   say(report.length ? `${report.join('\n')}\n` : 'nothing to change: already installed\n');
   say(`forced command: ${command}\n\nClient side:\n  ${client}\n`);
-  if (o.json) o.out(printReport(makeReport('install', false, [...[...new Set(madeDirs)].map((d) => dirEntry(d, 'directory')), ...fileEntries], keyEntries, reloaded)));
+  if (o.json) o.out(printReport({ ...makeReport('install', false, [...[...new Set(madeDirs)].map((d) => dirEntry(d, 'directory')), ...fileEntries], keyEntries, reloaded), ...extra }));
   return 0;
 }
 

@@ -118,7 +118,7 @@ export async function installRevokedKeys(o: RevokedKeysOptions): Promise<number>
     }
     plan = planGlobalSetting(o.sshdConfig, readFileSync(o.sshdConfig, 'utf8'), revokedKeysSetting(file));
     if (plan.kind === 'dropin' && existsSync(plan.path) && readFileSync(plan.path, 'utf8') !== plan.content) throw config(`${plan.path} exists and is not gatekeeper's; nothing was changed`);
-    const after = await validateSshdCandidate(o, plan, spec);
+    const after = await validateSshdCandidate(o, [plan], spec);
     const got = [effectiveValue(after.global, 'revokedkeys'), effectiveValue(after.forUser, 'revokedkeys')];
     if (!got.every((v) => v === file)) {
       const where = firstGlobalSetting('revokedkeys', o.sshdConfig, fsConfigReader, undefined, new Map([[plan.path, plan.kind === 'dropin' ? plan.content : plan.text]]));

@@ -101,3 +101,57 @@ export function earlierSetting(plan: SshdPlan, first: SettingSource | null): str
   if (!first || first.file === plan.path || canonicalPermitRootLogin(first.value) === WANTED) return null;
   return `${first.file}:${first.lineNo} sets PermitRootLogin ${first.value} and sshd reads it before ${plan.path} (the first value wins): change that line to PermitRootLogin ${WANTED} or remove it, then run install again. Nothing was changed.`;
 }
+
+// ---------------------------------------------------------------- certificates
+
+/**
+ * The settings `install --ca` adds, in a drop-in of their own (or a marked
+ * block in the main file), separate from PermitRootLogin's so each can be
+ * undone alone. What the block holds follows from what is installed:
+ * TrustedUserCAKeys while a CA is; AuthorizedPrincipalsFile while a CA or a
+ * principal is (never a trusted CA without it: sshd would then accept any
+ * certificate whose principal is the user's name); ExposeAuthInfo yes with
+ * either (the log names the certificate).
+ */
+export interface CaSettings {
+  /** The CA file (TrustedUserCAKeys), or null when no CA is installed. */
+  caFile: string | null;
+  /** `DIR/%u` (AuthorizedPrincipalsFile), or null. */
+  principals: string | null;
+}
+
+export const CA_DROPIN_NAMES = ['00-gatekeeper-ca.conf', '00-gatekeeper-ca'];
+export const CA_MARKER = '# Added by gatekeeper install --ca; `gatekeeper uninstall --ca` removes it.';
+
+export function caSettingLines(s: CaSettings): string[] {
+  if (s.principals === null) {
+    if (s.caFile !== null) throw new Error('a trusted CA needs AuthorizedPrincipalsFile');
+    return [];
+  }
+  return [...(s.caFile !== null ? [`TrustedUserCAKeys ${s.caFile}`] : []), `AuthorizedPrincipalsFile ${s.principals}`, 'ExposeAuthInfo yes'];
+}
+
+export const caDropInContent = (s: CaSettings): string =>
+  `# Written by gatekeeper install --ca: the SSH certificate authorities root\n` +
+  `# trusts for the gate, and the principals file that maps each certificate's\n` +
+  `# principal to a forced command. \`gatekeeper uninstall --ca\` removes it.\n` +
+  caSettingLines(s).map((l) => `${l}\n`).join('');
+
+/** Where the CA settings go: a drop-in directory Included from the global section, else a block before the first Match. */
+export function planCaSshdChange(mainPath: string, text: string, s: CaSettings, sshDir = '/etc/ssh', where: 'any' | 'main' = 'any'): SshdPlan {
+  const lines = parseSshdConfig(text);
+  for (const d of where === 'any' ? dropInDirs(lines, sshDir) : []) {
+    const name = CA_DROPIN_NAMES.find((n) => globMatch(d.pattern, n));
+    if (name) return { kind: 'dropin', path: `${d.dir}/${name}`, content: caDropInContent(s), include: d.line };
+  }
+  const at = firstMatchIndex(lines);
+  const written = [CA_MARKER, ...caSettingLines(s)];
+  const out = lines.map((l) => ({ raw: l.raw, eol: l.eol }));
+  let addedTrailingNewline = false;
+  if (at === out.length && at > 0 && out[at - 1]!.eol === '') {
+    out[at - 1] = { ...out[at - 1]!, eol: '\n' };
+    addedTrailingNewline = true;
+  }
+  out.splice(at, 0, ...written.map((raw) => ({ raw, eol: '\n' })));
+  return { kind: 'edit', path: mainPath, text: printSshdConfig(out), mode: 'inserted', original: null, written, index: at, addedTrailingNewline };
+}

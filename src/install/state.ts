@@ -50,6 +50,18 @@ export type SshdRecord =
       addedTrailingNewline: boolean;
     };
 
+/** install --ca: the CA file, the principals files' directory, and what install put in them and in sshd's configuration. */
+export interface CaState {
+  caFile: string;
+  principalsDir: string;
+  /** The CAs install added (their lines as written). */
+  cas: { fingerprint: string; line: string }[];
+  /** One per principal line install wrote, in DIR/USER. */
+  principals: { user: string; file: string; name: string; policy: string; line: string; replaced: string | null }[];
+  /** Where the TrustedUserCAKeys/AuthorizedPrincipalsFile/ExposeAuthInfo settings are: a drop-in of their own, or a block in the main file. */
+  sshd: { kind: 'dropin'; path: string; main: string } | { kind: 'edit'; path: string; main: string; written: string[]; addedTrailingNewline: boolean } | null;
+}
+
 export interface InstallState {
   version: typeof STATE_VERSION;
   files: Record<string, FileRecord>;
@@ -67,6 +79,7 @@ export interface InstallState {
    * created it (an empty KRL), and the sshd_config change that set it (null when sshd read that file already).
    */
   revokedKeys?: { file: string; created: boolean; sshd: SshdRecord | null };
+  ca?: CaState;
 }
 
 export const emptyState = (): InstallState => ({ version: STATE_VERSION, files: {}, keys: [], sshd: null, deployed: [], createdDirs: [], logs: [] });

@@ -4,7 +4,7 @@
 // edited surgically — the gate's line, the lines install wrote — and anything
 // that is no longer what install wrote is left alone with a warning.
 import { existsSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { EX_CONFIG, EX_USAGE, GatekeeperError } from '../exit.js';
 import { fingerprint, parseLine, parsePublicKey } from '../sshd/authorized-keys.js';
 import { isExpired, lineExpiry } from '../sshd/expiry.js';
@@ -18,15 +18,20 @@ import { lookupUser } from '../sshd/passwd.js';
 import { CACHE_DIR } from '../paths.js';
 import { checkAbsolute, DEFAULTS, type CommonOptions } from './install.js';
 import { planKeyRemoval } from './keys.js';
-import { planSshdRevert } from './sshd-plan.js';
+import { caDropInContent, caSettingLines, planCaSshdChange, planSshdRevert, type CaSettings } from './sshd-plan.js';
+import { planCaRemove, planPrincipalRemoval, principalsPattern } from './ca.js';
 import { systemdTimer } from './metrics-schedule.js';
 import { fileEntry, makeReport, printReport, reloadEntry, type FileEntry, type ReloadEntry } from './report.js';
 import { reloadAfter, uninstallRevokedKeys } from './revoked-keys.js';
-import { backupDir, migrateBackups, readBackup, readState, sha256, statePath, writeState, type InstallState } from './state.js';
+import { backupDir, migrateBackups, readBackup, readState, sha256, statePath, writeState, type CaState, type InstallState } from './state.js';
 
 export interface UninstallOptions extends CommonOptions {
   /** Public key file whose gate line goes; or all. */
   key?: string;
+  /** Certificate principals (of --user) whose principals lines install --ca wrote go. */
+  principal?: string[];
+  /** A CA public key install --ca added: it leaves the CA file. */
+  ca?: string;
   /** Every recorded key whose expiry-time has passed. */
   expired?: boolean;
   /** The current time (a fact, read at the edge), for --expired. */
@@ -63,11 +68,108 @@ function restoreOrEdit(state: InstallState, path: string, current: Buffer | null
   return { path, before: current, after: surgical, ...keep, label };
 }
 
+interface CertRemoval {
+  /** The principals files' and the CA file's changes. */
+  files: Change[];
+  /** The certificates' sshd settings: the drop-in rewritten or removed, or the main file's block. */
+  sshdChange: Change | null;
+  /** The main file with the certificates' block out (--all reverts PermitRootLogin in the same file on top of it). */
+  mainText: { path: string; text: Buffer } | null;
+  /** Record what remains, once the files are written. */
+  commit(ca: CaState): void;
+}
+
+/**
+ * uninstall --principal / --ca: take out the lines install wrote; a file
+ * nothing else changed gets its original bytes back (or goes, when install
+ * created it). sshd's settings follow from what remains (caSettingLines):
+ * TrustedUserCAKeys goes with the last CA, AuthorizedPrincipalsFile only
+ * once no CA is left either (a trusted CA without it would accept any
+ * certificate naming the user), ExposeAuthInfo with both.
+ */
+function planCertRemoval(state: InstallState, caState: CaState, selP: CaState['principals'], selC: CaState['cas'], r: Restore): CertRemoval {
+  const files: Change[] = [];
+  const restP = caState.principals.filter((p) => !selP.includes(p));
+  const restC = caState.cas.filter((c) => !selC.includes(c));
+  for (const file of new Set(selP.map((p) => p.file))) {
+    const current = readOrNull(file);
+    let text = current?.toString('utf8') ?? '';
+    const mine = selP.filter((x) => x.file === file);
+    for (const p of mine) {
+      const rm = planPrincipalRemoval(text, p.line, p.replaced);
+      if (!rm.changed) r.warn(`${file}: the line for principal ${p.name} is no longer what install wrote; left as it is`);
+      text = rm.text;
+    }
+    const c = restoreOrEdit(state, file, current, Buffer.from(text), !restP.some((x) => x.file === file), `principals file: removed ${mine.map((p) => p.name).join(', ')}`, r);
+    if (c) files.push(c);
+  }
+  if (selC.length) {
+    const current = readOrNull(caState.caFile);
+    let text = current?.toString('utf8') ?? '';
+    for (const c of selC) {
+      const key = parsePublicKey(c.line);
+      const rm = 'error' in key ? { text, changed: false } : planCaRemove(text, key);
+      if (!rm.changed) r.warn(`${caState.caFile}: CA ${c.fingerprint} is not there any more`);
+      text = rm.text;
+    }
+    const c = restoreOrEdit(state, caState.caFile, current, Buffer.from(text), restC.length === 0, `CA file: removed ${selC.map((x) => x.fingerprint).join(', ')}`, r);
+    if (c) files.push(c);
+  }
+  const settings: CaSettings = { caFile: restC.length ? caState.caFile : null, principals: restC.length || restP.length ? principalsPattern(caState.principalsDir) : null };
+  const lines = caSettingLines(settings);
+  const label = `sshd ${caState.sshd?.kind === 'edit' ? 'config' : 'drop-in'}: certificate settings ${lines.length ? `now ${lines.map((l) => l.split(' ')[0]).join(', ')}` : 'removed'}`;
+  let sshdChange: Change | null = null;
+  let mainText: CertRemoval['mainText'] = null;
+  let sshd = caState.sshd;
+  const s = caState.sshd;
+  if (s?.kind === 'dropin') {
+    const current = readOrNull(s.path);
+    const rec = state.files[s.path];
+    if (current !== null && rec && sha256(current) !== rec.sha256) r.warn(`${s.path} was changed since install; left as it is`);
+    else if (lines.length === 0) {
+      sshdChange = restoreOrEdit(state, s.path, current, null, true, label, r);
+      sshd = null;
+    } else {
+      const want = Buffer.from(caDropInContent(settings));
+      if (current !== null && !current.equals(want)) sshdChange = { path: s.path, before: current, after: want, mode: 0o644, uid: 0, gid: 0, label };
+    }
+  } else if (s?.kind === 'edit') {
+    const current = readOrNull(s.path);
+    const reverted = current === null ? null : planSshdRevert(current.toString('utf8'), { mode: 'inserted', original: null, written: s.written, addedTrailingNewline: s.addedTrailingNewline });
+    if (reverted === null) r.warn(`${s.path}: the certificate settings install wrote are no longer there as written; left as it is`);
+    else {
+      let text = reverted;
+      if (lines.length) {
+        const plan = planCaSshdChange(s.path, reverted, settings, undefined, 'main');
+        if (plan.kind === 'edit') {
+          text = plan.text;
+          sshd = { ...s, written: plan.written, addedTrailingNewline: plan.addedTrailingNewline };
+        }
+      } else sshd = null;
+      mainText = { path: s.path, text: Buffer.from(text) };
+      const prlHere = state.sshd?.kind === 'edit' && state.sshd.path === s.path;
+      sshdChange = restoreOrEdit(state, s.path, current, Buffer.from(text), lines.length === 0 && !prlHere, label, r);
+    }
+  }
+  return {
+    files,
+    sshdChange,
+    mainText,
+    commit(ca) {
+      ca.principals = restP;
+      ca.cas = restC;
+      ca.sshd = sshd;
+    },
+  };
+}
+
 export async function uninstall(o: UninstallOptions): Promise<number> {
   for (const [n, p] of [['--sshd-config', o.sshdConfig], ['--authorized-keys', o.authorizedKeys], ['--prefix', o.prefix], ['--config-dir', o.configDir], ['--sshd', o.sshd]] as const) checkAbsolute(n, p);
-  if (!o.all && !o.key && !o.expired && !o.revokedKeys) throw new GatekeeperError('uninstall needs --key FILE, --expired, --revoked-keys or --all', EX_USAGE, 'usage');
-  if (o.revokedKeys && (o.key || o.expired)) throw new GatekeeperError('uninstall: --revoked-keys goes alone (or with --all)', EX_USAGE, 'usage');
-  if (o.expired && (o.key || o.all)) throw new GatekeeperError('uninstall: --expired goes alone (not with --key or --all)', EX_USAGE, 'usage');
+  checkAbsolute('--ca', o.ca);
+  const certs = Boolean(o.principal?.length) || o.ca !== undefined;
+  if (!o.all && !o.key && !o.expired && !o.revokedKeys && !certs) throw new GatekeeperError('uninstall needs --key FILE, --principal NAME, --ca FILE, --expired, --revoked-keys or --all', EX_USAGE, 'usage');
+  if (o.revokedKeys && (o.key || o.expired || certs)) throw new GatekeeperError('uninstall: --revoked-keys goes alone (or with --all)', EX_USAGE, 'usage');
+  if (o.expired && (o.key || o.all || certs)) throw new GatekeeperError('uninstall: --expired goes alone (not with --key, --principal, --ca or --all)', EX_USAGE, 'usage');
   if (!o.dryRun && process.getuid?.() !== 0) throw new GatekeeperError('uninstall must run as root (or use --dry-run)', 77, 'not-root');
   let state = readState(o.configDir);
   // With --json, stdout carries the report alone.
@@ -107,8 +209,20 @@ export async function uninstall(o: UninstallOptions): Promise<number> {
     const e = l.kind === 'key' ? lineExpiry(l.options) : null;
     return e !== null && 'epoch' in e && isExpired(e.epoch, fact);
   };
-  const selected = state.keys.filter((k) => (o.all || (o.expired ? hasExpired(k.line) : k.fingerprint === fp)) && (!o.authorizedKeys || k.file === o.authorizedKeys));
-  if (!o.all && selected.length === 0) return nothing(o.expired ? `no expired gate line recorded in ${statePath(o.configDir)}` : `no gate line for ${fp} recorded in ${statePath(o.configDir)}`);
+  const selected = state.keys.filter((k) => (o.all || (o.expired ? hasExpired(k.line) : fp !== null && k.fingerprint === fp)) && (!o.authorizedKeys || k.file === o.authorizedKeys));
+  let caFp: string | null = null;
+  if (o.ca !== undefined) {
+    const ca = parsePublicKey(readFileSync(o.ca, 'utf8'));
+    if ('error' in ca) throw new GatekeeperError(`--ca: not an OpenSSH public key (${ca.error})`, EX_USAGE, 'usage');
+    caFp = fingerprint(ca);
+  }
+  const caState = state.ca;
+  const selPrincipals = caState?.principals.filter((p) => o.all || (p.user === o.user && (o.principal ?? []).includes(p.name))) ?? [];
+  const selCas = caState?.cas.filter((c) => o.all || c.fingerprint === caFp) ?? [];
+  if (certs && !o.key && selPrincipals.length === 0 && selCas.length === 0) {
+    return nothing(`${[...(o.principal ?? []).map((n) => `no principal ${n} of ${o.user}`), ...(caFp ? [`no CA ${caFp}`] : [])].join(', ')} recorded in ${statePath(o.configDir)}`);
+  }
+  if (!o.all && !certs && selected.length === 0) return nothing(o.expired ? `no expired gate line recorded in ${statePath(o.configDir)}` : `no gate line for ${fp} recorded in ${statePath(o.configDir)}`);
   const changes: Change[] = [];
   const warnings: string[] = [...rkWarnings];
   const warn = (m: string) => void (warnings.includes(m) || warnings.push(m));
@@ -132,20 +246,27 @@ export async function uninstall(o: UninstallOptions): Promise<number> {
     const c = restoreOrEdit(state, file, current, Buffer.from(text), remaining.length === 0, `authorized_keys: removed the gate's line(s)`, { ...plain, account, st: found });
     if (c) changes.push(c);
   }
+  // Certificates: the principals lines, the CAs, and the sshd settings that follow from what remains.
+  const ca = caState && (selPrincipals.length || selCas.length) ? planCertRemoval(state, caState, selPrincipals, selCas, plain) : null;
+  if (ca) changes.push(...ca.files);
   let sshdChange: Change | null = null;
   if (o.all && state.sshd) {
     const s = state.sshd;
     const current = readOrNull(s.path);
+    const base = ca?.mainText && s.kind === 'edit' && s.path === ca.mainText.path ? ca.mainText.text : current;
     if (s.kind === 'dropin') {
       if (current !== null && state.files[s.path] && sha256(current) !== state.files[s.path]!.sha256) warnings.push(`${s.path} was changed since install; left as it is`);
       else sshdChange = restoreOrEdit(state, s.path, current, null, true, 'sshd drop-in', plain);
     } else {
-      const reverted = current === null ? null : planSshdRevert(current.toString('utf8'), s);
+      const reverted = base === null ? null : planSshdRevert(base.toString('utf8'), s);
       if (reverted === null && !(current && state.files[s.path] && sha256(current) === state.files[s.path]!.sha256)) warnings.push(`${s.path}: the PermitRootLogin line install wrote is gone; left as it is`);
       sshdChange = restoreOrEdit(state, s.path, current, reverted === null ? null : Buffer.from(reverted), true, 'sshd_config: PermitRootLogin restored', plain);
     }
     if (sshdChange) changes.push(sshdChange);
   }
+  // The certificates' sshd change, unless the main file's revert above already carries it.
+  const caSshdChange = ca?.sshdChange && !(sshdChange && sshdChange.path === ca.sshdChange.path) ? ca.sshdChange : null;
+  if (caSshdChange) changes.push(caSshdChange);
   const launcher = join(o.prefix, 'bin', 'gatekeeper');
   const lib = join(o.prefix, 'lib', 'gatekeeper');
   if (o.all) {
@@ -170,7 +291,9 @@ export async function uninstall(o: UninstallOptions): Promise<number> {
     ...(o.all && state.metrics && existsSync(state.metrics.output) ? [{ path: state.metrics.output, type: 'file' as const, action: 'removed' as const, what: 'metrics file' }] : []),
   ];
   const keyEntries = selected.map((k) => ({ fingerprint: k.fingerprint, policy: k.policy, action: 'removed' as const }));
-  const sshdNeedsReload = (sshdChange !== null && !isNoop(sshdChange)) || rk.changed;
+  const sshdWrites = [caSshdChange, sshdChange].filter((c): c is Change => c !== null && !isNoop(c));
+  const sshdNeedsReload = sshdWrites.length > 0 || rk.changed;
+  const extra = ca ? { cas: selCas.map((c) => ({ fingerprint: c.fingerprint, action: 'removed' as const })), principals: selPrincipals.map((p) => ({ name: p.name, user: p.user, policy: p.policy, action: 'removed' as const })) } : {};
 
   if (o.dryRun) {
     say(`gatekeeper uninstall --dry-run: nothing was changed.\n${rk.diff}`);
@@ -178,7 +301,7 @@ export async function uninstall(o: UninstallOptions): Promise<number> {
     if (o.all && state.deployed.length) say(`# would remove ${state.deployed.length} deployed file(s) under ${lib}\n`);
     if (o.all && state.metrics) say(`# would ${state.metrics.activated ? 'disable gatekeeper-metrics.timer and ' : ''}remove ${state.metrics.output}\n`);
     for (const w of warnings) o.err(`gatekeeper: warning: ${w}\n`);
-    if (o.json) o.out(printReport(makeReport('uninstall', true, fileEntries, keyEntries, reloadEntry(sshdNeedsReload, 'skipped'))));
+    if (o.json) o.out(printReport({ ...makeReport('uninstall', true, fileEntries, keyEntries, reloadEntry(sshdNeedsReload, 'skipped')), ...extra }));
     return 0;
   }
 
@@ -203,7 +326,7 @@ export async function uninstall(o: UninstallOptions): Promise<number> {
       save();
     }
     for (const c of pending) {
-      if (c === sshdChange) continue;
+      if (c === sshdChange || c === caSshdChange) continue;
       applyChange(c, state, save, o.configDir);
       report.push(`changed ${c.path} (${c.label})`);
     }
@@ -211,17 +334,38 @@ export async function uninstall(o: UninstallOptions): Promise<number> {
     for (const file of new Set(selected.map((k) => k.file))) {
       if (!state.keys.some((k) => k.file === file)) forgetFile(state, file, o.configDir);
     }
-    save();
-    if (sshdChange) {
-      applyChange(sshdChange, state, save, o.configDir);
-      const t = await sshdTest(o.sshd, state.sshd?.main ?? o.sshdConfig);
-      if (!t.ok) {
-        applyChange({ ...sshdChange, before: sshdChange.after, after: sshdChange.before }, state, save, o.configDir);
-        throw fail(`sshd -t fails after restoring ${sshdChange.path} (${t.message}); put gatekeeper's version back, sshd was not reloaded`);
+    if (ca && caState) {
+      ca.commit(caState);
+      // A file back to what it was before install is gatekeeper's no more.
+      for (const c of ca.files) if (c.after === null || !(c.path === caState.caFile ? caState.cas.length : caState.principals.some((p) => p.file === c.path))) forgetFile(state, c.path, o.configDir);
+      if (caState.cas.length === 0 && caState.principals.length === 0) {
+        delete state.ca;
+        // The directories install made for them, when empty.
+        for (const d of [caState.principalsDir, dirname(caState.caFile)]) {
+          if (!state.createdDirs.includes(d)) continue;
+          try {
+            rmdirSync(d);
+            state.createdDirs = state.createdDirs.filter((x) => x !== d);
+          } catch {
+            // not empty: keep
+          }
+        }
       }
-      report.push(`changed ${sshdChange.path} (${sshdChange.label}; sshd -t passes)`);
-      forgetFile(state, sshdChange.path, o.configDir);
-      state.sshd = null;
+    }
+    save();
+    if (sshdWrites.length) {
+      for (const c of sshdWrites) applyChange(c, state, save, o.configDir);
+      const t = await sshdTest(o.sshd, state.sshd?.main ?? caState?.sshd?.main ?? o.sshdConfig);
+      if (!t.ok) {
+        for (const c of [...sshdWrites].reverse()) applyChange({ ...c, before: c.after, after: c.before }, state, save, o.configDir);
+        throw fail(`sshd -t fails after restoring ${sshdWrites.map((c) => c.path).join(' and ')} (${t.message}); put gatekeeper's version back, sshd was not reloaded`);
+      }
+      for (const c of sshdWrites) report.push(`changed ${c.path} (${c.label}; sshd -t passes)`);
+      if (sshdChange) {
+        forgetFile(state, sshdChange.path, o.configDir);
+        state.sshd = null;
+      }
+      if (caSshdChange && !state.ca?.sshd && !(state.sshd && state.sshd.path === caSshdChange.path)) forgetFile(state, caSshdChange.path, o.configDir);
       save();
       if (o.reload) {
         const eff = await sshdEffective(o.sshd, o.sshdConfig);
@@ -279,6 +423,6 @@ export async function uninstall(o: UninstallOptions): Promise<number> {
   }
   for (const w of warnings) o.err(`gatekeeper: warning: ${w}\n`);
   say(report.length ? `${report.join('\n')}\n` : 'nothing to change\n');
-  if (o.json) o.out(printReport(makeReport('uninstall', false, fileEntries, keyEntries, reloaded)));
+  if (o.json) o.out(printReport({ ...makeReport('uninstall', false, fileEntries, keyEntries, reloaded), ...extra }));
   return 0;
 }
