@@ -446,7 +446,7 @@ describe('the gatekeeper role', () => {
       }
     }
 
-    const revoked = [{ key: pub(backupKey) }, { serial: 7 }];
+    const revoked = [{ key: pub(backupKey) }, { serial: 7 }, { key_id: 'retired-cert' }];
     const second = await playbook(keysNow(), [], rkVars('{{ gk_dir }}/revoked_keys', revoked));
     const lists = new Map<string, Buffer>();
     for (const h of hosts) {
@@ -462,6 +462,9 @@ describe('the gatekeeper role', () => {
         expect(sshdLogSince(h, at)).toMatch(/revoked by file/);
       }
       expect(recorded(h).keys.map((k) => [k.key, k.revoked])).toEqual([[bare(pub(backupKey)), true]]);
+      // By key ID: the retired certificate (its principal is gone already, so sshd's refusal proves nothing here).
+      const q = await run(KEYGEN, ['-Q', '-f', krl(h), `${retiredKey}-cert.pub`]);
+      expect(q.stdout).toMatch(/: REVOKED$/m);
       lists.set(h.name, readFileSync(krl(h)));
     }
 
@@ -499,5 +502,30 @@ describe('the gatekeeper role', () => {
       const r = await pull(h, certKey, join(work, `unrevoked-${h.name}`));
       expect(r.code, describeRun(r)).toBe(0);
     }
+  }, 1_800_000);
+
+  it('gatekeeper_ca and gatekeeper_principals emptied: the principals and the CA are uninstalled, sshd_config loses the certificate settings', async () => {
+    const listened = new Map(hosts.map((h) => [h.name, listening(h.sshd)]));
+    const r = await playbook(keysNow(), [], certVars('', []));
+    for (const h of hosts) {
+      expect(r.recap.stats[h.name], describeRun(r.run)).toMatchObject({ failures: 0, unreachable: 0 });
+      expect(r.recap.stats[h.name]!.changed).toBeGreaterThan(0);
+      // install created both files: they go with the last principal and the last CA.
+      expect(existsSync(principalsFile(h))).toBe(false);
+      expect(existsSync(caFile(h))).toBe(false);
+      expect(readFileSync(h.sshd.config, 'utf8')).not.toMatch(/^(TrustedUserCAKeys|AuthorizedPrincipalsFile) /m);
+      expect(effective(h)).toContain('trustedusercakeys none');
+      expect(recorded(h)).toMatchObject({ principals: [], cas: [] });
+      await waitListening(h.sshd, listened.get(h.name)! + 1);
+      const at = h.sshd.sshdLog().length;
+      const refused = await pull(h, certKey, join(work, `no-ca-${h.name}`));
+      expect(refused.code).not.toBe(0);
+      expect(sshdLogSince(h, at)).not.toMatch(/Accepted certificate/);
+      // The plain key is untouched by all of it.
+      const plain = await pull(h, backupKey, join(work, `plain-last-${h.name}`));
+      expect(plain.code, describeRun(plain)).toBe(0);
+    }
+    const again = await playbook(keysNow(), [], certVars('', []));
+    for (const h of hosts) expect(again.recap.stats[h.name], describeRun(again.run)).toMatchObject({ changed: 0, failures: 0, unreachable: 0 });
   }, 1_800_000);
 });
