@@ -235,6 +235,35 @@ describe('the gatekeeper role', () => {
     expect(r.stdout + r.stderr).toMatch(/Passed with production profile/);
   }, 300_000);
 
+  it('refuses wrong certificate and revocation variables in preflight, before it touches a host', async () => {
+    const pb = join(work, 'preflight.yml');
+    writeFileSync(pb, stringify([{ name: 'Preflight only', hosts: 'localhost', gather_facts: false, tasks: [{ name: 'Preflight', 'ansible.builtin.include_role': { name: 'gatekeeper', tasks_from: 'preflight' } }] }]));
+    const ca = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleExampleExampleExampleExampleExample ca';
+    const cases: [Record<string, unknown>, RegExp | null][] = [
+      [{ gatekeeper_principals: [{ name: 'backup-pull', policy: 'pull' }] }, /gatekeeper_ca \| trim \| length > 0/],
+      [{ gatekeeper_ca: ca, gatekeeper_principals: [{ name: 'p', policy: 'pull' }, { name: 'p', policy: 'other' }] }, /unique/],
+      [{ gatekeeper_ca: 'files/missing-ca.pub', gatekeeper_principals: [{ name: 'p', policy: 'pull' }] }, /is file/],
+      [{ gatekeeper_revoked: [{ serial: 3 }], gatekeeper_ca: ca }, /gatekeeper_revoked_keys \| length > 0/],
+      [{ gatekeeper_revoked_keys: 'revoked_keys' }, /match\('\^\/'\)/],
+      [{ gatekeeper_revoked_keys: '/etc/ssh/revoked', gatekeeper_ca: ca, gatekeeper_revoked: [{ key: ca, serial: 3 }] }, /reject\('eq', 1\)/],
+      [{ gatekeeper_revoked_keys: '/etc/ssh/revoked', gatekeeper_revoked: [{ key: 'not a key' }] }, /rejectattr\('key', 'match'/],
+      [{ gatekeeper_revoked_keys: '/etc/ssh/revoked', gatekeeper_revoked: [{ key_id: 'old' }] }, /rejectattr\('key', 'defined'\)/],
+      [{ gatekeeper_ca: ca, gatekeeper_principals: [{ name: 'p', policy: 'pull' }], gatekeeper_revoked_keys: '/etc/ssh/revoked', gatekeeper_revoked: [{ serial: 3 }, { key_id: 'old' }, { key: ca }] }, null],
+    ];
+    for (const [vars, refusal] of cases) {
+      const varsFile = join(work, 'preflight.json');
+      writeFileSync(varsFile, JSON.stringify({ gatekeeper_binary: BINARY, ...vars }));
+      const r = await run(ANSIBLE_PLAYBOOK, ['-i', 'localhost,', '-c', 'local', '-e', `@${varsFile}`, pb], { env: ansibleEnv(), cwd: work, timeoutMs: 300_000 });
+      const recap = parseRecap(r.stdout);
+      const what = `${JSON.stringify(vars)}\n${describeRun(r)}`;
+      if (refusal === null) expect(recap?.stats['localhost'], what).toMatchObject({ failures: 0 });
+      else {
+        expect(recap?.stats['localhost'], what).toMatchObject({ failures: 1 });
+        expect(r.stdout, what).toMatch(refusal);
+      }
+    }
+  }, 600_000);
+
   const listenedAtStart = new Map<string, number>();
   const keysAfterFirst = new Map<string, string>();
 
