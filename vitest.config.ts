@@ -10,6 +10,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // fast-check's seed, fixed (test/setup/fast-check.ts).
     setupFiles: ['test/setup/fast-check.ts'],
+    // The host's files as before the run, or the run fails (test/setup/system-files.ts).
+    globalSetup: ['test/setup/system-files.ts'],
     pool: 'forks',
   },
 });

@@ -46,6 +46,7 @@ needs=(
   /usr/share/bash-completion/bash_completion bash-completion # the bash completion, loaded as bash-completion does
   /usr/bin/jq                        jq                 # the baseline of npm run bench:audit
   /usr/bin/tidy                      tidy               # validates audit --html's page (test/audit/html)
+  /usr/bin/cpan                      perl               # perl-modules (Getopt::Std, File::stat): rsnapshot and dirvish (scripts/backup-tools.sh)
 )
 missing=()
 for ((i = 0; i < ${#needs[@]}; i += 2)); do

@@ -24,6 +24,7 @@ export function register(program: Command): void {
     .option('--client <addr|cidr>', 'only this client address or network (repeatable)', collect)
     .option('--user <name>', 'only this SSH user (repeatable)', collect)
     .option('--host <name>', 'only this server (repeatable; shell wildcards * ? [...] match whole names, e.g. "web-*"; "-" a record with no host)', collect)
+    .option('--key-id <pattern>', 'only sessions whose SSH certificate has this key ID (repeatable; shell wildcards * ? [...], case-sensitive, e.g. "backup@*"; "-" a session without a certificate)', collect)
     .option('--grep <text>', 'only records whose command, reason, policy, user, key or client contains this text (case-insensitive)')
     .option('--revoked-keys <file>', 'mark the sessions of keys and certificates this RevokedKeys list revokes now (default: the list install --revoked-keys recorded beside --policy-dir)')
     .option('--json', 'one JSON record per line, "revoked": true added to a session of a key revoked now (with --summary: one JSON object per policy and client, then one per grant)')
@@ -37,7 +38,7 @@ export function register(program: Command): void {
     .option('--refusals-warning <n>', `--check: WARNING when a client has more than N refusals in the look-back window (default ${CHECK_DEFAULTS.refusalsWarning})`)
     .option('--refusals-critical <n>', `--check: CRITICAL when a client has more than N refusals in the look-back window (default ${CHECK_DEFAULTS.refusalsCritical})`)
     .option('--history <duration>', `--check: a client with neither a success nor an allowed session within this long is retired, not stale (default ${CHECK_DEFAULTS.history})`)
-    .option('--html <file|->', 'one self-contained HTML page (written atomically; "-" for stdout): the fleet in one line, a timeline of every host, policy and client over the last --days nights, refusals with what --suggest would change, the keys wired to the gate')
+    .option('--html <file|->', 'one self-contained HTML page (written atomically; "-" for stdout): the fleet in one line, a timeline of every host, policy and client over the last --days nights, refusals with what --suggest would change, the keys wired to the gate, the SSH certificates that came')
     .option('--days <n>', '--html: how many nights the timeline shows (default 30)')
     .option('--now <when>', 'compute as if it were this time (same forms as --since); default: the clock')
     .option('-f, --follow', 'keep printing records as they arrive, across log rotation (with --since: history first)')
@@ -51,6 +52,7 @@ Examples:
   gatekeeper audit --suggest --policy system-backup
   journalctl -t gatekeeper -o json | gatekeeper audit --log -
   gatekeeper audit --log /var/log/gatekeeper/fleet.log --summary --host 'db-*'
+  gatekeeper audit --key-id 'backup@*' --since 7d
   gatekeeper audit --follow
   gatekeeper audit --metrics --output /var/lib/prometheus/node-exporter/gatekeeper.prom
   gatekeeper audit --check --stale 26h --refusals-warning 0 --refusals-critical 10

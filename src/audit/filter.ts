@@ -14,6 +14,8 @@ export interface FilterOptions {
   user?: string[];
   /** Host names, with shell-style wildcards (`*`, `?`, `[...]`); `-` is a record with no known host. */
   host?: string[];
+  /** Certificate key IDs, with the same wildcards, case-sensitive; `-` is a record with no certificate. */
+  keyId?: string[];
   grep?: string;
 }
 
@@ -86,7 +88,7 @@ export function clientMatcher(specs: readonly string[]): (addr: string | undefin
  * expression matching a whole name. Every other character is literal: the
  * pattern is an admin's text, never regex syntax.
  */
-export function wildcardRegExp(pattern: string): RegExp {
+export function wildcardRegExp(pattern: string, { ignoreCase = true }: { ignoreCase?: boolean } = {}): RegExp {
   const lit = (c: string) => c.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
   let re = '';
   for (let i = 0; i < pattern.length; i++) {
@@ -116,13 +118,24 @@ export function wildcardRegExp(pattern: string): RegExp {
       i = end;
     } else re += lit(c);
   }
-  return new RegExp(`^(?:${re})$`, 'is');
+  return new RegExp(`^(?:${re})$`, ignoreCase ? 'is' : 's');
 }
 
 /** Matches a host name against --host patterns (DNS names: case does not matter); `-` matches a record with no host. */
 export function hostMatcher(patterns: readonly string[]): (host: string | undefined) => boolean {
-  const res = patterns.map(wildcardRegExp);
+  const res = patterns.map((p) => wildcardRegExp(p));
   return (host) => res.some((re) => re.test(host ?? '-'));
+}
+
+/**
+ * Matches a certificate's key ID against --key-id patterns. Case counts: a
+ * key ID is the CA's text (`ssh-keygen -s … -I ID`), not a DNS name, and
+ * `revoke --key-id` names it exactly. `-` matches a record without a
+ * certificate (a plain key, or no ExposeAuthInfo).
+ */
+export function keyIdMatcher(patterns: readonly string[]): (keyId: string | undefined) => boolean {
+  const res = patterns.map((p) => wildcardRegExp(p, { ignoreCase: false }));
+  return (keyId) => (keyId === undefined ? patterns.includes('-') : res.some((re) => re.test(keyId)));
 }
 
 /** What --decision accepts; `allow` also shows how allowed sessions ended (exit). */
@@ -145,6 +158,7 @@ export function buildFilter(opts: FilterOptions, now: number): RecordFilter {
   const client = opts.client?.length ? clientMatcher(opts.client) : null;
   const users = opts.user?.length ? new Set(opts.user) : null;
   const hosts = opts.host?.length ? hostMatcher(opts.host) : null;
+  const keyIds = opts.keyId?.length ? keyIdMatcher(opts.keyId) : null;
   const grep = opts.grep?.toLowerCase();
   return {
     since,
@@ -157,6 +171,7 @@ export function buildFilter(opts: FilterOptions, now: number): RecordFilter {
       if (client && !client(r.client?.addr)) return false;
       if (users && (r.user === null || !users.has(r.user))) return false;
       if (hosts && !hosts(r.hostname)) return false;
+      if (keyIds && !keyIds(r.cert?.keyId)) return false;
       if (grep !== undefined && !haystack(r).includes(grep)) return false;
       return true;
     },
@@ -165,7 +180,7 @@ export function buildFilter(opts: FilterOptions, now: number): RecordFilter {
 
 /** The text --grep searches: what an admin would recognise in a record. */
 function haystack(r: AuditRecord): string {
-  return [r.command ?? '', r.argv?.join(' ') ?? '', r.reason, r.code ?? '', r.policy, r.user ?? '', r.key ?? '', r.client?.addr ?? '', r.hostname ?? '', r.session, r.wouldDeny ?? '', r.options?.join(' ') ?? '', r.family ?? '']
+  return [r.command ?? '', r.argv?.join(' ') ?? '', r.reason, r.code ?? '', r.policy, r.user ?? '', r.key ?? '', r.cert?.keyId ?? '', r.client?.addr ?? '', r.hostname ?? '', r.session, r.wouldDeny ?? '', r.options?.join(' ') ?? '', r.family ?? '']
     .join('\n')
     .toLowerCase();
 }

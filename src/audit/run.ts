@@ -423,7 +423,7 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
   }
   if (health && opts.metrics) {
     const { renderMetrics } = await import('./views/metrics.js');
-    const text = renderMetrics(health.result(), { now, lookbackMs });
+    const text = renderMetrics(health.result(), { now, lookbackMs }, health.certificates());
     if (opts.output !== undefined) {
       try {
         writeFileAtomic(opts.output, text, 0o644);

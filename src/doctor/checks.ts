@@ -14,7 +14,8 @@ import { canonicalPermitRootLogin, type SettingSource } from '../sshd/config.js'
 import type { PasswdEntry } from '../sshd/passwd.js';
 import { effectiveValue, run, type Effective } from '../sshd/run.js';
 
-export type Status = 'ok' | 'warn' | 'fail';
+/** info: a rule doctor cannot check here (it says what holds), never a failure. */
+export type Status = 'ok' | 'info' | 'warn' | 'fail';
 export interface Check {
   status: Status;
   check: string;

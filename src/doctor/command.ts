@@ -9,6 +9,8 @@ export function register(program: Command): void {
     .description(
       'One line per check: ok / warn / fail, with the fix. Checks the effective sshd settings for the user (sshd -T -C; ' +
         'AcceptEnv is an allowlist: LANG and LC_* pass, TZ warns, anything else fails; PermitUserEnvironment fails unless no), ' +
+        "the certificate set-up when sshd trusts a CA (install --ca: the CA file root's alone, each principals line parses and runs the gate, " +
+        "AuthorizedPrincipalsFile set; an info line states that a certificate's own force-command must equal the line's command), " +
         "the gate's authorized_keys lines (environment= fails) and the modes along their path (fail where sshd's StrictModes refuses, warn where merely looser than 600/700), whether the login shell is clean (zero bytes on " +
         'stdout for `SHELL -c true`, as sshd runs it), each policy (valid, root-owned, rsync present, its version and protocol, ' +
         '--confine-root support; for a policy that allows pushes, whether its root is on a filesystem mounted nosuid, and nodev ' +

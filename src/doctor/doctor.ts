@@ -7,6 +7,7 @@ import { authorizedKeysFiles, firstGlobalSetting } from '../sshd/config.js';
 import { fsConfigReader } from '../sshd/files.js';
 import { lookupUser } from '../sshd/passwd.js';
 import { sshdEffective, effectiveValue } from '../sshd/run.js';
+import { certificateChecks, principalGates, principalsFileFor, type PrincipalGate } from './ca.js';
 import { authorizedKeysChecks, cacheCheck, formatCheck, gateLines, modeChecks, nodeCheck, policyChecks, shellCheck, sshdChecks, type Check } from './checks.js';
 
 export interface DoctorOptions {
@@ -40,9 +41,18 @@ export async function doctor(o: DoctorOptions): Promise<{ checks: Check[]; code:
 
   const eff = await sshdEffective(o.sshd, o.sshdConfig, { user: user.name, host: 'localhost', addr: '127.0.0.1' });
   if ('error' in eff) checks.push({ status: 'fail', check: 'sshd -T', detail: `${o.sshd} -T -f ${o.sshdConfig}: ${eff.error}`, fix: `fix ${o.sshdConfig} until sshd -t passes` });
-  else {
+  // Certificates: the principals file sshd reads for the user (install --ca).
+  const pfile = 'error' in eff ? null : principalsFileFor(eff, user);
+  let principals: PrincipalGate[] = [];
+  try {
+    principals = pfile ? principalGates(readFileSync(pfile, 'utf8'), pfile) : [];
+  } catch {
+    principals = [];
+  }
+  if (!('error' in eff)) {
     const akFiles = authorizedKeysFiles(effectiveValue(eff, 'authorizedkeysfile') ?? '.ssh/authorized_keys', user);
-    checks.push(...sshdChecks(eff, user, akPath, akFiles, gates.length > 0, firstGlobalSetting('permitrootlogin', o.sshdConfig, fsConfigReader)));
+    checks.push(...sshdChecks(eff, user, akPath, akFiles, gates.length + principals.length > 0, firstGlobalSetting('permitrootlogin', o.sshdConfig, fsConfigReader)));
+    checks.push(...certificateChecks(eff, user));
   }
   checks.push(...authorizedKeysChecks(akText, akPath, o.now ?? Date.now()));
   checks.push(...modeChecks(akPath, user));
@@ -51,12 +61,12 @@ export async function doctor(o: DoctorOptions): Promise<{ checks: Check[]; code:
   // The policies: the one asked for, else every one a gate line names.
   const wanted = new Map<string, string | undefined>();
   if (o.policy) wanted.set(o.policy, o.policyDir);
-  else for (const g of gates) if (g.policy) wanted.set(g.policy, g.policyDir ?? o.policyDir);
-  if (o.policy && !gates.some((g) => g.policy === o.policy)) {
+  else for (const g of [...gates, ...principals]) if (g.policy) wanted.set(g.policy, g.policyDir ?? o.policyDir);
+  if (o.policy && ![...gates, ...principals].some((g) => g.policy === o.policy)) {
     checks.push({ status: 'warn', check: `policy ${o.policy}`, detail: `no gate line in ${akPath} uses it`, fix: `gatekeeper install --policy ${o.policy} --key FILE` });
   }
   for (const [name, dir] of wanted) checks.push(...(await policyChecks(name, dir, user)));
-  checks.push(await nodeCheck(gates[0]?.launcher ?? null));
+  checks.push(await nodeCheck(gates[0]?.launcher ?? principals[0]?.launcher ?? null));
   checks.push(cacheCheck());
   return finish(o, checks);
 }

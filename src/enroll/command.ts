@@ -30,6 +30,12 @@ address, in which window), not by a secret typed by hand. For a passphrase,
 protect the key with ssh-keygen -p -f KEY and run the pull from ssh-agent
 (-e "ssh -o IdentityAgent=SOCKET"); the unit then needs that agent.
 
+The host key is taken over the admin login (ssh verified that one against
+the admin's own known_hosts): sshd -T there names the host keys sshd serves
+(install's --sshd and --sshd-config when given) and their .pub files are
+read; ssh-keyscan on the backup port must answer with those keys only, else
+77, both fingerprints named, before anything is pinned or sent.
+
 Enrolling twice changes nothing the second time. The units are written, not
 enabled: systemctl daemon-reload && systemctl enable --now
 gatekeeper-backup-HOST.timer.
@@ -41,9 +47,11 @@ install -m 0755 /dev/stdin PATH (sudo -n when not root), and PATH --version
 there must then say what the local one says.
 
 Exit status (sysexits): 0 done, 64 usage, 69 cannot connect, 77 refused (a
-changed host key, a link where a directory belongs), the probe's code when it
-fails, the server's install's code when it fails; 78 an executable that
-cannot be copied (none given, another architecture).`)
+changed host key, a host key the server does not serve, a link where a
+directory belongs), the probe's code when it fails, the server's install's
+code when it fails; 78 the server's host keys unreadable over the admin
+login, an executable that cannot be copied (none given, another
+architecture).`)
     .action(async (target: string, opts: { rsh: string; policy: string; via?: string; viaE: string; installArg: string[]; serverGatekeeper: string; executable?: string; keyDir: string; storage: string; from?: string; schedule?: string; cron?: boolean; unitDir?: string; rsync: string; dryRun?: boolean; json?: boolean }) => {
       const { enroll } = await import('./enroll.js');
       const { printResult } = await import('./print.js');

@@ -219,6 +219,94 @@ function ensureExecutable(o: EnrollOptions, via: string, viaUser: string, action
   actions.push({ what: 'the executable', action: 'created', detail: `${detail}; ${path} --version there: ${version}` });
 }
 
+/** A public key as known_hosts and .pub files hold it. */
+interface HostKey {
+  type: string;
+  blob: string;
+}
+
+/** `type blob [comment]` lines (a .pub file, ssh-keyscan's `host type blob`): the keys, comments and blanks dropped. */
+export function parseKeys(text: string, withHost: boolean): HostKey[] {
+  const keys: HostKey[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f[0] === '' || f[0]!.startsWith('#')) continue;
+    const [type, blob] = withHost ? [f[1], f[2]] : [f[0], f[1]];
+    if (type && blob && /^[a-z0-9@.-]+$/.test(type) && /^[A-Za-z0-9+/]+=*$/.test(blob)) keys.push({ type, blob });
+  }
+  return keys;
+}
+
+/** `hostkey PATH` lines of sshd -T: the private keys sshd serves (their .pub beside them). */
+export function hostKeyPaths(sshdT: string): string[] {
+  return sshdT.split('\n').flatMap((l) => {
+    const m = /^hostkey\s+(\/\S+)\s*$/i.exec(l.trim());
+    return m ? [m[1]!] : [];
+  });
+}
+
+function fingerprint(k: HostKey): string {
+  const r = spawnSync(SSH_KEYGEN, ['-l', '-f', '-'], { input: `${k.type} ${k.blob}\n`, encoding: 'utf8' });
+  return `${k.type} ${(r.stdout ?? '').trim().split(/\s+/)[1] ?? '?'}`;
+}
+const fingerprints = (keys: readonly HostKey[]) => keys.map(fingerprint).join(', ');
+const sameKey = (a: HostKey) => (b: HostKey) => a.type === b.type && a.blob === b.blob;
+
+/** The value of one of install's options in --install-arg (`--name VALUE` or `--name=VALUE`), the last one given. */
+export function installOption(installArgs: readonly string[], name: string): string | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < installArgs.length; i++) {
+    const a = installArgs[i]!;
+    if (a === name && i + 1 < installArgs.length) value = installArgs[++i];
+    else if (a.startsWith(`${name}=`)) value = a.slice(name.length + 1);
+  }
+  return value;
+}
+
+/**
+ * Step 2. ssh-keyscan alone is unauthenticated: whoever answers on the port is believed. So the keys come over
+ * the admin's login, which ssh verified against the admin's own known_hosts (StrictHostKeyChecking as the admin
+ * configured it): `sshd -T` names the host keys sshd really serves (install's --sshd and --sshd-config when
+ * given), and their .pub files are read there. Then the backup port is scanned: every key it answers with must be
+ * one of those, else another machine or daemon answers there (a wrong port, a forwarded one, someone in between)
+ * and enroll stops (77) before anything is sent to the server, naming both fingerprints. The keys that pass are
+ * pinned; a pin that is there already and differs is refused as a changed key.
+ */
+function pinHostKey(o: EnrollOptions, via: string, viaUser: string, host: string, port: number, hostPattern: string, knownHosts: string, actions: Action[]): boolean {
+  const sudo = viaUser === 'root' ? [] : ['sudo', '-n', '--'];
+  const run = (words: string[]) => viaSsh(o.viaE, via, quoteWords([...sudo, ...words]), '');
+  const sshd = installOption(o.installArg, '--sshd') ?? '/usr/sbin/sshd';
+  const config = installOption(o.installArg, '--sshd-config') ?? '/etc/ssh/sshd_config';
+  const t = run([sshd, '-T', '-f', config]);
+  if (t.code === 255) throw new Refusal(EX_UNAVAILABLE, `cannot log in over ${via}: ${firstLine(t.stderr)}`);
+  const paths = t.code === 0 ? hostKeyPaths(t.stdout) : [];
+  if (paths.length === 0) throw new Refusal(EX_CONFIG, `cannot read the server's host keys over ${via}: ${sshd} -T -f ${config} ${t.code === 0 ? 'names no hostkey' : `failed (exit ${t.code}): ${firstLine(t.stderr)}`}`);
+  const pubs = run(['cat', '--', ...paths.map((p) => `${p}.pub`)]);
+  const served = parseKeys(pubs.stdout, false);
+  if (pubs.code !== 0 || served.length === 0) throw new Refusal(EX_CONFIG, `cannot read the server's host keys over ${via}: cat ${paths.map((p) => `${p}.pub`).join(' ')} failed (exit ${pubs.code}): ${firstLine(pubs.stderr)} (each HostKey needs its .pub beside it: ssh-keygen -y -f KEY > KEY.pub)`);
+
+  const scan = spawnSync(SSH_KEYSCAN, ['-T', '10', '-p', String(port), host], { encoding: 'utf8' });
+  const scanned = parseKeys(scan.stdout ?? '', true);
+  if (scanned.length === 0) throw new Refusal(EX_UNAVAILABLE, `cannot read ${hostPattern}'s host key (ssh-keyscan: ${firstLine(scan.stderr ?? '') || 'no answer'})`);
+  const foreign = scanned.filter((k) => !served.some(sameKey(k)));
+  if (foreign.length > 0) {
+    throw new Refusal(EX_NOPERM, `${hostPattern} answers with host key ${fingerprints(foreign)}, which is not one of the keys ${via}'s sshd serves (read over the admin login from ${sshd} -T -f ${config}: ${fingerprints(served)}): another machine or daemon answers on that port (a wrong -e port, a forwarded port, or someone in between); nothing was sent to the server`);
+  }
+
+  const known = existsSync(knownHosts) ? readFileSync(knownHosts, 'utf8') : '';
+  const pinned = parseKeys(known.split('\n').filter((l) => l.split(/\s+/)[0] === hostPattern).join('\n'), true);
+  const stale = pinned.filter((k) => !scanned.some(sameKey(k)));
+  if (stale.length > 0) throw new Refusal(EX_NOPERM, `${hostPattern}'s host key changed since it was pinned in ${knownHosts} (pinned ${fingerprints(stale)}, now ${fingerprints(scanned)}): verify it out of band, then ssh-keygen -R '${hostPattern}' -f ${knownHosts} and enroll again`);
+  const missing = scanned.filter((k) => !pinned.some(sameKey(k)));
+  if (missing.length === 0) {
+    actions.push({ what: 'the host key', action: 'unchanged', detail: `${hostPattern} ${fingerprints(scanned)} in ${knownHosts}` });
+    return true;
+  }
+  const lines = missing.map((k) => `${hostPattern} ${k.type} ${k.blob}\n`).join('');
+  writeIfDifferent(knownHosts, `${known}${known === '' || known.endsWith('\n') ? '' : '\n'}${lines}`, 0o600, o.dryRun, actions, `the host key ${fingerprints(missing)} (read over ${via}, the same at ${hostPattern})`);
+  return pinned.length > 0;
+}
+
 export function enroll(o: EnrollOptions): EnrollResult {
   const actions: Action[] = [];
   const result = (code: number, extra: Partial<EnrollResult> = {}): EnrollResult => ({
@@ -259,17 +347,9 @@ export function enroll(o: EnrollOptions): EnrollResult {
       actions.push({ what: 'the key', action: o.dryRun ? 'would create' : 'created', detail: `${n.key} (ed25519, 0600, comment "gatekeeper backup: ${hostname()} pulls ${host}")` });
     }
 
-    // 2. The host key, pinned in a known_hosts of our own.
-    const scan = spawnSync(SSH_KEYSCAN, ['-T', '10', '-t', 'ed25519', '-p', String(port), host], { encoding: 'utf8' });
-    const scanned = (scan.stdout ?? '').split('\n').find((l) => l.trim() !== '' && !l.startsWith('#'));
-    if (!scanned) throw new Refusal(EX_UNAVAILABLE, `cannot read ${hostPattern}'s ed25519 host key (ssh-keyscan: ${firstLine(scan.stderr ?? '') || 'no answer'})`);
-    const [, type, blob] = scanned.trim().split(/\s+/);
-    const fp = spawnSync(SSH_KEYGEN, ['-l', '-f', '-'], { input: `${hostPattern} ${type} ${blob}\n`, encoding: 'utf8' }).stdout.trim().split(/\s+/)[1] ?? '?';
-    const known = existsSync(n.knownHosts) ? readFileSync(n.knownHosts, 'utf8') : '';
-    const pinned = known.split('\n').filter((l) => l.split(/\s+/)[0] === hostPattern);
-    if (pinned.some((l) => l.split(/\s+/)[2] === blob)) actions.push({ what: 'the host key', action: 'unchanged', detail: `${hostPattern} ${type} ${fp} in ${n.knownHosts}` });
-    else if (pinned.length > 0) throw new Refusal(EX_NOPERM, `${hostPattern}'s host key changed since it was pinned in ${n.knownHosts} (now ${fp}): verify it out of band, then ssh-keygen -R '${hostPattern}' -f ${n.knownHosts} and enroll again`);
-    else writeIfDifferent(n.knownHosts, `${known}${known === '' || known.endsWith('\n') ? '' : '\n'}${hostPattern} ${type} ${blob}\n`, 0o600, o.dryRun, actions, `the host key ${type} ${fp}`);
+    // 2. The host key, pinned in a known_hosts of our own: taken over the admin login (which ssh authenticated
+    // against the admin's own known_hosts), then checked against what the backup port really answers with.
+    const pinned = pinHostKey(o, via, viaUser, host, port, hostPattern, n.knownHosts, actions);
 
     // 3. The server side, over the admin login: the executable first when the server has none at that path
     // (a single absolute path; a command of several words is the admin's own way of running it), then install.
@@ -295,7 +375,7 @@ export function enroll(o: EnrollOptions): EnrollResult {
     const backupShell = [shell[0]!, '-i', n.key, '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${n.knownHosts}`, ...shell.slice(1)];
     let facts: Describe | undefined;
     let probed: ProbeResult | undefined;
-    const canProbe = !o.dryRun || (existsSync(n.key) && pinned.length > 0);
+    const canProbe = !o.dryRun || (existsSync(n.key) && pinned);
     if (canProbe) {
       probed = probe({ shell: backupShell.join(' '), target: t, push: false, rsync: o.rsync });
       if (probed.code !== 0) throw Object.assign(new Refusal(probed.code, `the probe failed: ${probed.steps.at(-1)?.line ?? ''}`), { probed });

@@ -20,7 +20,7 @@ import { openFileLog, sinkFor, type LogSink } from '../log/writer.js';
 import { claimSlot, releaseSlot } from './slots.js';
 import { DEFAULT_STATE_DIR } from '../paths.js';
 import { execMethod, execReplace, runChild } from './exec.js';
-import { keyFingerprint } from './key.js';
+import { identify } from './key.js';
 import { loadGatePolicy } from './policy.js';
 import { randomHex } from './random.js';
 import { trustedCacheDir } from './cache.js';
@@ -83,7 +83,7 @@ export async function gateMain(args: readonly string[], { cacheDir, saveCode = (
   const session = readSession(process.env);
   const pid = process.pid;
   const sessionId = randomHex(8);
-  const key = await keyFingerprint(session.userAuthFile);
+  const { key, cert } = await identify(session.userAuthFile);
   let policyName = args[args.indexOf('--policy') + 1] ?? '(none)';
   let log: LogSink | null = null;
   let logTarget = '(none)';
@@ -98,6 +98,7 @@ export async function gateMain(args: readonly string[], { cacheDir, saveCode = (
     client: session.client,
     server: session.server,
     key,
+    ...(cert ? { cert } : {}),
     command: session.originalCommand,
     argv: null,
     ...(family ? { family } : {}),

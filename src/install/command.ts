@@ -64,17 +64,19 @@ export function register(program: Command): void {
           'adds `restrict,command="PREFIX/bin/gatekeeper gate --policy NAME" KEY` to the user\'s authorized_keys and, ' +
           "for root, makes sshd's effective PermitRootLogin forced-commands-only (validated with sshd -t and " +
           'sshd -T before anything is replaced), then reloads sshd. Idempotent; every write is atomic and recorded in ' +
-          'CONFIG-DIR/install-state.json for `gatekeeper uninstall`.\n' +
+          'CONFIG-DIR/install-state.json for `gatekeeper uninstall`. ' +
+          'With --ca CA.pub --principal NAME instead of --key: trusts the SSH certificate authority (TrustedUserCAKeys, --ca-file) and maps each principal to ' +
+          '`restrict,command="... gate --policy NAME"` in the user\'s principals file (AuthorizedPrincipalsFile, --principals-dir), with ExposeAuthInfo yes.\n' +
           'Exit: 0 done, 64 usage, 77 refused (not root, keys would be locked out without --yes, or a link or a foreign owner on the way to a user\'s authorized_keys), 78 configuration problem.',
       )
-      .option('--policy <name|path>', 'policy name (CONFIG-DIR/policies or shipped) or an absolute policy file (required with --key or --ca)')
+      .option('--policy <name|path>', 'policy name (CONFIG-DIR/policies or shipped) or an absolute policy file (required, except with --revoked-keys)')
       .option('--key <file|->', "the client's public key (ed25519 recommended), - for stdin (or --ca with --principal)"),
   )
-    .option('--revoked-keys <file>', "make sshd read FILE as RevokedKeys (created as an empty KRL with ssh-keygen -k when missing), for `gatekeeper revoke`; a call of its own, without --key and --policy")
     .option('--ca <file>', "trust this SSH certificate authority's public key (CA.pub) for --principal: a certificate it signed for one of them runs the gate with --policy (TrustedUserCAKeys, AuthorizedPrincipalsFile, ExposeAuthInfo yes)")
     .option('--principal <name,...>', "with --ca: certificate principals that get this policy and --from, one line each in the user's principals file; repeatable", list)
     .option('--ca-file <path>', `with --ca: the CA file gatekeeper owns, sshd's TrustedUserCAKeys (default ${CA_DEFAULTS.caFile})`)
     .option('--principals-dir <dir>', `with --ca: the principals files' directory, sshd's AuthorizedPrincipalsFile DIR/%u (default ${CA_DEFAULTS.principalsDir})`)
+    .option('--revoked-keys <file>', "make sshd read FILE as RevokedKeys (created as an empty KRL with ssh-keygen -k when missing), for `gatekeeper revoke`; a call of its own, without --key, --ca and --policy")
     .option('--from <cidr,...>', 'only accept the key from these addresses (from="..."); repeatable', list)
     .option('--expires <when>', 'the key stops working then, in sshd itself (expiry-time="...", written in UTC): +90s, +30m, +4h, +7d, YYYYMMDD[HHMM[SS]][Z] or ISO 8601 (2027-01-31T18:00Z)')
     .option('--node <path>', 'absolute node binary the launcher runs (root-owned)', process.execPath)
@@ -88,11 +90,11 @@ export function register(program: Command): void {
     .action((opts: PathOpts & { policy?: string; key?: string; revokedKeys?: string; ca?: string; principal?: string[]; caFile?: string; principalsDir?: string; from?: string[]; expires?: string; node: string; logrotateDir?: string; host?: string; yes?: boolean; metricsDir?: string; systemdDir?: string; cronDir?: string; report?: string }) =>
       guarded(async () => {
         if (opts.revokedKeys !== undefined) {
-          if (opts.key !== undefined || opts.policy !== undefined) throw new GatekeeperError('install --revoked-keys is a call of its own: run it without --key and --policy', EX_USAGE, 'usage');
+          if (opts.key !== undefined || opts.policy !== undefined || opts.ca !== undefined) throw new GatekeeperError('install --revoked-keys is a call of its own: run it without --key, --ca and --policy', EX_USAGE, 'usage');
           const { installRevokedKeys } = await import('./revoked-keys.js');
           return installRevokedKeys({ ...opts, revokedKeys: opts.revokedKeys, ...io, dryRun: opts.dryRun ?? false });
         }
-        if (opts.policy === undefined) throw new GatekeeperError(`install needs --policy with --key or --ca (or --revoked-keys FILE alone)`, EX_USAGE, 'usage');
+        if (opts.policy === undefined) throw new GatekeeperError('install needs --policy (with --key, or --ca and --principal), or --revoked-keys FILE', EX_USAGE, 'usage');
         const { policy } = opts;
         const { install } = await import('./install.js');
         return install({ ...opts, policy, ...io, dryRun: opts.dryRun ?? false, yes: opts.yes ?? false, readStdin, now: Date.now() });
@@ -137,7 +139,7 @@ export function register(program: Command): void {
       .summary('remove what install added (the key line, the sshd change, the deployed files)')
       .description(
         "Removes exactly what `gatekeeper install` recorded in CONFIG-DIR/install-state.json. --key FILE takes that key's " +
-          "gate line out of authorized_keys (putting back the line it replaced); --expired does so for every key whose expiry-time has passed; --all also reverts the sshd_config change " +
+          "gate line out of authorized_keys (putting back the line it replaced); --expired does so for every key whose expiry-time has passed; --principal NAME and --ca CA.pub undo install --ca (the principal's line; the CA, with TrustedUserCAKeys after the last); --all also reverts the sshd_config change " +
           'and removes the launcher, the bundle, the logrotate rule and unchanged copied policies. A file nothing else ' +
           'changed since gets its original bytes back; otherwise only the lines install wrote are touched. Logs are kept.',
       )

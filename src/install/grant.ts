@@ -5,13 +5,13 @@
 // carries OpenSSH's expiry-time — sshd itself stops the key when the time is
 // up, even if gatekeeper never runs again.
 import { randomBytes } from 'node:crypto';
-import { lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fchownSync, fstatSync, lstatSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { EX_CONFIG, EX_SOFTWARE, EX_USAGE, GatekeeperError } from '../exit.js';
 import { RECORD_VERSION, type GateEntry, type GrantFields } from '../log/record.js';
-import { openFileLog } from '../log/writer.js';
+import { sinkFor } from '../log/writer.js';
 import { DEFAULT_LOG } from '../policy/schema.js';
 import { fingerprint, parsePublicKey, type PublicKey } from '../sshd/authorized-keys.js';
 import type { PolicyInput } from '../policy/schema.js';
@@ -78,6 +78,31 @@ export function grantEntry(name: string, spec: GrantSpec, key: PublicKey | null,
   };
 }
 
+/**
+ * Append the grant event to the log, as root, where the gate (running as the
+ * backup user) appends its records: install made the log's directory (owned
+ * by that user when it is not root), so its last entry is the user's ground.
+ * No link is followed (O_NOFOLLOW), a FIFO does not block (O_NONBLOCK), and
+ * only a regular file with one link, owned by root or the directory's owner,
+ * is written (a hard link to another file is refused); a file made here gets
+ * the directory's owner, so the gate can go on appending to it.
+ */
+export function appendGrantEvent(path: string, entry: GateEntry): void {
+  const dir = statSync(dirname(path));
+  const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o640);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.nlink !== 1 || (st.uid !== 0 && st.uid !== dir.uid)) throw new Error(`${path} is not a regular file of root's or ${dir.uid}'s with one link; not written`);
+    if (st.size === 0 && st.uid !== dir.uid) fchownSync(fd, dir.uid, dir.gid);
+    sinkFor((line) => {
+      const buf = Buffer.from(line, 'utf8');
+      if (writeSync(fd, buf, 0, buf.length) !== buf.length) throw new Error(`short write to ${path}`);
+    }).write(entry);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export interface GrantOptions extends Omit<InstallOptions, 'policy' | 'expires' | 'newKeyOnly'> {
   /** How long: 4h, +4h, 30m, 1d12h. */
   for: string;
@@ -125,15 +150,10 @@ export async function grantRestore(o: GrantOptions): Promise<number> {
       newKeyOnly: 'a restore grant is for a key of its own (ssh-keygen -t ed25519 -f restore_key), so that its expiry ends only the grant; take the line out first with uninstall --key',
     });
     if (status !== 0 || o.dryRun) return status;
-    if (o.key !== undefined && o.key !== '-') { const path = o.key; key = (() => { const k = parsePublicKey(readFileSync(path, 'utf8')); return 'error' in k ? null : k; })(); }
+    if (o.key !== undefined && o.key !== '-') key = (() => { const k = parsePublicKey(readFileSync(o.key!, 'utf8')); return 'error' in k ? null : k; })();
     const entry = grantEntry(name, spec, key, o.user);
     try {
-      const sink = openFileLog(spec.log ?? DEFAULT_LOG, { createDir: true });
-      try {
-        sink.write(entry);
-      } finally {
-        sink.close();
-      }
+      appendGrantEvent(spec.log ?? DEFAULT_LOG, entry);
     } catch (err) {
       throw new GatekeeperError(`the grant is installed, but its grant event could not be written to ${spec.log ?? DEFAULT_LOG}: ${(err as Error).message}; withdraw it with uninstall --key if it must not stand unlogged`, EX_SOFTWARE, 'log');
     }

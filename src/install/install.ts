@@ -360,7 +360,7 @@ async function planCertificates(
     for (const [kw, name] of CERT_KEYWORDS) {
       const want = kw === 'trustedusercakeys' ? settings.caFile : settings.principals;
       const first = firstGlobalSetting(kw, o.sshdConfig, fsConfigReader, undefined, changed);
-      if (first && first.file !== plan.path && first.value !== want) {
+      if (first && first.value !== want) {
         throw config(`${first.file}:${first.lineNo} sets ${name} ${first.value} and sshd reads it before ${plan.path} (the first value wins): gatekeeper's ${name} would be ignored. Remove that line (or put its CAs and principals in gatekeeper's files), then run install again. Nothing was changed.`);
       }
     }

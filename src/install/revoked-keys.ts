@@ -239,7 +239,7 @@ export async function uninstallRevokedKeys(o: CommonOptions, report: string[], w
         throw config(`sshd -t fails after taking RevokedKeys out of ${change.path} (${t.message}); put gatekeeper's version back, sshd was not reloaded`);
       }
       // A drop-in install created is gone again; an edited main file stays recorded while other changes of install's are in it.
-      if (change.after === null || (s?.kind === 'edit' && state.sshd === null)) forgetFile(state, change.path, o.configDir);
+      if (change.after === null || (s?.kind === 'edit' && state.sshd === null && state.ca?.sshd?.path !== change.path)) forgetFile(state, change.path, o.configDir);
       report.push(`changed ${change.path} (${change.label}; sshd -t passes)`);
     }
     report.push(`kept ${rec.file}, the revocation list${existsSync(rec.file) ? '' : ' (already gone)'}`);

@@ -167,7 +167,7 @@ export async function uninstall(o: UninstallOptions): Promise<number> {
   for (const [n, p] of [['--sshd-config', o.sshdConfig], ['--authorized-keys', o.authorizedKeys], ['--prefix', o.prefix], ['--config-dir', o.configDir], ['--sshd', o.sshd]] as const) checkAbsolute(n, p);
   checkAbsolute('--ca', o.ca);
   const certs = Boolean(o.principal?.length) || o.ca !== undefined;
-  if (!o.all && !o.key && !o.expired && !o.revokedKeys && !certs) throw new GatekeeperError('uninstall needs --key FILE, --principal NAME, --ca FILE, --expired, --revoked-keys or --all', EX_USAGE, 'usage');
+  if (!o.all && !o.key && !o.expired && !certs && !o.revokedKeys) throw new GatekeeperError('uninstall needs --key FILE, --principal NAME, --ca FILE, --expired, --revoked-keys or --all', EX_USAGE, 'usage');
   if (o.revokedKeys && (o.key || o.expired || certs)) throw new GatekeeperError('uninstall: --revoked-keys goes alone (or with --all)', EX_USAGE, 'usage');
   if (o.expired && (o.key || o.all || certs)) throw new GatekeeperError('uninstall: --expired goes alone (not with --key, --principal, --ca or --all)', EX_USAGE, 'usage');
   if (!o.dryRun && process.getuid?.() !== 0) throw new GatekeeperError('uninstall must run as root (or use --dry-run)', 77, 'not-root');
@@ -376,7 +376,7 @@ export async function uninstall(o: UninstallOptions): Promise<number> {
     } else if (o.all && state.sshd) {
       state.sshd = null;
     }
-    if (rk.changed && !sshdChange) reloaded = await reloadAfter(o, report);
+    if (rk.changed && sshdWrites.length === 0) reloaded = await reloadAfter(o, report);
     if (o.all) {
       for (const c of pending) if (c !== sshdChange) forgetFile(state, c.path, o.configDir);
       if (state.deployed.length) {

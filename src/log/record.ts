@@ -43,6 +43,32 @@ const Grant = z.object({
 });
 export type GrantFields = z.infer<typeof Grant>;
 
+/**
+ * The certificate the client authenticated with (sshd's ExposeAuthInfo,
+ * read by src/gate/key.ts and src/sshd/cert.ts). sshd verified it; this is
+ * what it says.
+ */
+export const CertSchema = z.object({
+  /** The key ID (`ssh-keygen -s … -I ID`). */
+  keyId: z.string(),
+  /** The serial (`-z N`), a uint64 as decimal text: a JSON number would round serials above 2^53. */
+  serial: z.string(),
+  /** The principals (`-n a,b`); empty: valid for any. */
+  principals: z.array(z.string()),
+  /** The CA that signed it, `TYPE SHA256:fingerprint` (as `ssh-keygen -l -f CA.pub` prints it). */
+  ca: z.string(),
+  /** ISO 8601, UTC; null: no lower bound (`-V always:…`). */
+  validAfter: z.nullable(z.string()),
+  /** ISO 8601, UTC; null: forever. */
+  validBefore: z.nullable(z.string()),
+  /** Critical options by name (`force-command`, `source-address`), when it has any. */
+  criticalOptions: z.optional(z.record(z.string(), z.string())),
+  /** Extension names (`permit-pty`, …), when it has any. */
+  extensions: z.optional(z.array(z.string())),
+});
+
+export type CertRecord = z.infer<typeof CertSchema>;
+
 /** The fields every version shares: what the gate knows about a session and what it decided. */
 const shared = {
   /**
@@ -63,6 +89,8 @@ const shared = {
   server: z.nullable(Endpoint),
   /** The authenticating key, `TYPE SHA256:fingerprint`, when sshd exposes it (ExposeAuthInfo). */
   key: z.optional(z.nullable(z.string())),
+  /** The certificate, when the key was one and sshd exposes it: who it names, its serial, its CA and validity. */
+  cert: z.optional(CertSchema),
   /** SSH_ORIGINAL_COMMAND verbatim; null when the client asked for a shell. */
   command: z.nullable(z.string()),
   /** The argv that runs (allow) or would have run; null when there is none. */

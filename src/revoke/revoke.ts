@@ -206,7 +206,9 @@ export async function revoke(o: RevokeOptions): Promise<number> {
     const st = lstatSync(file);
     const copy = join(dir, 'krl');
     writeFileSync(copy, before, { mode: 0o600 });
-    changed = !(await revokedIn(copy, what, key));
+    changed = !(await revokedIn(copy, what, key).catch((e: Error) => {
+      throw config(`ssh-keygen cannot read ${file} (${e.message.replace(copy, file)}); nothing was changed`);
+    }));
     if (changed) {
       // ssh-keygen reads only files of ours: the key (or the specification and the CA) as parsed above.
       const inputs: string[] = [];

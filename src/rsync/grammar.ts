@@ -112,9 +112,13 @@ export function parseServerArgs(words: readonly string[]): ParseResult {
  * holds what each client sends): rsync clusters them into one word
  * (-vlogDtpre.iLsfxCIvu, -lHogDtpr); openrsync sends each as a word of its own
  * (-g -l -o -p -D -r -t). One lone letter, or none, shows neither.
+ * openrsync's one longer word is its block size (-B2048, a word of its own in
+ * every client), so -B words are not counted; -@N (modify window) is sent by
+ * rsync alone (openrsync spells it --modify-window=N) and counts as rsync's.
+ * test/rsync/client-family.test.ts pins this on recorded lines.
  */
 export function clientFamily(clusters: readonly string[]): ClientFamily | undefined {
-  const letters = clusters.filter((w) => !/^-[B@]/.test(w));
+  const letters = clusters.filter((w) => !w.startsWith('-B'));
   if (letters.some((w) => w.length > 2)) return 'rsync';
   if (letters.length >= 2) return 'openrsync';
   return undefined;

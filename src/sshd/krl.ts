@@ -121,7 +121,7 @@ export function parseKeyList(text: string): KrlListing {
 
 const fingerprintOf = (blob: string): string => `SHA256:${createHash('sha256').update(Buffer.from(blob, 'base64')).digest('base64').replace(/=+$/, '')}`;
 
-/** `ssh-keygen -Q -l -f KRL` (OpenSSH 8.6 and later), parsed. */
+/** `ssh-keygen -Q -l -f KRL`, parsed (an ssh-keygen without -l here fails, and the caller says so). */
 export async function listKrl(krl: string, sshKeygen = SSH_KEYGEN): Promise<KrlListing> {
   const r = await run(sshKeygen, ['-Q', '-l', '-f', krl]);
   if (r.code !== 0) throw new Error(`${sshKeygen} -Q -l -f ${krl}: ${said(r)}`);
@@ -144,14 +144,18 @@ export function certRevoked(listing: KrlListing, cert: CertIdentity): boolean {
   } catch {
     return false;
   }
+  // Compared by fingerprint: the type word may be spelt differently (ssh-ed25519, ED25519).
+  const ca = fingerprintWord(cert.ca);
   return listing.certs.some(
-    (s) => (s.ca === null || s.ca === cert.ca) && ((serial !== 0n && s.serials.some(([lo, hi]) => lo <= serial && serial <= hi)) || s.keyIds.has(cert.keyId)),
+    (s) => (s.ca === null || fingerprintWord(s.ca) === ca) && ((serial !== 0n && s.serials.some(([lo, hi]) => lo <= serial && serial <= hi)) || s.keyIds.has(cert.keyId)),
   );
 }
 
+const fingerprintWord = (text: string): string => text.split(' ').find((w) => w.startsWith('SHA256:')) ?? text;
+
 /** Whether the listing revokes the key with this fingerprint (`SHA256:…`, or a record's `TYPE SHA256:…`). */
 export function keyRevoked(listing: KrlListing, fingerprint: string, blob?: string): boolean {
-  const fp = fingerprint.split(' ').find((w) => w.startsWith('SHA256:')) ?? fingerprint;
+  const fp = fingerprintWord(fingerprint);
   if (listing.fingerprints.has(fp)) return true;
   return blob !== undefined && listing.sha1.has(createHash('sha1').update(Buffer.from(blob, 'base64')).digest('hex'));
 }

@@ -85,7 +85,7 @@ describe('gatekeeper enroll, then unenroll', () => {
     const hostLine = readFileSync(`${server.hostKey}.pub`, 'utf8').split(' ').slice(0, 2).join(' ');
     expect(readFileSync(join(dir, 'keys', 'known_hosts'), 'utf8')).toBe(`[127.0.0.1]:${server.port} ${hostLine}\n`);
     const fp = spawnSync('/usr/bin/ssh-keygen', ['-lf', `${server.hostKey}.pub`], { encoding: 'utf8' }).stdout.split(' ')[1]!;
-    expect(r.stdout).toContain(`created the host key ssh-ed25519 ${fp}:`);
+    expect(r.stdout).toContain(`created the host key ssh-ed25519 ${fp} (read over root@127.0.0.1, the same at [127.0.0.1]:${server.port}): ${join(dir, 'keys', 'known_hosts')}\n`);
     // The server side: install wrote the gate line for exactly this key.
     const ak = readFileSync(server.authorizedKeys, 'utf8');
     expect(ak).toContain(`restrict,command="${join(dir, 'prefix', 'bin', 'gatekeeper')} gate --policy nightly `);
@@ -139,6 +139,30 @@ describe('gatekeeper enroll, then unenroll', () => {
     expect(after.status).not.toBe(0);
   }, 300_000);
 
+  it('--cron: one cron.d line whose command, run as cron runs it (/bin/sh -c, as root), pulls an identical tree; unenroll removes it', () => {
+    const args = base.map((a) => (a === join(dir, 'keys') ? join(dir, 'keys-cron') : a === join(dir, 'backups') ? join(dir, 'backups-cron') : a === join(dir, 'units') ? join(dir, 'cron.d') : a));
+    mkdirSync(join(dir, 'cron.d'));
+    const r = cli(['enroll', ...args, '--cron']);
+    expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(readdirSync(join(dir, 'cron.d'))).toEqual(['gatekeeper-backup-127_0_0_1']);
+    const text = readFileSync(join(dir, 'cron.d', 'gatekeeper-backup-127_0_0_1'), 'utf8');
+    const lines = text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+    expect(lines).toHaveLength(1);
+    // m h dom mon dow user command: the window's start, in this machine's zone (the test runs in UTC).
+    const m = /^(\d+) (\d+) \* \* \* root (.*)$/.exec(lines[0]!)!;
+    expect(m, lines[0]).not.toBeNull();
+    expect(`${pad(Number(m[2]))}:${pad(Number(m[1]))}`).toBe(window.slice(0, 5));
+    const storage = join(dir, 'backups-cron', '127.0.0.1');
+    expect(m[3]).toContain(`root@127.0.0.1:${tree}/ ${storage}/latest/`);
+    const ran = spawnSync('/bin/sh', ['-c', m[3]!], { encoding: 'utf8', timeout: 300_000, env: { PATH: '/usr/bin:/bin', HOME: '/root', SHELL: '/bin/sh' } });
+    expect(ran.status, ran.stderr).toBe(0);
+    expect(diffSnapshots(snapshot(tree), snapshot(join(storage, 'latest')))).toEqual([]);
+    const u = cli(['unenroll', '127.0.0.1', '--key-dir', join(dir, 'keys-cron')]);
+    expect(u.status, `${u.stdout}\n${u.stderr}`).toBe(0);
+    expect(readdirSync(join(dir, 'cron.d'))).toEqual([]);
+    expect(readFileSync(server.authorizedKeys, 'utf8')).toBe('');
+  }, 300_000);
+
   it('a host key that changed since it was pinned: refused, 77, nothing sent to the server', () => {
     mkdirSync(join(dir, 'keys2'), { mode: 0o700 });
     const other = join(dir, 'other_host_key');
@@ -148,9 +172,39 @@ describe('gatekeeper enroll, then unenroll', () => {
     const before = readFileSync(server.authorizedKeys, 'utf8');
     const r = cli(['enroll', ...args]);
     expect(r.status).toBe(77);
-    expect(r.stderr).toMatch(/^gatekeeper: \[127\.0\.0\.1\]:\d+'s host key changed since it was pinned in .*known_hosts \(now SHA256:\S+\): verify it out of band/m);
+    const fp = (pub: string) => `ssh-ed25519 ${spawnSync('/usr/bin/ssh-keygen', ['-lf', pub], { encoding: 'utf8' }).stdout.split(' ')[1]!}`;
+    expect(r.stderr).toContain(`gatekeeper: [127.0.0.1]:${server.port}'s host key changed since it was pinned in ${join(dir, 'keys2', 'known_hosts')} (pinned ${fp(`${other}.pub`)}, now ${fp(`${server.hostKey}.pub`)}): verify it out of band`);
     expect(readFileSync(server.authorizedKeys, 'utf8')).toBe(before);
     expect(readdirSync(join(dir, 'keys2')).sort()).toEqual(['127.0.0.1_ed25519', '127.0.0.1_ed25519.pub', 'known_hosts']);
+  });
+});
+
+describe('gatekeeper enroll, the host key taken over the admin login', () => {
+  it('a backup port answering with a key the server does not serve (here: the admin sshd, as a man in the middle would): refused, 77, both fingerprints named, nothing pinned, nothing sent to the server', () => {
+    // -e points the backup connection at the other sshd: it answers with its own host key, while the admin login reads
+    // the server's (sshd -T -f the server's sshd_config: its HostKey's .pub).
+    const args = base.map((a) => (a === join(dir, 'keys') ? join(dir, 'keys-mitm') : a.replace(`-p ${server.port} `, `-p ${admin.port} `)));
+    expect(args.join(' ')).toContain(`-p ${admin.port} `);
+    const before = readFileSync(server.authorizedKeys, 'utf8');
+    const r = cli(['enroll', ...args]);
+    const fp = (pub: string) => `ssh-ed25519 ${spawnSync('/usr/bin/ssh-keygen', ['-lf', pub], { encoding: 'utf8' }).stdout.split(' ')[1]!}`;
+    expect(fp(`${admin.hostKey}.pub`)).not.toBe(fp(`${server.hostKey}.pub`));
+    expect({ status: r.status, stderr: r.stderr }).toEqual({
+      status: 77,
+      stderr: `gatekeeper: [127.0.0.1]:${admin.port} answers with host key ${fp(`${admin.hostKey}.pub`)}, which is not one of the keys root@127.0.0.1's sshd serves (read over the admin login from /usr/sbin/sshd -T -f ${server.config}: ${fp(`${server.hostKey}.pub`)}): another machine or daemon answers on that port (a wrong -e port, a forwarded port, or someone in between); nothing was sent to the server\n`,
+    });
+    expect(existsSync(join(dir, 'keys-mitm', 'known_hosts'))).toBe(false);
+    expect(readFileSync(server.authorizedKeys, 'utf8')).toBe(before);
+  });
+
+  it('--dry-run reads the host key over the admin login and says what it would pin, writing nothing', () => {
+    const args = base.map((a) => (a === join(dir, 'keys') ? join(dir, 'keys-dry') : a));
+    const r = cli(['enroll', ...args, '--dry-run', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as { actions: { what: string; action: string; detail: string }[] };
+    const fp = spawnSync('/usr/bin/ssh-keygen', ['-lf', `${server.hostKey}.pub`], { encoding: 'utf8' }).stdout.split(' ')[1]!;
+    expect(j.actions.find((a) => a.what.startsWith('the host key'))).toEqual({ what: `the host key ssh-ed25519 ${fp} (read over root@127.0.0.1, the same at [127.0.0.1]:${server.port})`, action: 'would create', detail: join(dir, 'keys-dry', 'known_hosts') });
+    expect(existsSync(join(dir, 'keys-dry'))).toBe(false);
   });
 });
 

@@ -4,7 +4,8 @@
 // `gatekeeper install --ca` writes into its sshd_config. Two principals with
 // two policies and a plain key side by side: every pull is decided by its
 // own policy; sshd itself refuses a certificate past its validity and one
-// for a principal that is not listed; uninstall --principal / --ca leave the
+// for a principal that is not listed, and one whose own force-command differs
+// from the principals line's command; uninstall --principal / --ca leave the
 // files as they were before install.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
@@ -138,6 +139,22 @@ describe('install --ca into a running sshd, then certificates for real', () => {
       expect(sshd.sshdLog().slice(seen)).toMatch(why);
     }
     expect(existsSync(out('refused'))).toBe(false);
+
+    // A certificate's own force-command (ssh-keygen -O force-command=…) combines with the
+    // principals line's command= only when the two are the same string (auth-options.c).
+    const lineCommand = /command="([^"]+)" alice/.exec(readFileSync(join(principalsDir, 'root'), 'utf8'))?.[1];
+    expect(lineCommand).toBeDefined();
+    const same = keyPair('same');
+    execFileSync(KEYGEN, ['-q', '-s', join(dir, 'ca'), '-I', 'alice-forced', '-n', 'alice', '-z', '15', '-V', '-5m:+1h', '-O', `force-command=${lineCommand}`, `${same}.pub`]);
+    const forced = await pull(same, `${a}/`, out('forced-same'));
+    expect(forced.code, describeRun(forced)).toBe(0);
+    const other = keyPair('other');
+    execFileSync(KEYGEN, ['-q', '-s', join(dir, 'ca'), '-I', 'alice-other', '-n', 'alice', '-z', '16', '-V', '-5m:+1h', '-O', 'force-command=/usr/bin/id', `${other}.pub`]);
+    const seen = sshd.sshdLog().length;
+    const differ = await pull(other, `${a}/`, out('forced-other'));
+    expect(differ.code).not.toBe(0);
+    expect(differ.stderr).toMatch(/Permission denied/);
+    expect(sshd.sshdLog().slice(seen)).toContain('forced command options do not match');
 
     // uninstall --principal bob: the principals file is as alice's install left it; bob's certificate stops working.
     const u1 = cli(['uninstall', '--principal', 'bob', ...paths, '--no-reload']);

@@ -87,9 +87,11 @@ describe('a key with expiry-time, in a real sshd', () => {
     for (const p of ['etc/hosts', 'etc', '.']) utimesSync(join(src, p), past, past);
     const policy = writePolicy(join(dir, 'policy-src'), 'expiry', { root: src, log: join(dir, 'log', 'gatekeeper.log'), access: 'read-only' });
     const configDir = join(dir, 'etc-gatekeeper');
+    // Every path in the scratch directory: no --logrotate-dir would write the host's /etc/logrotate.d.
+    mkdirSync(join(dir, 'logrotate.d'));
     const paths = ['--sshd-config', sshd.config, '--authorized-keys', sshd.authorizedKeys, '--prefix', join(dir, 'prefix'), '--config-dir', configDir];
     const install = (when: string) => {
-      const r = cli(['install', '--policy', policy, '--key', `${sshd!.clientKey}.pub`, ...paths, '--node', SYSTEM_NODE, '--no-reload', '--host', '127.0.0.1', '--expires', when]);
+      const r = cli(['install', '--policy', policy, '--key', `${sshd!.clientKey}.pub`, ...paths, '--logrotate-dir', join(dir!, 'logrotate.d'), '--node', SYSTEM_NODE, '--no-reload', '--host', '127.0.0.1', '--expires', when]);
       expect(r.status, r.stderr).toBe(0);
     };
     const pull = (to: string) => sshd!.rsync(['-a', `root@127.0.0.1:${src}/`, `${join(dir!, to)}/`]);

@@ -62,11 +62,14 @@ describe('grant restore, with a real sshd', () => {
     for (const p of ['etc/hosts', 'etc/sub/big file', 'etc/sub', 'etc', '.']) utimesSync(join(data, p), past, past);
     const log = join(dir, 'log', 'gatekeeper.log');
     const configDir = join(dir, 'etc-gatekeeper');
+    // Every path in the scratch directory, the logrotate rule's too (not the host's /etc/logrotate.d).
+    mkdirSync(join(dir, 'logrotate.d'));
     const paths = ['--sshd-config', sshd.config, '--authorized-keys', sshd.authorizedKeys, '--prefix', join(dir, 'prefix'), '--config-dir', configDir];
+    const rotate = ['--logrotate-dir', join(dir, 'logrotate.d')];
     // The backup, as the original setup makes it: a pull through a read-only policy.
     const backup = join(dir, 'backup');
     const pullPolicy = writePolicy(join(dir, 'policy-src'), 'nightly', { root: data, log, access: 'read-only' });
-    const inst = cli(['install', '--policy', pullPolicy, '--key', `${sshd.clientKey}.pub`, ...paths, '--node', SYSTEM_NODE, '--no-reload']);
+    const inst = cli(['install', '--policy', pullPolicy, '--key', `${sshd.clientKey}.pub`, ...paths, ...rotate, '--node', SYSTEM_NODE, '--no-reload']);
     expect(inst.status, inst.stderr).toBe(0);
     const backupRun = await sshd.rsync(['-a', '--numeric-ids', `root@127.0.0.1:${data}/`, `${backup}/`]);
     expect(backupRun.code, `${describeRun(backupRun)}\n${sshd.sshdLog()}`).toBe(0);
@@ -81,7 +84,7 @@ describe('grant restore, with a real sshd', () => {
     expect(diffSnapshots(snapshot(backup), snapshot(data))).not.toEqual([]);
 
     const grant = (period: string) => {
-      const r = cli(['grant', 'restore', '--key', `${sshd!.clientKey}.pub`, '--for', period, '--path', data, '--delete', '--log', log, ...paths, '--node', SYSTEM_NODE, '--no-reload', '--host', '127.0.0.1']);
+      const r = cli(['grant', 'restore', '--key', `${sshd!.clientKey}.pub`, '--for', period, '--path', data, '--delete', '--log', log, ...paths, ...rotate, '--node', SYSTEM_NODE, '--no-reload', '--host', '127.0.0.1']);
       expect(r.status, r.stderr).toBe(0);
       return r;
     };
@@ -91,7 +94,7 @@ describe('grant restore, with a real sshd', () => {
     const line = readFileSync(sshd.authorizedKeys, 'utf8');
     expect(line).toMatch(/command="[^"]* gate --policy restore-\d{14}Z[^"]*",expiry-time="\d{14}Z" ssh-ed25519 /);
     // A second grant for the same key is refused: its expiry would end the other line too.
-    const again = cli(['grant', 'restore', '--key', `${sshd.clientKey}.pub`, '--for', '1h', '--path', data, '--log', log, ...paths, '--node', SYSTEM_NODE, '--no-reload']);
+    const again = cli(['grant', 'restore', '--key', `${sshd.clientKey}.pub`, '--for', '1h', '--path', data, '--log', log, ...paths, ...rotate, '--node', SYSTEM_NODE, '--no-reload']);
     expect(again.status).toBe(64);
     expect(again.stderr).toContain('a key of its own');
     expect(readFileSync(sshd.authorizedKeys, 'utf8')).toBe(line);

@@ -65,10 +65,11 @@ describe('revocation with a real sshd', () => {
     const log = join(dir, 'log', 'gatekeeper.log');
     const policy = writePolicy(join(dir, 'policy-src'), 'pull', { root: src, log, access: 'read-only' });
     const configDir = join(dir, 'etc-gatekeeper');
+    mkdirSync(join(dir, 'logrotate.d'));
     const paths = ['--sshd-config', sshd.config, '--config-dir', configDir];
 
     // The plain key, installed by install; the principals file gets the same forced command.
-    const inst = cli(['install', '--policy', policy, '--key', `${sshd.clientKey}.pub`, ...paths, '--authorized-keys', sshd.authorizedKeys, '--prefix', join(dir, 'prefix'), '--node', SYSTEM_NODE, '--no-reload']);
+    const inst = cli(['install', '--policy', policy, '--key', `${sshd.clientKey}.pub`, ...paths, '--authorized-keys', sshd.authorizedKeys, '--prefix', join(dir, 'prefix'), '--logrotate-dir', join(dir, 'logrotate.d'), '--node', SYSTEM_NODE, '--no-reload']);
     expect(inst.status, inst.stderr).toBe(0);
     const line = parseLine(readFileSync(sshd.authorizedKeys, 'utf8').trim());
     if (line.kind !== 'key') throw new Error('install wrote no key line');
@@ -155,6 +156,10 @@ describe('revocation with a real sshd', () => {
     expect(r3.status, r3.stderr).toBe(0);
     await refused(certB, true, 'b-3');
     expect(revokedLines()).toBe(3);
+    // audit now marks every session: the plain key's by key, the certificates' by serial and by key ID (record.cert).
+    const all = cli(['audit', '--log', log, '--policy-dir', join(configDir, 'policies'), '--json']).stdout.trim().split('\n').map((l) => JSON.parse(l) as { revoked?: boolean; cert?: { serial: string } });
+    expect([...new Set(all.filter((x) => x.cert).map((x) => x.cert!.serial))].sort()).toEqual(['101', '202']);
+    expect(all.every((x) => x.revoked === true)).toBe(true);
 
     // uninstall --revoked-keys: the line goes, the list stays; sshd then reads no list and the key is back.
     const u = cli(['uninstall', '--revoked-keys', ...paths, '--no-reload']);

@@ -37,8 +37,30 @@ export interface HealthGroup {
 export const MAX_GROUPS = 1000;
 export const OVERFLOW_CLIENT = 'other';
 
+/**
+ * Per SSH certificate identity: the sessions that came with a certificate,
+ * by host, policy and key ID (the CA's `-I`). Not by client too: the key ID
+ * says who, the address where from, and their product would multiply the
+ * series. Key IDs are chosen by whoever runs the CA, and a CA that issues
+ * one per machine per day would make a new series every day: so they are
+ * capped separately (MAX_KEY_IDS), beyond which they count as OVERFLOW_KEY_ID.
+ */
+export interface CertGroup {
+  host: string;
+  policy: string;
+  keyId: string;
+  lastAllowed: number | null;
+  lastSuccess: number | null;
+  recent: { allowed: number; refused: number };
+}
+
+/** (host, policy, key ID) groups kept; further key IDs count under OVERFLOW_KEY_ID. */
+export const MAX_KEY_IDS = 200;
+export const OVERFLOW_KEY_ID = 'other';
+
 export class HealthCollector {
   private readonly groups = new Map<string, HealthGroup>();
+  private readonly certs = new Map<string, CertGroup>();
   /** Records at or after this time count in `recent`. */
   readonly windowStart: number;
 
@@ -77,10 +99,33 @@ export class HealthCollector {
     return g;
   }
 
+  private certGroup(host: string, policy: string, keyId: string): CertGroup {
+    let key = `${host}\0${policy}\0${keyId}`;
+    let c = this.certs.get(key);
+    if (c) return c;
+    if (this.certs.size >= MAX_KEY_IDS) {
+      keyId = OVERFLOW_KEY_ID;
+      key = `${host}\0${policy}\0${keyId}`;
+      c = this.certs.get(key);
+      if (c) return c;
+    }
+    c = { host, policy, keyId, lastAllowed: null, lastSuccess: null, recent: { allowed: 0, refused: 0 } };
+    this.certs.set(key, c);
+    return c;
+  }
+
   add(r: AuditRecord, t: number): void {
     const g = this.group(r);
     const recent = t >= this.windowStart;
     const later = (prev: number | null) => prev === null || t > prev;
+    if (r.cert && typeof r.cert.keyId === 'string') {
+      const c = this.certGroup(g.host, r.policy, r.cert.keyId);
+      if (r.event === 'allow') {
+        if (later(c.lastAllowed)) c.lastAllowed = t;
+        if (recent) c.recent.allowed++;
+      } else if (r.event === 'deny' && recent) c.recent.refused++;
+      else if (r.event === 'exit' && isSuccessStatus(r.status, r.signal) && later(c.lastSuccess)) c.lastSuccess = t;
+    }
     switch (r.event) {
       case 'allow':
         if (later(g.lastAllowed)) g.lastAllowed = t;
@@ -108,6 +153,11 @@ export class HealthCollector {
         break;
       }
     }
+  }
+
+  /** Certificate identities by host, policy, then key ID. */
+  certificates(): CertGroup[] {
+    return [...this.certs.values()].sort((a, b) => cmp(a.host, b.host) || cmp(a.policy, b.policy) || cmp(a.keyId, b.keyId));
   }
 
   /** Groups by host, policy, then client. */

@@ -226,6 +226,7 @@ export class TransferJoiner {
       },
     };
     if (r.key !== undefined) record.key = r.key;
+    if (r.cert !== undefined) record.cert = r.cert; // who ran it: --key-id and --summary see the run's end too
     if (r.hostname !== undefined) record.hostname = r.hostname; // the run's host is its allow record's
     if (r.transferLog !== undefined) record.transferLog = r.transferLog;
     return record;

@@ -42,6 +42,27 @@ function grantOk(x: unknown): boolean {
   return g.kind === 'restore' && isString(g.path) && isString(g.granted) && isString(g.expires) && (g.from === null || isStringArray(g.from)) && typeof g.keepOwners === 'boolean' && typeof g.delete === 'boolean';
 }
 
+const isNullableString = (x: unknown): boolean => x === null || isString(x);
+
+/** A record's `cert` (CertSchema): checked only when present, like every optional field. */
+function isCert(x: unknown): boolean {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return false;
+  const c = x as Record<string, unknown>;
+  const o = c.criticalOptions;
+  return (
+    isString(c.keyId) &&
+    isString(c.serial) &&
+    isStringArray(c.principals) &&
+    isString(c.ca) &&
+    'validAfter' in c &&
+    isNullableString(c.validAfter) &&
+    'validBefore' in c &&
+    isNullableString(c.validBefore) &&
+    (o === undefined || (typeof o === 'object' && o !== null && !Array.isArray(o) && Object.values(o).every(isString))) &&
+    (c.extensions === undefined || isStringArray(c.extensions))
+  );
+}
+
 /** The fields both versions share, as LogRecordSchema and RecordLineSchema check them. */
 function sharedFieldsOk(r: Record<string, unknown>): boolean {
   return (
@@ -54,6 +75,7 @@ function sharedFieldsOk(r: Record<string, unknown>): boolean {
     isEndpoint(r.client) &&
     isEndpoint(r.server) &&
     (r.key === undefined || r.key === null || isString(r.key)) &&
+    (r.cert === undefined || isCert(r.cert)) &&
     (r.command === null || isString(r.command)) &&
     (r.argv === null || isStringArray(r.argv)) &&
     (r.code === undefined || isString(r.code)) &&

@@ -153,6 +153,15 @@ export function familyMarker(r: AuditRecord): string {
   return r.family === 'openrsync' ? '[openrsync] ' : '';
 }
 
+/**
+ * Who came, where a certificate says: `[cert backup@web-1] ` before the
+ * command (the key ID, escaped like all logged text). A plain key's row stays
+ * unmarked; --json carries key and cert themselves.
+ */
+export function certMarker(r: AuditRecord): string {
+  return r.cert ? `[cert ${visible(r.cert.keyId)}] ` : '';
+}
+
 /** One table row; `columns` is the terminal width, or undefined (no truncation of the reason); a HOST column after TIME when `withHost`. */
 export function tableRow(r: AuditRecord, t: number, p: Paint, columns?: number, withHost = false): string {
   const d = decisionLabel(r);
@@ -163,10 +172,10 @@ export function tableRow(r: AuditRecord, t: number, p: Paint, columns?: number, 
     command = `push into ${r.grant.path}`;
     reason = visible(`${r.key ?? 'a key'} until ${r.grant.expires}${r.grant.keepOwners ? ', keeping owners' : ''}${r.grant.delete ? ', --delete' : ''}${r.grant.from ? ` from ${r.grant.from.join(',')}` : ''}`);
   } else if (r.event === 'exit' && r.transfer) {
-    command = `sent ${bytes(r.transfer.sent)}, received ${bytes(r.transfer.received)}`;
+    command = `${certMarker(r)}sent ${bytes(r.transfer.sent)}, received ${bytes(r.transfer.received)}`;
     reason = r.status === 0 ? '' : visible(r.reason);
   } else {
-    command = `${familyMarker(r)}${command}`;
+    command = `${certMarker(r)}${familyMarker(r)}${command}`;
   }
   if (r.revoked) reason = `[key revoked now] ${reason}`.trimEnd();
   const fixed = [

@@ -193,6 +193,20 @@ const RUNNING_MS = 24 * 3600e3;
 const MAX_REFUSAL_GROUPS = 10_000;
 const SHOWN_REFUSAL_GROUPS = 200;
 const MAX_KEYS_SEEN = 10_000;
+/** Certificate key IDs listed (by CA), at most; the note counts the rest. */
+const MAX_CERTS_SEEN = 1000;
+
+/** A certificate identity seen in the records: the CA and key ID, and what its sessions last looked like. */
+interface CertSeen {
+  keyId: string;
+  ca: string;
+  serial: string;
+  principals: string[];
+  validBefore: string | null;
+  last: number;
+  event: string;
+  sessions: number;
+}
 /**
  * Timeline rows shown, worst first (as health.ts caps the metrics' groups):
  * a page is for reading, and its size must not grow with a flood of
@@ -207,6 +221,8 @@ export class HtmlReport implements View {
   private readonly refusals = new Map<string, RefusalGroup>();
   private refusalsDropped = 0;
   private readonly keyUse = new Map<string, { t: number; event: string }>();
+  private readonly certs = new Map<string, CertSeen>();
+  private certsDropped = 0;
   private readonly first: number;
 
   constructor(private readonly o: HtmlOptions) {
@@ -260,6 +276,7 @@ export class HtmlReport implements View {
       const seen = this.keyUse.get(fp);
       if (seen ? t >= seen.t : this.keyUse.size < MAX_KEYS_SEEN) this.keyUse.set(fp, { t, event: r.event });
     }
+    if (r.cert && r.event !== 'exit') this.certSeen(r.cert, t, r.event);
     switch (r.event) {
       case 'allow':
         if (row.lastAllowed === null || t > row.lastAllowed) row.lastAllowed = t;
@@ -347,7 +364,7 @@ export class HtmlReport implements View {
       const y = sortKey.get(b)!;
       return y.last - x.last || y.bad - x.bad || x.good - y.good || cmp(a.host, b.host) || cmp(a.policy, b.policy) || cmp(a.client, b.client);
     });
-    const body = html`${this.fleet(rows, ctx.staleMs)}${this.timeline(rows)}${this.refusalSection(suggestions)}${this.keysSection()}`;
+    const body = html`${this.fleet(rows, ctx.staleMs)}${this.timeline(rows)}${this.refusalSection(suggestions)}${this.keysSection()}${this.certsSection()}`;
     return page(body, this.o.sources ?? '', now, this.o.days);
   }
 
@@ -423,6 +440,34 @@ ${rows.length > MAX_ROWS ? html`<p class="note" id="rows-left-out">The ${MAX_ROW
     return html`<h2 id="refusals">Refusals, by reason and client</h2>
 <table class="refusals"><thead><tr><th>Reason</th><th>Client</th><th>Policy</th><th>Hosts</th><th>Count</th><th>Last</th><th>Command (shortened)</th><th>What audit --suggest would change</th></tr></thead><tbody>${rows}</tbody></table>
 ${more > 0 ? html`<p class="note">and ${more} more groups (gatekeeper audit --summary lists them all)</p>` : ''}`;
+  }
+
+  /** One session's certificate (its decision record; the exit record is the same session). */
+  private certSeen(c: NonNullable<AuditRecord['cert']>, t: number, event: string): void {
+    const id = `${c.ca}\0${c.keyId}`;
+    const seen = this.certs.get(id);
+    if (!seen) {
+      if (this.certs.size >= MAX_CERTS_SEEN) {
+        this.certsDropped++;
+        return;
+      }
+      this.certs.set(id, { keyId: c.keyId, ca: c.ca, serial: c.serial, principals: c.principals, validBefore: c.validBefore, last: t, event, sessions: 1 });
+      return;
+    }
+    seen.sessions++;
+    if (t >= seen.last) Object.assign(seen, { serial: c.serial, principals: c.principals, validBefore: c.validBefore, last: t, event });
+  }
+
+  private certsSection(): Html {
+    if (this.certs.size === 0) return html``;
+    const list = [...this.certs.values()].sort((a, b) => cmp(a.keyId, b.keyId) || cmp(a.ca, b.ca));
+    const rows = list.map(
+      (c) =>
+        html`<tr><td>${c.keyId}</td><td class="num">${c.serial}</td><td>${c.principals.join(', ') || '(any)'}</td><td><code>${c.ca}</code></td><td>${c.validBefore === null ? 'forever' : localTime(Date.parse(c.validBefore)).slice(0, 16)}</td><td class="num">${c.sessions}</td><td>${localTime(c.last).slice(0, 16)} (${c.event})</td></tr>`,
+    );
+    return html`<h2 id="certificates">Certificates that came</h2><p class="meta">SSH certificates sessions logged in with, by key ID and CA (the latest serial); gatekeeper audit --key-id ID lists their sessions.</p>
+<table class="certs"><thead><tr><th>Key ID</th><th>Serial</th><th>Principals</th><th>CA</th><th>Valid until</th><th>Sessions</th><th>Last</th></tr></thead><tbody>${rows}</tbody></table>
+${this.certsDropped > 0 ? html`<p class="note">and ${this.certsDropped} more sessions of further certificates (the first ${MAX_CERTS_SEEN} are listed)</p>` : ''}`;
   }
 
   private keysSection(): Html {

@@ -5,11 +5,13 @@
 // points in time, no `_total` (counts over a look-back window go up and down:
 // gauges), `_info` with value 1 for the version. Labels have bounded values:
 // host, policy and client (groups are capped, health.ts), and a refusal code
-// from a closed list (src/log/codes.ts). Every series carries every label of
+// from a closed list (src/log/codes.ts); the certificate families have the
+// key ID instead of the client (capped on their own, health.ts: MAX_KEY_IDS),
+// so that a CA's naming never multiplies the client families. Every series carries every label of
 // its family; an unknown host or client is the empty string, which Prometheus
 // treats as the label being absent.
 import { VERSION } from '../../version.js';
-import { type HealthGroup } from '../join/health.js';
+import { type CertGroup, type HealthGroup } from '../join/health.js';
 
 type Labels = readonly string[];
 export interface Family {
@@ -20,6 +22,7 @@ export interface Family {
 }
 
 const GROUP = ['host', 'policy', 'client'] as const;
+const CERT = ['host', 'policy', 'key_id'] as const;
 
 export const FAMILIES = {
   buildInfo: { name: 'gatekeeper_build_info', type: 'gauge', help: 'gatekeeper that computed these metrics; always 1', labels: ['version'] },
@@ -46,6 +49,15 @@ export const FAMILIES = {
   lastTransferStatus: { name: 'gatekeeper_last_transfer_exit_status', type: 'gauge', help: "rsync's exit status of the last run whose end is known (0 and 24 mean success)", labels: GROUP },
   lastTransferSent: { name: 'gatekeeper_last_transfer_sent_bytes', type: 'gauge', help: 'Bytes the server sent in the last run whose end is known (from the transfer log)', labels: GROUP },
   lastTransferReceived: { name: 'gatekeeper_last_transfer_received_bytes', type: 'gauge', help: 'Bytes the server received in the last run whose end is known (from the transfer log)', labels: GROUP },
+  certAllowed: { name: 'gatekeeper_certificate_allowed_sessions', type: 'gauge', help: 'Sessions allowed within the look-back window that came with an SSH certificate, by its key ID', labels: CERT },
+  certRefused: { name: 'gatekeeper_certificate_refused_sessions', type: 'gauge', help: 'Sessions refused within the look-back window that came with an SSH certificate, by its key ID', labels: CERT },
+  certLastAllowed: { name: 'gatekeeper_certificate_last_allowed_timestamp_seconds', type: 'gauge', help: 'When a session with an SSH certificate of this key ID was last allowed', labels: CERT },
+  certLastSuccess: {
+    name: 'gatekeeper_certificate_last_success_timestamp_seconds',
+    type: 'gauge',
+    help: 'When the last rsync run of a session with an SSH certificate of this key ID finished successfully (exit status 0 or 24)',
+    labels: CERT,
+  },
 } as const satisfies Record<string, Family>;
 
 type FamilyKey = keyof typeof FAMILIES;
@@ -74,7 +86,7 @@ export interface MetricsView {
 }
 
 /** The whole exposition: one block per family that has samples, families in the order above. */
-export function renderMetrics(groups: readonly HealthGroup[], view: MetricsView): string {
+export function renderMetrics(groups: readonly HealthGroup[], view: MetricsView, certificates: readonly CertGroup[] = []): string {
   const samples = new Map<FamilyKey, { labels: string[]; value: number }[]>();
   const add = (key: FamilyKey, labels: string[], value: number | null) => {
     if (value === null) return;
@@ -101,6 +113,13 @@ export function renderMetrics(groups: readonly HealthGroup[], view: MetricsView)
       add('lastTransferSent', l, last.sent);
       add('lastTransferReceived', l, last.received);
     }
+  }
+  for (const c of certificates) {
+    const l = [c.host, c.policy, c.keyId];
+    add('certAllowed', l, c.recent.allowed);
+    add('certRefused', l, c.recent.refused);
+    add('certLastAllowed', l, c.lastAllowed === null ? null : seconds(c.lastAllowed));
+    add('certLastSuccess', l, c.lastSuccess === null ? null : seconds(c.lastSuccess));
   }
   const out: string[] = [];
   for (const key of Object.keys(FAMILIES) as FamilyKey[]) {

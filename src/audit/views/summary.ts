@@ -9,6 +9,8 @@ export interface GroupSummary {
   host: string;
   policy: string;
   client: string;
+  /** The SSH certificate's key ID the group's sessions came with; null for a plain key (or no ExposeAuthInfo). */
+  keyId: string | null;
   allowed: number;
   refused: number;
   /** error records, plus runs that ended with a failing status or a signal. */
@@ -32,6 +34,14 @@ interface Group extends Omit<GroupSummary, 'reasons'> {
   reasons: Map<string, number>;
 }
 
+/** One client's groups: its sessions without a certificate, and by certificate key ID. */
+interface ClientGroups {
+  plain: Group | null;
+  certs: Map<string, Group> | null;
+}
+
+const compareKeyId = (a: string | null, b: string | null) => (a === b ? 0 : a === null ? -1 : b === null ? 1 : a < b ? -1 : 1);
+
 /** Distinct reasons kept per group; more are counted as "(other reasons)". */
 const MAX_REASONS = 200;
 const OTHER = '(other reasons)';
@@ -45,22 +55,32 @@ export function reasonKey(r: AuditRecord): string {
 }
 
 export class Summary {
-  /** By host, policy and client: nested maps of the record's own strings, so no key is built per record. */
-  private readonly groups = new Map<string, Map<string, Map<string, Group>>>();
+  /**
+   * By host, policy, client and certificate key ID: nested maps of the
+   * record's own strings, so no key is built per record. A session without a
+   * certificate is the client's `plain` group (no key ID string stands for
+   * "none": the CA's text may be anything, even "-"), found without a
+   * fourth map lookup, so a log of plain keys reads as fast as before.
+   */
+  private readonly groups = new Map<string, Map<string, Map<string, ClientGroups>>>();
 
   add(r: AuditRecord, t: number): void {
     const client = r.client?.addr ?? '-';
     const host = r.hostname ?? '-';
+    const keyId = r.cert?.keyId ?? null;
     let byPolicy = this.groups.get(host);
     if (!byPolicy) this.groups.set(host, (byPolicy = new Map()));
     let byClient = byPolicy.get(r.policy);
     if (!byClient) byPolicy.set(r.policy, (byClient = new Map()));
-    let g = byClient.get(client);
+    let slot = byClient.get(client);
+    if (!slot) byClient.set(client, (slot = { plain: null, certs: null }));
+    let g = keyId === null ? slot.plain : slot.certs?.get(keyId);
     if (!g) {
       g = {
         host,
         policy: r.policy,
         client,
+        keyId,
         allowed: 0,
         refused: 0,
         failed: 0,
@@ -73,7 +93,8 @@ export class Summary {
         outcomeKnown: false,
         reasons: new Map(),
       };
-      byClient.set(client, g);
+      if (keyId === null) slot.plain = g;
+      else (slot.certs ??= new Map()).set(keyId, g);
     }
     if (t < g.first) g.first = t;
     if (t > g.last) g.last = t;
@@ -113,16 +134,23 @@ export class Summary {
     else g.reasons.set(OTHER, (g.reasons.get(OTHER) ?? 0) + 1);
   }
 
-  /** Groups by host, then policy, then client. */
+  /** Groups by host, then policy, then client, then key ID (plain keys first). */
   result(): GroupSummary[] {
     const all: Group[] = [];
-    for (const byPolicy of this.groups.values()) for (const byClient of byPolicy.values()) all.push(...byClient.values());
+    for (const byPolicy of this.groups.values()) {
+      for (const byClient of byPolicy.values()) {
+        for (const slot of byClient.values()) {
+          if (slot.plain) all.push(slot.plain);
+          if (slot.certs) all.push(...slot.certs.values());
+        }
+      }
+    }
     return all
       .map((g) => ({
         ...g,
         reasons: [...g.reasons].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason)),
       }))
-      .sort((a, b) => a.host.localeCompare(b.host) || a.policy.localeCompare(b.policy) || a.client.localeCompare(b.client));
+      .sort((a, b) => a.host.localeCompare(b.host) || a.policy.localeCompare(b.policy) || a.client.localeCompare(b.client) || compareKeyId(a.keyId, b.keyId));
   }
 }
 
@@ -144,7 +172,9 @@ export function renderSummary(groups: GroupSummary[], view: SummaryView): string
   const p = view.paint;
   // The HOST column only when there is more than one host to tell apart.
   const withHost = new Set(groups.map((g) => g.host)).size > 1;
-  const head = [...(withHost ? ['HOST'] : []), 'POLICY', 'CLIENT', 'ALLOWED', 'REFUSED', 'FAILED', 'FIRST SEEN', 'LAST SEEN', 'LAST SUCCESS', 'TOP REFUSALS'];
+  // The KEY ID column only when some session came with a certificate.
+  const withKeyId = groups.some((g) => g.keyId !== null);
+  const head = [...(withHost ? ['HOST'] : []), 'POLICY', 'CLIENT', ...(withKeyId ? ['KEY ID'] : []), 'ALLOWED', 'REFUSED', 'FAILED', 'FIRST SEEN', 'LAST SEEN', 'LAST SUCCESS', 'TOP REFUSALS'];
   const numeric = new Set(['ALLOWED', 'REFUSED', 'FAILED'].map((h) => head.indexOf(h)));
   const rows = groups.map((g) => {
     const good = lastGood(g);
@@ -155,7 +185,7 @@ export function renderSummary(groups: GroupSummary[], view: SummaryView): string
       .slice(0, 2)
       .map((r) => `${truncate(visible(r.reason), 40)} ×${r.count}`)
       .join('; ');
-    return [...(withHost ? [visible(g.host)] : []), visible(g.policy), visible(g.client), String(g.allowed), String(g.refused), String(g.failed), localTime(g.first).slice(0, 16), localTime(g.last).slice(0, 16), last, refusals];
+    return [...(withHost ? [visible(g.host)] : []), visible(g.policy), visible(g.client), ...(withKeyId ? [g.keyId === null ? '-' : visible(g.keyId)] : []), String(g.allowed), String(g.refused), String(g.failed), localTime(g.first).slice(0, 16), localTime(g.last).slice(0, 16), last, refusals];
   });
   // A loop, not Math.max(...rows): a fleet's summary has more rows than a call has room for arguments.
   const widths = head.map((h, i) => rows.reduce((w, r) => Math.max(w, r[i]!.length), h.length));
@@ -179,7 +209,8 @@ export function attentionLines(groups: GroupSummary[], view: SummaryView, withHo
   const out: string[] = [];
   for (const g of groups) {
     const good = lastGood(g);
-    const who = visible(withHost ? `${g.client} (policy ${g.policy} on ${g.host})` : `${g.client} (policy ${g.policy})`);
+    const cert = g.keyId === null ? '' : `, certificate ${g.keyId}`;
+    const who = visible(withHost ? `${g.client} (policy ${g.policy} on ${g.host}${cert})` : `${g.client} (policy ${g.policy}${cert})`);
     if (g.allowed > 0 || g.outcomeKnown) {
       if (good.t === null) {
         out.push(p('red', `${who}: no successful session in the log`));
@@ -199,13 +230,14 @@ export function attentionLines(groups: GroupSummary[], view: SummaryView, withHo
   return out;
 }
 
-/** `--summary --json`: one object per (host, policy, client), times as ISO strings; host null when unknown. */
+/** `--summary --json`: one object per (host, policy, client, key ID), times as ISO strings; host null when unknown, keyId null without a certificate. */
 export function summaryJson(g: GroupSummary): string {
   const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
   return JSON.stringify({
     host: g.host === '-' ? null : g.host,
     policy: g.policy,
     client: g.client,
+    keyId: g.keyId,
     allowed: g.allowed,
     refused: g.refused,
     failed: g.failed,
