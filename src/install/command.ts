@@ -163,7 +163,7 @@ export function register(program: Command): void {
       'Lists the keys `gatekeeper install` recorded in CONFIG-DIR/install-state.json: user, authorized_keys file, policy, ' +
         'fingerprint, the key itself, its from= addresses and expiry (expiry-time=), whether the line install wrote is still there, ' +
         'and whether the RevokedKeys list install recorded (install --revoked-keys) revokes it (ssh-keygen -Q). ' +
-        'Changes nothing. --json prints {version, keys: [{user, file, policy, fingerprint, key, comment, from, present, expires, expired, revoked}]} (revoked: null without a list).',
+        'Changes nothing. --json prints {version, keys: [{user, file, policy, fingerprint, key, comment, from, present, expires, expired, revoked}], principals: [{user, file, name, policy, from, present}], cas: [{file, fingerprint, key}], revokedKeys} (revoked: null without a list; principals and cas: what install --ca recorded; revokedKeys: the list install --revoked-keys recorded, or null).',
     )
     .option('--config-dir <dir>', 'configuration directory (install-state.json)', DEF.configDir)
     .option('--user <name>', 'only the keys of this user')

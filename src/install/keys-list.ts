@@ -9,7 +9,8 @@ import { getOption, parseAuthorizedKeys, parseLine } from '../sshd/authorized-ke
 import { isExpired, isoTime, lineExpiry } from '../sshd/expiry.js';
 import { isKrl, keyRevoked, parseKeyList, queryKrl } from '../sshd/krl.js';
 import { readOrNull } from './fsutil.js';
-import { readState, statePath } from './state.js';
+import { parsePrincipalsLine } from '../sshd/principals.js';
+import { readState, statePath, type InstallState } from './state.js';
 
 export const KEYS_VERSION = 1;
 
@@ -116,9 +117,54 @@ const parsePublicKeyParts = (key: string) => {
   return { type, blob, comment: '' };
 };
 
+/** A principal install --ca wired to the gate: what `uninstall --principal` can take out again. */
+export interface InstalledPrincipal {
+  user: string;
+  /** The principals file (PRINCIPALS-DIR/USER). */
+  file: string;
+  name: string;
+  policy: string;
+  /** The from="…" addresses, or null when the line has none. */
+  from: string[] | null;
+  /** The line install wrote is still in `file`, byte for byte. */
+  present: boolean;
+}
+
+/** A CA install --ca added to its TrustedUserCAKeys file: what `uninstall --ca` can take out again. */
+export interface InstalledCa {
+  file: string;
+  fingerprint: string;
+  /** `TYPE BASE64`, without the comment. */
+  key: string;
+}
+
+/** The principals (of o.user, when given) and the CAs install --ca recorded; empty lists without any. */
+export function certificates(state: InstallState | null, o: Pick<KeysListOptions, 'user'>): { principals: InstalledPrincipal[]; cas: InstalledCa[] } {
+  const ca = state?.ca;
+  if (!ca) return { principals: [], cas: [] };
+  const texts = new Map<string, string[]>();
+  const linesOf = (file: string): string[] => {
+    let l = texts.get(file);
+    if (!l) texts.set(file, (l = (readOrNull(file)?.toString('utf8') ?? '').split('\n')));
+    return l;
+  };
+  const principals = ca.principals
+    .filter((p) => !o.user || p.user === o.user)
+    .map((p): InstalledPrincipal => {
+      const line = parsePrincipalsLine(p.line);
+      const from = line.kind === 'principal' ? (getOption(line.options, 'from')?.value ?? null) : null;
+      return { user: p.user, file: p.file, name: p.name, policy: p.policy, from: from === null ? null : from.split(','), present: linesOf(p.file).includes(p.line) };
+    });
+  const cas = ca.cas.map((c): InstalledCa => ({ file: ca.caFile, fingerprint: c.fingerprint, key: c.line.trim().split(/\s+/).slice(0, 2).join(' ') }));
+  return { principals, cas };
+}
+
 export async function keysList(o: KeysListOptions): Promise<number> {
   const keys = await withRevoked(o.configDir, installedKeys(o), (m) => o.err?.(`gatekeeper: warning: ${m}\n`));
-  if (o.json) o.out(`${JSON.stringify({ version: KEYS_VERSION, keys })}\n`);
+  const state = existsSync(statePath(o.configDir)) ? readState(o.configDir) : null;
+  // revokedKeys: the list install --revoked-keys recorded, or null (the role compares it with the one it wants).
+  const revokedKeys = state?.revokedKeys?.file ?? null;
+  if (o.json) o.out(`${JSON.stringify({ version: KEYS_VERSION, keys, ...certificates(state, o), revokedKeys })}\n`);
   else if (keys.length === 0) o.out(`no keys recorded in ${statePath(o.configDir)}\n`);
   else
     for (const k of keys) {

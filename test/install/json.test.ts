@@ -140,7 +140,7 @@ describe('keys --json and uninstall --json', () => {
     servers.push(s);
     const empty = cli(['keys', '--json', '--config-dir', s.configDir]);
     expect(empty.status, empty.stderr).toBe(0);
-    expect(JSON.parse(empty.stdout)).toEqual({ version: 1, keys: [] });
+    expect(JSON.parse(empty.stdout)).toEqual({ version: 1, keys: [], principals: [], cas: [], revokedKeys: null });
 
     expect(cli(installArgs(s, ED)).status).toBe(0);
     expect(cli(installArgs(s, RSA, ['--from', '192.0.2.1,198.51.100.0/24'])).status).toBe(0);
@@ -152,7 +152,7 @@ describe('keys --json and uninstall --json', () => {
       { user: 'root', file: s.authorizedKeys, policy: 'backup', fingerprint: expect.stringMatching(/^SHA256:/), key: `${edType} ${edBlob}`, comment: edComment, from: null, present: true, expires: null, expired: false, revoked: null },
       expect.objectContaining({ key: expect.stringMatching(/^ssh-rsa /), from: ['192.0.2.1', '198.51.100.0/24'], present: true }),
     ]);
-    expect(JSON.parse(cli(['keys', '--json', '--config-dir', s.configDir, '--authorized-keys', '/nowhere']).stdout)).toEqual({ version: 1, keys: [] });
+    expect(JSON.parse(cli(['keys', '--json', '--config-dir', s.configDir, '--authorized-keys', '/nowhere']).stdout)).toEqual({ version: 1, keys: [], principals: [], cas: [], revokedKeys: null });
 
     const akBefore = readFileSync(s.authorizedKeys, 'utf8');
     const d = cli(['uninstall', '--key', RSA, '--json', '--dry-run', ...s.args]);
