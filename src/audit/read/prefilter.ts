@@ -46,14 +46,14 @@ const OPTIONAL = [
   `,"key":${NS}`,
 ].join('|');
 
-/** The fields from policy to server, which both gates' record() puts first (src/gate/main.ts). */
+/** The fields before the event, in the order both versions' record() puts them (src/gate/main.ts); family since version 2. */
 const SESSION = `"policy":${S},"session":${S}`;
-const PEERS = `"user":${NS},"client":${EP},"server":${EP}(?:,"key":${NS})?,"command":${NS},"argv":(?:null|${SA})`;
+const PEERS = `"user":${NS},"client":${EP},"server":${EP}(?:,"key":${NS})?,"command":${NS},"argv":(?:null|${SA})(?:,"family":"(?:rsync|openrsync)")?`;
 
 // Version 2, pino's line (src/log/writer.ts): level, time, pid, hostname,
 // then record() of src/gate/main.ts (v, policy, session, user, client,
 // server, key, command, argv, family, event, then the call's own fields), msg last.
-const V2 = `"level":${N},"time":(0|[1-9]\\d{0,14}),"pid":${N},"hostname":${S},"v":2,${SESSION},${PEERS}(?:,"family":"(?:rsync|openrsync)")?,"event":${EVENT}(?:${OPTIONAL})*,"msg":${S}`;
+const V2 = `"level":${N},"time":(0|[1-9]\\d{0,14}),"pid":${N},"hostname":${S},"v":2,${SESSION},${PEERS},"event":${EVENT}(?:${OPTIONAL})*,"msg":${S}`;
 // Version 1 (the gate's own writer before pino came back): a level label,
 // then record() (v, time, policy, session, pid, …, argv, event, reason, then
 // the call's own fields). The bench's version 1 file puts reason last and has
