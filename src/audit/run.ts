@@ -14,6 +14,7 @@ import { HealthCollector } from './join/health.js';
 import { BIG_READ, inputBytes } from './read/memory.js';
 import { type Paint, paint, tableHeader, tableRow, useColour, visible } from './views/format.js';
 import { parseLine } from './read/parse.js';
+import { unshownLine } from './read/prefilter.js';
 import { type Item, mergeByTime, openFile, type Opener, recordItems, SkipCounter, transferItems } from './read/items.js';
 import { defaultSources, DEFAULT_POLICY_DIR, expandGlob, type Family, groupFamilies, rotatedFamily } from './read/sources.js';
 import { renderSummary, Summary, summaryJson } from './views/summary.js';
@@ -72,6 +73,8 @@ export interface AuditIo {
    * (memory.ts). Only the real CLI passes it; returns when it cannot.
    */
   restartForBigRead?: () => void;
+  /** false: parse every line, even one --decision cannot show (the tests' reference for read/prefilter.ts). */
+  prefilter?: boolean;
 }
 
 class UsageError extends Error {}
@@ -391,7 +394,7 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
       for (const done of joiner.flush(t)) emit(done, Date.parse(done.time), null);
       // A held record (spawn fallback) comes back completed from a later flush.
       if (!joiner.onRecord(record, t)) emit(record, t, raw);
-    } else if (joining) {
+    } else if (joining && item.line) {
       for (const done of joiner.onLine(item.line)) emit(done, Date.parse(done.time), null);
     }
   };
@@ -400,7 +403,10 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
     await follow(logs, transferLogs, opts, io, filter.since > Number.NEGATIVE_INFINITY, skips, handle, joiner, emit, out);
   } else {
     const open = io.open ?? openFile;
-    const sources = [...logs.map((f) => recordItems(f, skips, open)), ...transferLogs.map((f) => transferItems(f, skips, open))];
+    // Without the joiner, a line certainly of an event that cannot show is dropped unparsed (read/prefilter.ts).
+    const keepPlace = logs.length + transferLogs.length > 1;
+    const unshown = !joining && io.prefilter !== false ? { time: unshownLine(events!), keepPlace } : undefined;
+    const sources = [...logs.map((f) => recordItems(f, skips, open, unshown)), ...transferLogs.map((f) => transferItems(f, skips, open))];
     for await (const batch of mergeByTime(sources)) {
       for (const item of batch) handle(item);
       await out.maybeFlush();

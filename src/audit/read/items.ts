@@ -6,7 +6,17 @@ import { parseLine, type ParsedLine, type SkipReason } from './parse.js';
 import { parseTransferLine, type TransferLine } from '../join/transfer.js';
 import type { Family } from './sources.js';
 
-export type Item = { t: number; parsed: ParsedLine; line?: never } | { t: number; line: TransferLine; parsed?: never };
+export type Item =
+  | { t: number; parsed: ParsedLine; line?: never }
+  | { t: number; line: TransferLine; parsed?: never }
+  /** A record the filter cannot show, dropped unparsed (prefilter.ts), kept only for its place in the merge. */
+  | { t: number; parsed?: never; line?: never };
+
+/** Lines recordItems may drop unparsed: their time, or NaN to parse them (prefilter.ts); `keepPlace` when they must still take their place in a merge. */
+export interface Unshown {
+  time: (line: string) => number;
+  keepPlace: boolean;
+}
 
 /** Lines skipped per file and why; reported on stderr at the end. */
 export class SkipCounter {
@@ -72,7 +82,7 @@ export async function* fileChunks(file: string): AsyncGenerator<Buffer> {
 }
 
 /** The gate's records from one family of files, in batches. */
-export async function* recordItems(family: Family, skips: SkipCounter, open: Opener = openFile): AsyncGenerator<Item[]> {
+export async function* recordItems(family: Family, skips: SkipCounter, open: Opener = openFile, unshown?: Unshown): AsyncGenerator<Item[]> {
   for (const file of family.files) {
     try {
       for await (const batch of linesOf(open(file))) {
@@ -80,6 +90,13 @@ export async function* recordItems(family: Family, skips: SkipCounter, open: Ope
         const items: Item[] = [];
         for (const line of batch.lines) {
           if (line.length === 0) continue;
+          if (unshown) {
+            const t = unshown.time(line);
+            if (t === t) {
+              if (unshown.keepPlace) items.push({ t });
+              continue;
+            }
+          }
           const parsed = parseLine(line);
           if (typeof parsed === 'string') skips.add(file, parsed);
           else items.push({ t: parsed.t, parsed });
