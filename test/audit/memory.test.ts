@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIG_READ, inputBytes, restartArgv, restartInExecutable, SEMI_SPACE_FLAG } from '../../src/audit/read/memory.js';
+import { BIG_READ, inputBytes, RESTART_FLAGS, restartArgv, restartInExecutable, SEMI_SPACE_FLAG } from '../../src/audit/read/memory.js';
 import { tempDir } from '../helpers/policy.js';
 import { CLI, lines, NODE } from './helpers.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -15,10 +15,12 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('restartArgv', () => {
-  it('adds the flag before the rest of node\'s own options, then the script and its arguments', () => {
+  it('adds the flags (the small young generation, gc() for the report) before the rest of node\'s own options, then the script and its arguments', () => {
+    expect(RESTART_FLAGS).toEqual([SEMI_SPACE_FLAG, '--expose-gc']);
     expect(restartArgv('/usr/bin/node', ['--no-warnings'], ['/usr/bin/node', '/usr/local/bin/gatekeeper', 'audit', '--summary'], true)).toEqual([
       '/usr/bin/node',
       SEMI_SPACE_FLAG,
+      '--expose-gc',
       '--no-warnings',
       '/usr/local/bin/gatekeeper',
       'audit',
@@ -66,11 +68,44 @@ describe('the CLI on a big read', () => {
           return false;
         }
       }, 'the restart');
-      expect(cmdline(child.pid!)).toEqual([NODE, SEMI_SPACE_FLAG, CLI, 'audit', '--log', '-', '--json']);
+      expect(cmdline(child.pid!)).toEqual([NODE, SEMI_SPACE_FLAG, '--expose-gc', CLI, 'audit', '--log', '-', '--json']);
       const text = lines({ time: '2026-11-20T10:00:00.000Z' }, { time: '2026-11-20T10:05:00.000Z', event: 'deny', reason: 'no' });
       child.stdin.end(text);
       expect(await done, stderr).toBe(0);
       expect(stdout).toBe(text);
+    },
+  );
+
+  it.runIf(typeof (process as { execve?: unknown }).execve === 'function')(
+    'the report, restarted with gc() exposed, still writes its page (and refuses nothing)',
+    async () => {
+      const child = spawn(NODE, [CLI, 'audit', '--log', '-', '--html', '-', '--now', '2026-11-20T12:00:00Z'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, TZ: 'UTC' } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      await waitFor(() => {
+        try {
+          return cmdline(child.pid!).includes('--expose-gc');
+        } catch {
+          return false;
+        }
+      }, 'the restart');
+      child.stdin.end(
+        lines(
+          { time: '2026-11-20T01:00:00.000Z', hostname: 'host-a' },
+          { time: '2026-11-20T01:30:00.000Z', hostname: 'host-a', event: 'exit', status: 0, reason: 'rsync exited with status 0' },
+          { time: '2026-11-20T02:00:00.000Z', hostname: 'host-b', event: 'deny', reason: 'no' },
+        ),
+      );
+      expect(await done, stderr).toBe(0);
+      expect(stderr).toBe('');
+      expect(stdout.startsWith('<!DOCTYPE html>')).toBe(true);
+      expect(stdout).toContain('data-host="host-a"');
+      expect(stdout).toContain('data-host="host-b"');
+      expect(stdout).toContain('data-state="completed"');
+      expect(stdout).toContain('data-state="refused"');
     },
   );
 
@@ -85,7 +120,7 @@ describe('the CLI on a big read', () => {
 describe('restartInExecutable', () => {
   it('passes the flag as --node-options (the executable ignores NODE_OPTIONS; other flags go to the app) and keeps argv from the name it was started by', () => {
     expect(restartInExecutable(['/usr/bin/gatekeeper', 'gatekeeper', 'audit', '--summary'], ['--disable-sigusr1'], { PATH: '/usr/bin' })).toEqual({
-      args: ['gatekeeper', `--node-options=${SEMI_SPACE_FLAG}`, 'audit', '--summary'],
+      args: ['gatekeeper', `--node-options=${SEMI_SPACE_FLAG} --expose-gc`, 'audit', '--summary'],
       env: { PATH: '/usr/bin' },
     });
   });

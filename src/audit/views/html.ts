@@ -214,8 +214,8 @@ export class HtmlReport implements View {
   private readonly rowList: Row[] = [];
   private readonly plans = new Map<string, NightPlan>();
   private readonly zones = new Map<string, ZoneOffsets>();
-  private readonly cells: NightCells;
-  private readonly open = new OpenSessions<Open>();
+  private cells: NightCells;
+  private open = new OpenSessions<Open>();
   private readonly refusals = new Map<string, RefusalGroup>();
   private refusalsDropped = 0;
   private readonly keyUse = new Map<string, { t: number; event: string }>();
@@ -361,6 +361,7 @@ export class HtmlReport implements View {
   async finish(ctx: ViewContext): Promise<string> {
     const now = this.o.now;
     for (const o of this.open.entries()) this.settle(o, now);
+    collect(); // the read's garbage, before the page is built on top of it
     const suggestions = this.o.collector && this.o.suggest ? await this.o.suggest(this.o.collector) : [];
     const rows = [...this.rowList];
     const lastGood = (r: Row) => (r.outcomeKnown ? r.lastSuccess : r.lastAllowed);
@@ -380,8 +381,16 @@ export class HtmlReport implements View {
       const y = sortKey.get(b)!;
       return y.last - x.last || y.bad - x.bad || x.good - y.good || cmp(a.host, b.host) || cmp(a.policy, b.policy) || cmp(a.client, b.client);
     });
-    const body = html`${this.fleet(rows, ctx.staleMs)}${this.timeline(rows)}${this.refusalSection(suggestions)}${this.keysSection()}${this.certsSection()}`;
-    return page(body, this.o.sources ?? '', now, this.o.days);
+    const fleet = this.fleet(rows, ctx.staleMs);
+    const timeline = this.timeline(rows);
+    // The timeline holds what it shows of the cells: the rest of the page needs neither them nor the open sessions.
+    this.cells = new NightCells(this.o.days);
+    this.open = new OpenSessions<Open>();
+    collect();
+    const body = html`${fleet}${timeline}${this.refusalSection(suggestions)}${this.keysSection()}${this.certsSection()}`;
+    const text = page(body, this.o.sources ?? '', now, this.o.days);
+    collect(); // the pieces the page was joined from, before the write turns it into bytes
+    return text;
   }
 
   private fleet(rows: Row[], staleMs: number): Html {
@@ -528,6 +537,16 @@ function suggestionText(g: RefusalGroup, list: PolicySuggestion[]): string {
   if (stuck) return `no change: ${s.problem ?? stuck.reason}`;
   if (s.alreadyAllowed.some(mine)) return 'none: the policy allows it now';
   return s.problem ?? '';
+}
+
+/**
+ * A full collection, when audit was started with --expose-gc (the restart
+ * for a big read adds it, src/audit/read/memory.ts): the page is built in a
+ * few large steps, and without one V8 lets the garbage of the step before
+ * stand beside it.
+ */
+function collect(): void {
+  (globalThis as { gc?: () => void }).gc?.();
 }
 
 function page(body: Html, sources: string, now: number, days: number): string {
