@@ -9,17 +9,27 @@
 //  - otherwise the line is inserted before the first Match block (never
 //    after it: there it would silently become part of the Match block).
 // The real sshd then confirms the result (see install/sshd.ts).
-import { canonicalPermitRootLogin, dropInDirs, globMatch, globalLines, firstMatchIndex, parseSshdConfig, printSshdConfig, type ConfigLine, type SettingSource } from '../sshd/config.js';
+import { insertBeforeFirstMatch, planGlobalSetting, type GlobalSetting } from '../sshd/global-setting.js';
+import { canonicalPermitRootLogin, dropInDirs, globMatch, parseSshdConfig, printSshdConfig, type ConfigLine, type SettingSource } from '../sshd/config.js';
 
 export const WANTED = 'forced-commands-only';
 export const DROPIN_NAMES = ['00-gatekeeper.conf', '00-gatekeeper'];
 export const MARKER = '# Added by gatekeeper install; `gatekeeper uninstall --all` removes it.';
 
-export const dropInContent = (): string =>
-  `# Written by gatekeeper install: root may log in only with keys that carry a\n` +
-  `# forced command (command="..." in authorized_keys). sshd keeps the first value\n` +
-  `# it reads, and this file sorts first. \`gatekeeper uninstall --all\` removes it.\n` +
-  `PermitRootLogin ${WANTED}\n`;
+/** PermitRootLogin as install sets it: the rule of every global keyword of gatekeeper's (src/sshd/global-setting.ts). */
+const PERMIT_ROOT_LOGIN: GlobalSetting = {
+  keyword: 'PermitRootLogin',
+  value: WANTED,
+  dropinNames: DROPIN_NAMES,
+  comment: [
+    'Written by gatekeeper install: root may log in only with keys that carry a',
+    'forced command (command="..." in authorized_keys). sshd keeps the first value',
+    'it reads, and this file sorts first. `gatekeeper uninstall --all` removes it.',
+  ],
+  marker: MARKER,
+};
+
+export const dropInContent = (): string => `${PERMIT_ROOT_LOGIN.comment.map((c) => `# ${c}\n`).join('')}PermitRootLogin ${WANTED}\n`;
 
 export type SshdPlan =
   | { kind: 'dropin'; path: string; content: string; include: ConfigLine }
@@ -36,32 +46,7 @@ export type SshdPlan =
     };
 
 export function planSshdChange(mainPath: string, text: string, sshDir = '/etc/ssh'): SshdPlan {
-  const lines = parseSshdConfig(text);
-  const prl = globalLines(lines, 'permitrootlogin');
-  const firstPrl = prl[0];
-  for (const d of dropInDirs(lines, sshDir)) {
-    if (firstPrl && firstPrl.lineNo < d.line.lineNo) break; // main file's value is read first
-    const name = DROPIN_NAMES.find((n) => globMatch(d.pattern, n));
-    if (name) return { kind: 'dropin', path: `${d.dir}/${name}`, content: dropInContent(), include: d.line };
-  }
-  if (firstPrl) {
-    const i = firstPrl.lineNo - 1;
-    const indent = /^[ \t]*/.exec(firstPrl.raw)?.[0] ?? '';
-    const written = `${indent}PermitRootLogin ${WANTED}`;
-    const out = lines.map((l) => ({ raw: l.raw, eol: l.eol }));
-    out[i] = { raw: written, eol: firstPrl.eol };
-    return { kind: 'edit', path: mainPath, text: printSshdConfig(out), mode: 'replaced', original: firstPrl.raw, written: [written], index: i, addedTrailingNewline: false };
-  }
-  const at = firstMatchIndex(lines);
-  const written = [MARKER, `PermitRootLogin ${WANTED}`];
-  const out = lines.map((l) => ({ raw: l.raw, eol: l.eol }));
-  let addedTrailingNewline = false;
-  if (at === out.length && at > 0 && out[at - 1]!.eol === '') {
-    out[at - 1] = { ...out[at - 1]!, eol: '\n' };
-    addedTrailingNewline = true;
-  }
-  out.splice(at, 0, ...written.map((raw) => ({ raw, eol: '\n' })));
-  return { kind: 'edit', path: mainPath, text: printSshdConfig(out), mode: 'inserted', original: null, written, index: at, addedTrailingNewline };
+  return planGlobalSetting(mainPath, text, PERMIT_ROOT_LOGIN, sshDir);
 }
 
 /**
@@ -144,14 +129,5 @@ export function planCaSshdChange(mainPath: string, text: string, s: CaSettings, 
     const name = CA_DROPIN_NAMES.find((n) => globMatch(d.pattern, n));
     if (name) return { kind: 'dropin', path: `${d.dir}/${name}`, content: caDropInContent(s), include: d.line };
   }
-  const at = firstMatchIndex(lines);
-  const written = [CA_MARKER, ...caSettingLines(s)];
-  const out = lines.map((l) => ({ raw: l.raw, eol: l.eol }));
-  let addedTrailingNewline = false;
-  if (at === out.length && at > 0 && out[at - 1]!.eol === '') {
-    out[at - 1] = { ...out[at - 1]!, eol: '\n' };
-    addedTrailingNewline = true;
-  }
-  out.splice(at, 0, ...written.map((raw) => ({ raw, eol: '\n' })));
-  return { kind: 'edit', path: mainPath, text: printSshdConfig(out), mode: 'inserted', original: null, written, index: at, addedTrailingNewline };
+  return insertBeforeFirstMatch(mainPath, lines, [CA_MARKER, ...caSettingLines(s)]);
 }

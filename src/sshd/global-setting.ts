@@ -1,6 +1,6 @@
-// Where one global sshd keyword of gatekeeper's goes (RevokedKeys), as a pure
-// function of the main sshd_config's text: the same rule as PermitRootLogin's
-// (install/sshd-plan.ts), because sshd keeps the first value it obtains:
+// Where one global sshd keyword of gatekeeper's goes (PermitRootLogin,
+// RevokedKeys), as a pure function of the main sshd_config's text, one rule
+// for all of them because sshd keeps the first value it obtains:
 //  - a drop-in directory Included from the global section gets a file of its
 //    own that sorts first, unless the main file sets the keyword before it;
 //  - otherwise the first global line with the keyword is changed in place;
@@ -41,8 +41,13 @@ export function planGlobalSetting(mainPath: string, text: string, s: GlobalSetti
     out[i] = { raw: written, eol: first.eol };
     return { kind: 'edit', path: mainPath, text: printSshdConfig(out), mode: 'replaced', original: first.raw, written: [written], index: i, addedTrailingNewline: false };
   }
+  return insertBeforeFirstMatch(mainPath, lines, [s.marker, directive]);
+}
+
+/** The main file with `written` inserted before its first Match block (a newline added to a last line without one). */
+export function insertBeforeFirstMatch(mainPath: string, lines: readonly ConfigLine[], written: string[]): SettingPlan & { kind: 'edit' } {
   const at = firstMatchIndex(lines);
-  const written = [s.marker, directive];
+  const out = lines.map((l) => ({ raw: l.raw, eol: l.eol }));
   let addedTrailingNewline = false;
   if (at === out.length && at > 0 && out[at - 1]!.eol === '') {
     out[at - 1] = { ...out[at - 1]!, eol: '\n' };
