@@ -30,3 +30,18 @@ export class GatekeeperError extends Error {
 }
 
 export const configError = (message: string, code = 'config') => new GatekeeperError(message, EX_CONFIG, code);
+
+/** Runs an admin command's action: its exit code, a GatekeeperError's message and code, anything else 70 with its stack. */
+export async function guarded(fn: () => Promise<number>): Promise<void> {
+  try {
+    process.exitCode = await fn();
+  } catch (e) {
+    if (e instanceof GatekeeperError) {
+      process.stderr.write(`gatekeeper: ${e.message}\n`);
+      process.exitCode = e.exitCode;
+    } else {
+      process.stderr.write(`gatekeeper: internal error: ${(e as Error).stack ?? String(e)}\n`);
+      process.exitCode = EX_SOFTWARE;
+    }
+  }
+}

@@ -1,7 +1,7 @@
 // `gatekeeper install` and `gatekeeper uninstall`: options and help only; the
 // implementations load when a command runs.
 import type { Command } from 'commander';
-import { EX_SOFTWARE, EX_USAGE, GatekeeperError } from '../exit.js';
+import { EX_USAGE, GatekeeperError, guarded } from '../exit.js';
 import { DEFAULTS as DEF } from './defaults.js';
 import { CA_DEFAULTS } from './ca-defaults.js';
 import type { CommonOptions } from './install.js';
@@ -24,19 +24,6 @@ function checkPaths(...paths: (string | undefined)[]): void {
   for (const p of paths) if (p !== undefined && !p.startsWith('/')) throw new GatekeeperError(`not an absolute path: ${p}`, EX_USAGE, 'usage');
 }
 
-async function guarded(fn: () => Promise<number>): Promise<void> {
-  try {
-    process.exitCode = await fn();
-  } catch (e) {
-    if (e instanceof GatekeeperError) {
-      process.stderr.write(`gatekeeper: ${e.message}\n`);
-      process.exitCode = e.exitCode;
-    } else {
-      process.stderr.write(`gatekeeper: internal error: ${(e as Error).stack ?? String(e)}\n`);
-      process.exitCode = EX_SOFTWARE;
-    }
-  }
-}
 
 /** What the path options parse into (dryRun is absent unless given). */
 type PathOpts = Omit<CommonOptions, 'out' | 'err' | 'dryRun'> & { dryRun?: boolean };

@@ -1,6 +1,6 @@
 // `gatekeeper revoke`: options and help only; the implementation loads when the command runs.
 import type { Command } from 'commander';
-import { EX_SOFTWARE, GatekeeperError } from '../exit.js';
+import { guarded } from '../exit.js';
 import { DEFAULTS } from '../install/defaults.js';
 
 async function readStdin(): Promise<string> {
@@ -33,9 +33,9 @@ export function register(program: Command): void {
     .option('--dry-run', 'do everything on a copy and say what would change; change nothing')
     .option('--json', 'print on stdout one JSON object: {version, command, dryRun, changed, file, revoked: {kind, …}}; messages go to stderr')
     .action(async (opts: { key?: string; serial?: string; keyId?: string; ca?: string; revokedKeys?: string; configDir: string; sshdConfig: string; sshd: string; dryRun?: boolean; json?: boolean }) => {
-      try {
+      return guarded(async () => {
         const { revoke } = await import('./revoke.js');
-        process.exitCode = await revoke({
+        return revoke({
           ...opts,
           dryRun: opts.dryRun ?? false,
           json: opts.json ?? false,
@@ -43,14 +43,6 @@ export function register(program: Command): void {
           err: (s) => void process.stderr.write(s),
           readStdin,
         });
-      } catch (e) {
-        if (e instanceof GatekeeperError) {
-          process.stderr.write(`gatekeeper: ${e.message}\n`);
-          process.exitCode = e.exitCode;
-        } else {
-          process.stderr.write(`gatekeeper: internal error: ${(e as Error).stack ?? String(e)}\n`);
-          process.exitCode = EX_SOFTWARE;
-        }
-      }
+      });
     });
 }
