@@ -2,25 +2,13 @@
 // install --ca into a scratch sshd_config, then the same set-up broken the
 // ways that matter (a CA file others can write, principals lines that do not
 // run the gate or do not parse, a trusted CA without a principals file).
-import { chmodSync, readFileSync, rmSync, writeFileSync, appendFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import type { Check } from '../../src/doctor/checks.js';
-import { hostKey } from '../sshd/shapes.js';
-import { GATEKEEPER, KEYS, cli, makeServer, type Server } from '../install/setup.js';
+import { KEYS, cli, makeServer, scratchServers, type Server } from '../install/setup.js';
 
-const keyDir = mkdtempSync(join(tmpdir(), 'gk-doctor-ca-'));
-const HOSTKEY = hostKey(keyDir);
-const servers: Server[] = [];
-afterAll(() => {
-  for (const s of servers) rmSync(s.base, { recursive: true, force: true });
-  rmSync(keyDir, { recursive: true, force: true });
-});
-beforeAll(() => {
-  if (!existsSync(GATEKEEPER)) throw new Error('run npm run build first');
-});
+const { HOSTKEY, servers } = scratchServers('gk-doctor-ca-');
 
 function doctor(s: Server): Check[] {
   const r = cli(['doctor', '--sshd-config', s.sshdConfig, '--authorized-keys', s.authorizedKeys, '--policy-dir', join(s.configDir, 'policies'), '--json']);

@@ -2,17 +2,16 @@
 // certificate settings go (pure), and install/uninstall through the CLI
 // against copies of real sshd_config shapes, judged by the real sshd.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parsePublicKey, type PublicKey } from '../../src/sshd/authorized-keys.js';
 import { parsePrincipals, parsePrincipalsLine, printPrincipals } from '../../src/sshd/principals.js';
 import { parseCaKey, planCaAdd, planCaRemove, planPrincipalInstall, planPrincipalRemoval, principalLine } from '../../src/install/ca.js';
 import { caDropInContent, caSettingLines, planCaSshdChange } from '../../src/install/sshd-plan.js';
 import { sshdEffective } from '../../src/sshd/run.js';
-import { hostKey, type Shape } from '../sshd/shapes.js';
-import { GATEKEEPER, KEYS, cli, makeServer, tree, type Server } from './setup.js';
+import type { Shape } from '../sshd/shapes.js';
+import { KEYS, cli, makeServer, scratchServers, tree, type Server } from './setup.js';
 
 const CMD = '/usr/local/bin/gatekeeper gate --policy system-backup';
 const spec = { command: CMD, restrict: true };
@@ -110,16 +109,7 @@ describe("sshd's certificate settings", () => {
 
 // ---------------------------------------------------------------- through the CLI
 
-const keyDir = mkdtempSync(join(tmpdir(), 'gk-ca-hostkey-'));
-const HOSTKEY = hostKey(keyDir);
-const servers: Server[] = [];
-afterAll(() => {
-  for (const s of servers) rmSync(s.base, { recursive: true, force: true });
-  rmSync(keyDir, { recursive: true, force: true });
-});
-beforeAll(() => {
-  if (!existsSync(GATEKEEPER)) throw new Error('run npm run build first');
-});
+const { HOSTKEY, servers } = scratchServers('gk-ca-hostkey-');
 
 interface CaServer extends Server {
   etc: string;

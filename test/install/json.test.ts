@@ -2,25 +2,14 @@
 // account configuration management takes `changed` from. Run through the
 // CLI against a scratch "server" (every path overridden), judged by what is
 // on disk afterwards.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ChangeReport } from '../../src/install/report.js';
 import type { InstalledKey } from '../../src/install/keys-list.js';
-import { hostKey } from '../sshd/shapes.js';
-import { GATEKEEPER, KEYS, cli, installArgs, makeServer, tree, type Server } from './setup.js';
+import { KEYS, cli, installArgs, makeServer, scratchServers, tree } from './setup.js';
 
-const keyDir = mkdtempSync(join(tmpdir(), 'gk-hostkey-'));
-const HOSTKEY = hostKey(keyDir);
-const servers: Server[] = [];
-afterAll(() => {
-  for (const s of servers) rmSync(s.base, { recursive: true, force: true });
-  rmSync(keyDir, { recursive: true, force: true });
-});
-beforeAll(() => {
-  if (!existsSync(GATEKEEPER)) throw new Error('run npm run build first');
-});
+const { HOSTKEY, servers } = scratchServers('gk-hostkey-');
 
 const ED = join(KEYS, 'id_ed25519.pub');
 const RSA = join(KEYS, 'id_rsa.pub');

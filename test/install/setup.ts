@@ -4,12 +4,13 @@
 // touches the machine's /etc/ssh, /root/.ssh, /usr/local or /etc/gatekeeper.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { PolicyInput } from '../../src/policy/schema.js';
-import { instantiate, type Shape } from '../sshd/shapes.js';
+import { afterAll, beforeAll } from 'vitest';
+import { hostKey, instantiate, type Shape } from '../sshd/shapes.js';
 
 export const REPO = join(import.meta.dirname, '..', '..');
 export const GATEKEEPER = join(REPO, 'dist', 'gatekeeper.mjs');
@@ -78,4 +79,22 @@ export function tree(root: string): Record<string, string> {
   };
   walk('');
   return out;
+}
+
+/**
+ * A test file's scratch servers: a host key for their sshd_config shapes, the
+ * list makeServer's results go into, both removed after the file; the built
+ * CLI checked first.
+ */
+export function scratchServers(prefix: string): { HOSTKEY: string; servers: Server[] } {
+  const keyDir = mkdtempSync(join(tmpdir(), prefix));
+  const servers: Server[] = [];
+  afterAll(() => {
+    for (const s of servers) rmSync(s.base, { recursive: true, force: true });
+    rmSync(keyDir, { recursive: true, force: true });
+  });
+  beforeAll(() => {
+    if (!existsSync(GATEKEEPER)) throw new Error('run npm run build first');
+  });
+  return { HOSTKEY: hostKey(keyDir), servers };
 }
