@@ -21,6 +21,7 @@ import { renderSummary, Summary, summaryJson } from './views/summary.js';
 import { GrantCollector, grantJson, renderGrants } from './views/grants.js';
 import { isRevoked, loadRevoked } from './views/revoked.js';
 import { parseTransferLine, TransferJoiner, type AuditRecord } from './join/transfer.js';
+import { SeenRecords } from './seen.js';
 
 /** sysexits EX_NOINPUT: nothing to read. */
 export const EX_NOINPUT = 66;
@@ -152,46 +153,6 @@ function duration(flag: string, text: string): number {
 function count(flag: string, text: string): number {
   if (!/^\d+$/.test(text.trim())) throw new UsageError(`${flag} takes a whole number, not ${JSON.stringify(text)}`);
   return Number(text);
-}
-
-/** How many recent records SeenRecords remembers; a duplicate comes soon after its original. */
-export const SEEN_WINDOW = 100_000;
-
-/**
- * Records already read, by host, session and event: a session has one
- * decision record and at most one exit record, so a second one is a copy
- * (rsyslog's forwarding delivers at least once; the same records may also
- * arrive through two files). Bounded: the oldest are forgotten first.
- */
-export class SeenRecords {
-  /** Sessions seen, by host and then event: the session strings come from JSON.parse, so no key is built per record. */
-  private readonly byHost = new Map<string, Map<string, Set<string>>>();
-  /** The remembered (set, session) pairs in arrival order, a ring: the oldest is overwritten (and forgotten) first. */
-  private readonly ringSets: (Set<string> | undefined)[] = new Array(SEEN_WINDOW);
-  private readonly ringKeys: (string | undefined)[] = new Array(SEEN_WINDOW);
-  private next = 0;
-  duplicates = 0;
-
-  repeated(r: AuditRecord): boolean {
-    const host = r.hostname ?? '';
-    let byEvent = this.byHost.get(host);
-    if (!byEvent) this.byHost.set(host, (byEvent = new Map()));
-    let sessions = byEvent.get(r.event);
-    if (!sessions) byEvent.set(r.event, (sessions = new Set()));
-    if (sessions.has(r.session)) {
-      this.duplicates++;
-      return true;
-    }
-    sessions.add(r.session);
-    // A Set forgets its oldest entry cheaply only through a ring of our own:
-    // keys.values().next() walks every deleted slot at the Set's front.
-    const oldSet = this.ringSets[this.next];
-    if (oldSet) oldSet.delete(this.ringKeys[this.next]!);
-    this.ringSets[this.next] = sessions;
-    this.ringKeys[this.next] = r.session;
-    this.next = this.next + 1 === SEEN_WINDOW ? 0 : this.next + 1;
-    return false;
-  }
 }
 
 /** Rows the table holds back, at most, to see whether a second host comes. */
