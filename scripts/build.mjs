@@ -137,7 +137,8 @@ const common = {
 };
 
 // The CLI: the entry, commander and one lazily loaded chunk set per command.
-await build({ ...common, entryPoints: { gatekeeper: 'src/main.ts' }, chunkNames: 'chunks/[name]-[hash]', plugins: [builtins] });
+// dist/audit-part.mjs: the worker thread of audit's split read (src/audit/read/split.ts), beside the entry.
+await build({ ...common, entryPoints: { gatekeeper: 'src/main.ts', 'audit-part': 'src/audit/part.ts' }, chunkNames: 'chunks/[name]-[hash]', plugins: [builtins] });
 
 // The gate, built apart as CommonJS (see src/gate/entry.ts). Three builds,
 // each one file, cold end first so that the warmer ones can name it: the

@@ -2,6 +2,7 @@
 // → filter → one of six views (table, --json, --summary, --suggest, --metrics,
 // --check).
 import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import type { Writable } from 'node:stream';
 import { writeFileAtomic } from '../atomic-write.js';
@@ -11,7 +12,7 @@ import { CHECK_DEFAULTS } from './defaults.js';
 import { buildFilter, type FilterOptions, parseTimePoint } from './filter.js';
 import { followLines } from './read/follow.js';
 import { HealthCollector } from './join/health.js';
-import { BIG_READ, inputBytes } from './read/memory.js';
+import { BIG_READ, inputBytes, RESTART_FLAGS, SPLIT_RESTART_FLAGS } from './read/memory.js';
 import { type Paint, paint, tableHeader, tableRow, useColour, visible } from './views/format.js';
 import { parseLine } from './read/parse.js';
 import { unshownLine } from './read/prefilter.js';
@@ -22,6 +23,7 @@ import { GrantCollector, grantJson, renderGrants } from './views/grants.js';
 import { isRevoked, loadRevoked } from './views/revoked.js';
 import { parseTransferLine, TransferJoiner, type AuditRecord } from './join/transfer.js';
 import { SeenRecords } from './seen.js';
+import { PartReader, partWorkerUrl, splitPoint, SPLIT_MIN, startPart } from './read/split.js';
 
 /** sysexits EX_NOINPUT: nothing to read. */
 export const EX_NOINPUT = 66;
@@ -73,9 +75,16 @@ export interface AuditIo {
    * For a big read: start the process again with a smaller young generation
    * (memory.ts). Only the real CLI passes it; returns when it cannot.
    */
-  restartForBigRead?: () => void;
+  restartForBigRead?: (flags: readonly string[]) => void;
   /** false: parse every line, even one --decision cannot show (the tests' reference for read/prefilter.ts). */
   prefilter?: boolean;
+  /** false: read a big file on one thread (the tests' reference for read/split.ts). */
+  split?: boolean;
+  /** The split read's worker and the smallest file it cuts (tests: the built worker, small files). */
+  partWorker?: URL;
+  splitMin?: number;
+  /** Told how a split read ended: the second part's answer merged, read again here (a check failed), or the worker gave none. */
+  splitOutcome?: (how: 'merged' | 'read-again' | 'worker-failed') => void;
 }
 
 class UsageError extends Error {}
@@ -300,7 +309,9 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
   }
   if (transferLogs.some((f) => f.base === '-') && logs.some((f) => f.base === '-')) throw new UsageError('stdin can carry the log or the transfer log, not both');
   // Nothing written yet (a warning would be said twice): a big read starts again with less memory.
-  if (io.restartForBigRead && !opts.follow && said === 0 && inputBytes([...logs, ...transferLogs]) >= BIG_READ) io.restartForBigRead();
+  // A big log file read alone for --summary: on two CPUs (read/split.ts).
+  const split = opts.summary && !opts.follow && io.split !== false ? splitPlan(logs, transferLogs, io) : null;
+  if (io.restartForBigRead && !opts.follow && said === 0 && inputBytes([...logs, ...transferLogs]) >= BIG_READ) io.restartForBigRead(split ? SPLIT_RESTART_FLAGS : RESTART_FLAGS);
 
   const out = new Out(io.stdout);
   const colour = useColour(io.stdout.isTTY, io.env);
@@ -338,20 +349,27 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
     else table?.add(r, t);
   };
   const seen = new SeenRecords();
-  // The joiner only ever completes exit records. When --decision leaves exit
-  // out (--decision deny), none of its output could show: it is not fed at
-  // all, and a record of an event that cannot show is dropped before the
-  // duplicate set (whose note then counts the duplicates of shown events).
+  // The joiner completes exit records from rsync's transfer log lines; with no
+  // transfer log it has nothing to join, and records pass straight on. When
+  // --decision leaves exit out (--decision deny), none of its output could
+  // show either: it is not fed at all, and a record of an event that cannot
+  // show is dropped before the duplicate set (whose note then counts the
+  // duplicates of shown events).
   const events = filter.events;
-  const joining = events === null || events.has('exit');
+  const dropEarly = events !== null && !events.has('exit');
+  const joining = !dropEarly && transferLogs.length > 0;
   const handle = (item: Item) => {
     if (item.parsed) {
       const { record, t, raw } = item.parsed;
-      if (!joining) {
-        if (events!.has(record.event) && !seen.repeated(record)) emit(record, t, raw);
+      if (dropEarly) {
+        if (events.has(record.event) && !seen.repeated(record)) emit(record, t, raw);
         return;
       }
       if (seen.repeated(record)) return;
+      if (!joining) {
+        emit(record, t, raw);
+        return;
+      }
       for (const done of joiner.flush(t)) emit(done, Date.parse(done.time), null);
       // A held record (spawn fallback) comes back completed from a later flush.
       if (!joiner.onRecord(record, t)) emit(record, t, raw);
@@ -360,13 +378,27 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
     }
   };
 
-  if (opts.follow) {
+  if (split) {
+    const part = startPart(split.worker, { file: split.file, start: split.at, end: split.size, filter: filterOptions(opts), now, prefilter: io.prefilter !== false });
+    const reader = new PartReader(filter, seen, summary!, grants!, skips, io.prefilter !== false);
+    await reader.read(split.file, 0, split.at);
+    const second = await part;
+    const merged = second !== null && reader.fits(second);
+    if (merged) reader.absorb(second);
+    else await reader.read(split.file, split.at, split.size);
+    io.splitOutcome?.(merged ? 'merged' : second === null ? 'worker-failed' : 'read-again');
+    shown += reader.shown;
+    // Both parts' garbage is still in this heap when the summary is rendered
+    // on top of it: 150 -> 142 MB peak over 1,000,000 records (gc() is
+    // there after the big-read restart, memory.ts).
+    (globalThis as { gc?: () => void }).gc?.();
+  } else if (opts.follow) {
     await follow(logs, transferLogs, opts, io, filter.since > Number.NEGATIVE_INFINITY, skips, handle, joiner, emit, out);
   } else {
     const open = io.open ?? openFile;
     // Without the joiner, a line certainly of an event that cannot show is dropped unparsed (read/prefilter.ts).
     const keepPlace = logs.length + transferLogs.length > 1;
-    const unshown = !joining && io.prefilter !== false ? { time: unshownLine(events!), keepPlace } : undefined;
+    const unshown = dropEarly && io.prefilter !== false ? { time: unshownLine(events), keepPlace } : undefined;
     const sources = [...logs.map((f) => recordItems(f, skips, open, unshown)), ...transferLogs.map((f) => transferItems(f, skips, open))];
     for await (const batch of mergeByTime(sources)) {
       for (const item of batch) handle(item);
@@ -435,6 +467,31 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
     err(`skipped ${seen.duplicates} duplicate record${seen.duplicates === 1 ? '' : 's'} (the same host, session and event again: syslog forwarding delivers at least once, or a file was named twice)`);
   }
   return EX_OK;
+}
+
+/** The filter's options alone, for the worker of a split read. */
+function filterOptions(opts: AuditOptions): FilterOptions {
+  const { since, until, policy, decision, client, user, host, keyId, grep } = opts;
+  return { since, until, policy, decision, client, user, host, keyId, grep };
+}
+
+/** One plain log file, big enough, no transfer log, two CPUs and the worker built: where to cut it; else null. */
+function splitPlan(logs: Family[], transferLogs: Family[], io: AuditIo): { file: string; size: number; at: number; worker: URL } | null {
+  if (logs.length !== 1 || logs[0]!.files.length !== 1 || transferLogs.length > 0) return null;
+  const file = logs[0]!.files[0]!;
+  const worker = io.partWorker ?? partWorkerUrl();
+  if (file === '-' || worker === null || availableParallelism() < 2) return null;
+  let size: number;
+  try {
+    const st = statSync(file);
+    if (!st.isFile()) return null;
+    size = st.size;
+  } catch {
+    return null;
+  }
+  if (size < (io.splitMin ?? SPLIT_MIN)) return null;
+  const at = splitPoint(file, size);
+  return at === null ? null : { file, size, at, worker };
 }
 
 /**

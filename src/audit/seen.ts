@@ -14,6 +14,7 @@
 // before; both kinds share one window.
 import { EVENTS } from '../log/record.js';
 import type { AuditRecord } from './join/transfer.js';
+import { halves, hexHalves } from './session.js';
 
 /** How many recent records SeenRecords remembers; a duplicate comes soon after its original. */
 export const SEEN_WINDOW = 100_000;
@@ -21,11 +22,18 @@ export const SEEN_WINDOW = 100_000;
 const EVENT_INDEX: ReadonlyMap<string, number> = new Map(EVENTS.map((e, i) => [e, i]));
 const EVENT_SLOTS = 8;
 
-/** A lowercase hex digit's value, or -1. */
-function hexDigit(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
-  return -1;
+/** A window's first keys (SeenRecords.first), compact: typed arrays a structured clone copies whole. */
+export interface FirstKeys {
+  /** The window's hosts, by its own numbers. */
+  hosts: string[];
+  count: number;
+  /** Per key: host number × EVENT_SLOTS + event; bitwise negated when the session is not hex. */
+  tags: Int32Array;
+  /** A hex session's halves. */
+  his: Int32Array;
+  los: Int32Array;
+  /** Any other session's text, by key index. */
+  others: Map<number, string>;
 }
 
 export class SeenRecords {
@@ -46,7 +54,10 @@ export class SeenRecords {
   private readonly ringKeys: (string | undefined)[];
   private next = 0;
 
-  constructor(private readonly window = SEEN_WINDOW) {
+  constructor(
+    private readonly window = SEEN_WINDOW,
+    private readonly keep = 0,
+  ) {
     let bits = 4;
     while (1 << bits < window * 2) bits++;
     this.table = new Int32Array(1 << bits);
@@ -57,28 +68,53 @@ export class SeenRecords {
     this.los = new Int32Array(window);
     this.ringSets = new Array(window);
     this.ringKeys = new Array(window);
+    this.firstTags = new Int32Array(keep);
+    this.firstHis = new Int32Array(keep);
+    this.firstLos = new Int32Array(keep);
+  }
+
+  /** The key's halves, when its session is hex (set by key()). */
+  private hi = 0;
+  private lo = 0;
+
+  /** The tag of (host, event), with the session's halves in hi and lo; -1 when the session is not hex. */
+  private key(host: string, event: string, s: string): number {
+    let h = this.hosts.get(host);
+    if (h === undefined) this.hosts.set(host, (h = this.hosts.size));
+    const tag = h * EVENT_SLOTS + EVENT_INDEX.get(event)!;
+    if (!hexHalves(s)) return ~tag;
+    this.hi = halves.hi;
+    this.lo = halves.lo;
+    return tag;
+  }
+
+  /**
+   * Whether the window holds any of another window's first keys (nothing is
+   * added): the split read's check at its seam (read/split.ts).
+   */
+  knowsAny(first: FirstKeys): boolean {
+    for (let i = 0; i < first.count; i++) {
+      const theirs = first.tags[i]!;
+      const t = theirs >= 0 ? theirs : ~theirs;
+      const h = this.hosts.get(first.hosts[Math.floor(t / EVENT_SLOTS)]!);
+      if (h === undefined) continue;
+      const tag = h * EVENT_SLOTS + (t % EVENT_SLOTS);
+      if (theirs >= 0 ? this.find(tag, first.his[i]!, first.los[i]!) >= 0 : this.others.get(tag)?.has(first.others.get(i)!) === true) return true;
+    }
+    return false;
   }
 
   repeated(r: AuditRecord): boolean {
     const host = r.hostname ?? '';
-    let h = this.hosts.get(host);
-    if (h === undefined) this.hosts.set(host, (h = this.hosts.size));
-    const tag = h * EVENT_SLOTS + EVENT_INDEX.get(r.event)!;
     const s = r.session;
-    let hi = 0;
-    let lo = 0;
-    let hex = s.length === 16;
-    for (let i = 0; hex && i < 16; i++) {
-      const d = hexDigit(s.charCodeAt(i));
-      if (d < 0) hex = false;
-      else if (i < 8) hi = (hi << 4) | d;
-      else lo = (lo << 4) | d;
-    }
-    if (hex) {
+    const tag = this.key(host, r.event, s);
+    if (tag >= 0) {
+      const { hi, lo } = this;
       if (this.find(tag, hi, lo) >= 0) {
         this.duplicates++;
         return true;
       }
+      this.remember(tag, s);
       const slot = this.take();
       this.tags[slot] = tag;
       this.his[slot] = hi;
@@ -88,17 +124,42 @@ export class SeenRecords {
       this.table[i] = slot + 1;
       return false;
     }
-    let sessions = this.others.get(tag);
-    if (!sessions) this.others.set(tag, (sessions = new Set()));
+    let sessions = this.others.get(~tag);
+    if (!sessions) this.others.set(~tag, (sessions = new Set()));
     if (sessions.has(s)) {
       this.duplicates++;
       return true;
     }
+    this.remember(tag, s);
     sessions.add(s);
     const slot = this.take();
     this.ringSets[slot] = sessions;
     this.ringKeys[slot] = s;
     return false;
+  }
+
+  /** The first `keep` keys that were not copies, in order (the second part of a split read reports them). */
+  get first(): FirstKeys {
+    const n = this.firstCount;
+    return { hosts: [...this.hosts.keys()], count: n, tags: this.firstTags.slice(0, n), his: this.firstHis.slice(0, n), los: this.firstLos.slice(0, n), others: this.firstOthers };
+  }
+
+  private firstCount = 0;
+  private readonly firstTags: Int32Array;
+  private readonly firstHis: Int32Array;
+  private readonly firstLos: Int32Array;
+  private readonly firstOthers = new Map<number, string>();
+
+  /** Note a key that was not a copy among the first `keep` (tag < 0: not hex, the session kept as text). */
+  private remember(tag: number, session: string): void {
+    const i = this.firstCount;
+    if (i >= this.keep) return;
+    this.firstCount++;
+    this.firstTags[i] = tag;
+    if (tag >= 0) {
+      this.firstHis[i] = this.hi;
+      this.firstLos[i] = this.lo;
+    } else this.firstOthers.set(i, session);
   }
 
   /** The next ring slot, its old key forgotten. */

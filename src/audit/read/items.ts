@@ -29,6 +29,11 @@ export class SkipCounter {
     reasons.set(reason, (reasons.get(reason) ?? 0) + count);
   }
 
+  /** Add another counter's (the second part of a split read): reasons new to a file after its own. */
+  absorb(other: Map<string, Map<string, number>>): void {
+    for (const [file, reasons] of other) for (const [reason, n] of reasons) this.add(file, reason as SkipReason, n);
+  }
+
   get total(): number {
     let n = 0;
     for (const reasons of this.byFile.values()) for (const c of reasons.values()) n += c;
@@ -63,18 +68,20 @@ const YIELD_EVERY = 16;
  * profile); audit reads only regular files (run.ts and sources.ts check), so
  * a read never blocks on a writer.
  */
-export async function* fileChunks(file: string): AsyncGenerator<Buffer> {
+export async function* fileChunks(file: string, start = 0, end = Number.POSITIVE_INFINITY): AsyncGenerator<Buffer> {
   const fd = openSync(file, 'r');
   try {
-    for (let chunk = 1; ; chunk++) {
+    for (let chunk = 1, at = start; at < end; chunk++) {
       // Synchronous reads and awaits of settled promises never let the event
       // loop turn: every 1 MiB, let it, so that a signal, a timer, or stdout's
       // EPIPE (`audit … | head`) is seen while a big file is still being read.
       if (chunk % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      const buf = Buffer.allocUnsafe(CHUNK);
-      const n = readSync(fd, buf, 0, CHUNK, null);
+      const want = Math.min(CHUNK, end - at);
+      const buf = Buffer.allocUnsafe(want);
+      const n = readSync(fd, buf, 0, want, at);
       if (n === 0) return;
-      yield n === CHUNK ? buf : buf.subarray(0, n);
+      at += n;
+      yield n === want ? buf : buf.subarray(0, n);
     }
   } finally {
     closeSync(fd);

@@ -18,6 +18,15 @@ export const SEMI_SPACE_FLAG = '--max-semi-space-size=8';
  */
 export const RESTART_FLAGS: readonly string[] = [SEMI_SPACE_FLAG, '--expose-gc'];
 
+/**
+ * For a summary read on two threads (split.ts): a young generation of 2 MiB
+ * semi-spaces, in each thread's heap. Measured over 1,000,000 records
+ * (docs/performance.md): 8 MiB 170-174 MB peak, 4 MiB 159-163 MB, 2 MiB
+ * 152-154 MB, the time the same; one thread gains nothing from it, and the
+ * report needs the 8 (2 MiB: 195-208 MB against 193-194 MB).
+ */
+export const SPLIT_RESTART_FLAGS: readonly string[] = ['--max-semi-space-size=2', '--expose-gc'];
+
 /** Reads of at least this many bytes (gzip counted at 10 ×) start again with the flag. */
 export const BIG_READ = 64 * 1024 * 1024;
 
@@ -41,9 +50,9 @@ export function inputBytes(families: readonly Family[]): number {
  * The command line that starts this node again with the flag, or null when
  * it already has one (no loop) or this node cannot replace itself.
  */
-export function restartArgv(execPath: string, execArgv: readonly string[], argv: readonly string[], canExecve: boolean): string[] | null {
+export function restartArgv(execPath: string, execArgv: readonly string[], argv: readonly string[], canExecve: boolean, flags: readonly string[] = RESTART_FLAGS): string[] | null {
   if (!canExecve || execArgv.some((a) => a.startsWith('--max-semi-space-size'))) return null;
-  return [execPath, ...RESTART_FLAGS, ...execArgv, ...argv.slice(1)];
+  return [execPath, ...flags, ...execArgv, ...argv.slice(1)];
 }
 
 /**
@@ -55,24 +64,24 @@ export function restartArgv(execPath: string, execArgv: readonly string[], argv:
  * root's). argv is the one it was started with. Null when execArgv has the
  * flag already (no loop).
  */
-export function restartInExecutable(argv: readonly string[], execArgv: readonly string[], env: NodeJS.ProcessEnv): { args: string[]; env: NodeJS.ProcessEnv } | null {
+export function restartInExecutable(argv: readonly string[], execArgv: readonly string[], env: NodeJS.ProcessEnv, flags: readonly string[] = RESTART_FLAGS): { args: string[]; env: NodeJS.ProcessEnv } | null {
   if (execArgv.some((a) => a.startsWith('--max-semi-space-size'))) return null;
   // argv[0] is the executable, argv[1] the name it was started by, then gatekeeper's arguments.
-  return { args: [argv[1] ?? argv[0]!, `--node-options=${RESTART_FLAGS.join(' ')}`, ...argv.slice(2)], env };
+  return { args: [argv[1] ?? argv[0]!, `--node-options=${flags.join(' ')}`, ...argv.slice(2)], env };
 }
 
-/** Replace this process with itself plus the flag, when it can; returns when it cannot. */
-export function restartWithSmallYoungGeneration(): void {
+/** Replace this process with itself plus the flags, when it can; returns when it cannot. */
+export function restartWithSmallYoungGeneration(flags: readonly string[] = RESTART_FLAGS): void {
   const execve = (process as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never }).execve;
   if (!execve) return;
   const sea = process.getBuiltinModule('node:sea') as typeof import('node:sea') | undefined;
   if (sea?.isSea()) {
-    const next = restartInExecutable(process.argv, process.execArgv, process.env);
+    const next = restartInExecutable(process.argv, process.execArgv, process.env, flags);
     if (!next) return;
     process.removeAllListeners('warning');
     execve(process.execPath, next.args, next.env);
   }
-  const next = restartArgv(process.execPath, process.execArgv, process.argv, true);
+  const next = restartArgv(process.execPath, process.execArgv, process.argv, true, flags);
   if (!next) return;
   process.removeAllListeners('warning'); // execve's "experimental" notice must not reach the admin's terminal
   execve(process.execPath, next, process.env);

@@ -29,6 +29,12 @@ export interface GrantView {
 
 const none = (): GrantSessions => ({ allowed: 0, refused: 0, failed: 0, succeeded: 0, received: 0, last: null });
 
+/** A GrantCollector's grants and session counts (GrantCollector.state). */
+export interface GrantState {
+  grants: GrantView[];
+  byPolicy: Map<string, Map<string, GrantSessions>>;
+}
+
 export class GrantCollector {
   private readonly grants: GrantView[] = [];
   /** Session counts by host and policy name. */
@@ -54,6 +60,32 @@ export class GrantCollector {
       } else s.failed++;
     } else return;
     if (s.last === null || t > s.last) s.last = t;
+  }
+
+  /** The grants and counts as they stand, to carry to another thread (read/split.ts). */
+  get state(): GrantState {
+    return { grants: this.grants, byPolicy: this.byPolicy };
+  }
+
+  /** Add what records after these collected: their grants after these, the counts summed, the later last. */
+  absorb(state: GrantState): void {
+    this.grants.push(...state.grants);
+    for (const [host, policies] of state.byPolicy) {
+      let hostMap = this.byPolicy.get(host);
+      if (!hostMap) this.byPolicy.set(host, (hostMap = new Map()));
+      for (const [policy, o] of policies) {
+        const s = hostMap.get(policy);
+        if (!s) hostMap.set(policy, o);
+        else {
+          s.allowed += o.allowed;
+          s.refused += o.refused;
+          s.failed += o.failed;
+          s.succeeded += o.succeeded;
+          s.received += o.received;
+          if (s.last === null || (o.last !== null && o.last > s.last)) s.last = o.last;
+        }
+      }
+    }
   }
 
   result(): GrantView[] {

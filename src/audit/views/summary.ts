@@ -3,6 +3,7 @@
 // client) pairs, not with the log.
 import { age, localTime, type Paint, truncate, visible } from './format.js';
 import { isSuccessStatus, type AuditRecord } from '../join/transfer.js';
+import { halves, hexHalves, hexSession } from '../session.js';
 
 export interface GroupSummary {
   /** The server (the record's hostname, or its syslog/journald carrier's); `-` when unknown. */
@@ -52,6 +53,10 @@ interface Group {
   last: number;
   lastAllowed: number;
   successT: number;
+  /** The last success's session: its halves when hex (session.ts), else its text. */
+  successHex: boolean;
+  successHi: number;
+  successLo: number;
   successSession: string;
   successSent: number | null;
   successReceived: number | null;
@@ -79,6 +84,20 @@ export function reasonKey(r: AuditRecord): string {
   return aboutOptions && r.options?.length ? `${r.code} ${r.options.join(' ')}` : r.code;
 }
 
+/** A Summary's groups, by host, policy, client and key ID (Summary.state). */
+export type SummaryState = Map<string, Map<string, Map<string, ClientGroups>>>;
+
+function* groupsOf(state: SummaryState): Generator<Group> {
+  for (const byPolicy of state.values()) {
+    for (const byClient of byPolicy.values()) {
+      for (const slot of byClient.values()) {
+        if (slot.plain) yield slot.plain;
+        if (slot.certs) yield* slot.certs.values();
+      }
+    }
+  }
+}
+
 export class Summary {
   /**
    * By host, policy, client and certificate key ID: nested maps of the
@@ -87,43 +106,10 @@ export class Summary {
    * "none": the CA's text may be anything, even "-"), found without a
    * fourth map lookup, so a log of plain keys reads as fast as before.
    */
-  private readonly groups = new Map<string, Map<string, Map<string, ClientGroups>>>();
+  private readonly groups: SummaryState = new Map();
 
   add(r: AuditRecord, t: number): void {
-    const client = r.client?.addr ?? '-';
-    const host = r.hostname ?? '-';
-    const keyId = r.cert?.keyId ?? null;
-    let byPolicy = this.groups.get(host);
-    if (!byPolicy) this.groups.set(host, (byPolicy = new Map()));
-    let byClient = byPolicy.get(r.policy);
-    if (!byClient) byPolicy.set(r.policy, (byClient = new Map()));
-    let slot = byClient.get(client);
-    if (!slot) byClient.set(client, (slot = { plain: null, certs: null }));
-    let g = keyId === null ? slot.plain : slot.certs?.get(keyId);
-    if (!g) {
-      g = {
-        host,
-        policy: r.policy,
-        client,
-        keyId,
-        allowed: 0,
-        refused: 0,
-        failed: 0,
-        succeeded: 0,
-        wouldDeny: 0,
-        first: t,
-        last: t,
-        lastAllowed: Number.NaN,
-        successT: Number.NaN,
-        successSession: '',
-        successSent: null,
-        successReceived: null,
-        outcomeKnown: false,
-        reasons: new Map(),
-      };
-      if (keyId === null) slot.plain = g;
-      else (slot.certs ??= new Map()).set(keyId, g);
-    }
+    const g = this.group(r.hostname ?? '-', r.policy, r.client?.addr ?? '-', r.cert?.keyId ?? null, t);
     if (t < g.first) g.first = t;
     if (t > g.last) g.last = t;
     switch (r.event) {
@@ -149,7 +135,11 @@ export class Summary {
           g.succeeded++;
           if (Number.isNaN(g.successT) || t > g.successT) {
             g.successT = t;
-            g.successSession = r.session;
+            g.successHex = hexHalves(r.session);
+            if (g.successHex) {
+              g.successHi = halves.hi;
+              g.successLo = halves.lo;
+            } else g.successSession = r.session;
             g.successSent = r.transfer?.sent ?? null;
             g.successReceived = r.transfer?.received ?? null;
           }
@@ -158,25 +148,102 @@ export class Summary {
     }
   }
 
-  private countReason(g: Group, reason: string): void {
+  /** The group of (host, policy, client, key ID), made with first and last at t when new. */
+  private group(host: string, policy: string, client: string, keyId: string | null, t: number): Group {
+    let byPolicy = this.groups.get(host);
+    if (!byPolicy) this.groups.set(host, (byPolicy = new Map()));
+    let byClient = byPolicy.get(policy);
+    if (!byClient) byPolicy.set(policy, (byClient = new Map()));
+    let slot = byClient.get(client);
+    if (!slot) byClient.set(client, (slot = { plain: null, certs: null }));
+    let g = keyId === null ? slot.plain : slot.certs?.get(keyId);
+    if (!g) {
+      g = {
+        host,
+        policy,
+        client,
+        keyId,
+        allowed: 0,
+        refused: 0,
+        failed: 0,
+        succeeded: 0,
+        wouldDeny: 0,
+        first: t,
+        last: t,
+        lastAllowed: Number.NaN,
+        successT: Number.NaN,
+        successHex: false,
+        successHi: 0,
+        successLo: 0,
+        successSession: '',
+        successSent: null,
+        successReceived: null,
+        outcomeKnown: false,
+        reasons: new Map(),
+      };
+      if (keyId === null) slot.plain = g;
+      else (slot.certs ??= new Map()).set(keyId, g);
+    }
+    return g;
+  }
+
+  /**
+   * The groups as they stand, to carry to another thread (a structured clone
+   * keeps the Maps, their order and NaN): the second part of a split read
+   * (read/split.ts) sends its own.
+   */
+  get state(): SummaryState {
+    return this.groups;
+  }
+
+  /** Whether absorb(state) gives what adding its records after these would: not when a group of it ran out of room for reasons. */
+  static absorbable(state: SummaryState): boolean {
+    for (const g of groupsOf(state)) if (g.reasons.has(OTHER)) return false;
+    return true;
+  }
+
+  /**
+   * Add the groups of records that came after these (an absorbable state):
+   * counts add up, first and last are the extremes, a later success or
+   * allowed session replaces an earlier one only when strictly later (as
+   * add() does), and reasons new to a group take its free places in the
+   * order they first came.
+   */
+  absorb(state: SummaryState): void {
+    for (const o of groupsOf(state)) {
+      const g = this.group(o.host, o.policy, o.client, o.keyId, o.first);
+      g.allowed += o.allowed;
+      g.refused += o.refused;
+      g.failed += o.failed;
+      g.succeeded += o.succeeded;
+      g.wouldDeny += o.wouldDeny;
+      if (o.first < g.first) g.first = o.first;
+      if (o.last > g.last) g.last = o.last;
+      if (Number.isNaN(g.lastAllowed) || o.lastAllowed > g.lastAllowed) g.lastAllowed = o.lastAllowed;
+      if (Number.isNaN(g.successT) || o.successT > g.successT) {
+        g.successT = o.successT;
+        g.successHex = o.successHex;
+        g.successHi = o.successHi;
+        g.successLo = o.successLo;
+        g.successSession = o.successSession;
+        g.successSent = o.successSent;
+        g.successReceived = o.successReceived;
+      }
+      g.outcomeKnown ||= o.outcomeKnown;
+      for (const [reason, count] of o.reasons) this.countReason(g, reason, count);
+    }
+  }
+
+  private countReason(g: Group, reason: string, n = 1): void {
     const known = g.reasons.get(reason);
-    if (known !== undefined) g.reasons.set(reason, known + 1);
-    else if (g.reasons.size < MAX_REASONS) g.reasons.set(reason, 1);
-    else g.reasons.set(OTHER, (g.reasons.get(OTHER) ?? 0) + 1);
+    if (known !== undefined) g.reasons.set(reason, known + n);
+    else if (g.reasons.size < MAX_REASONS) g.reasons.set(reason, n);
+    else g.reasons.set(OTHER, (g.reasons.get(OTHER) ?? 0) + n);
   }
 
   /** Groups by host, then policy, then client, then key ID (plain keys first). */
   result(): GroupSummary[] {
-    const all: Group[] = [];
-    for (const byPolicy of this.groups.values()) {
-      for (const byClient of byPolicy.values()) {
-        for (const slot of byClient.values()) {
-          if (slot.plain) all.push(slot.plain);
-          if (slot.certs) all.push(...slot.certs.values());
-        }
-      }
-    }
-    return all
+    return [...groupsOf(this.groups)]
       .map(
         (g): GroupSummary => ({
           host: g.host,
@@ -191,7 +258,7 @@ export class Summary {
           first: g.first,
           last: g.last,
           lastAllowed: Number.isNaN(g.lastAllowed) ? null : g.lastAllowed,
-          lastSuccess: Number.isNaN(g.successT) ? null : { t: g.successT, session: g.successSession, sent: g.successSent, received: g.successReceived },
+          lastSuccess: Number.isNaN(g.successT) ? null : { t: g.successT, session: g.successHex ? hexSession(g.successHi, g.successLo) : g.successSession, sent: g.successSent, received: g.successReceived },
           outcomeKnown: g.outcomeKnown,
           reasons: [...g.reasons].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason)),
         }),
