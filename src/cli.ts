@@ -13,6 +13,9 @@ import { register as registerEnroll } from './enroll/command.js';
 import { register as registerRevoke } from './revoke/command.js';
 import { VERSION } from './version.js';
 
+/** The worker of audit's split read inside the executable runs this (src/audit/read/split.ts); loaded only there. */
+export const auditPart = async (req: import('./audit/read/split.js').PartRequest) => (await import('./audit/read/split.js')).readPart(req);
+
 /**
  * A reader that goes away (`gatekeeper check … | head -1`) ends the command
  * quietly, as coreutils do: no stack trace, the status a process killed by

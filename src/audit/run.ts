@@ -23,7 +23,7 @@ import { GrantCollector, grantJson, renderGrants } from './views/grants.js';
 import { isRevoked, loadRevoked } from './views/revoked.js';
 import { parseTransferLine, TransferJoiner, type AuditRecord } from './join/transfer.js';
 import { SeenRecords } from './seen.js';
-import { PartReader, partWorkerUrl, splitPoint, SPLIT_MIN, startPart } from './read/split.js';
+import { PartReader, partWorker, type PartWorker, splitPoint, SPLIT_MIN, startPart } from './read/split.js';
 
 /** sysexits EX_NOINPUT: nothing to read. */
 export const EX_NOINPUT = 66;
@@ -81,7 +81,7 @@ export interface AuditIo {
   /** false: read a big file on one thread (the tests' reference for read/split.ts). */
   split?: boolean;
   /** The split read's worker and the smallest file it cuts (tests: the built worker, small files). */
-  partWorker?: URL;
+  partWorker?: PartWorker;
   splitMin?: number;
   /** Told how a split read ended: the second part's answer merged, read again here (a check failed), or the worker gave none. */
   splitOutcome?: (how: 'merged' | 'read-again' | 'worker-failed') => void;
@@ -383,10 +383,12 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
     const reader = new PartReader(filter, seen, summary!, grants!, skips, io.prefilter !== false);
     await reader.read(split.file, 0, split.at);
     const second = await part;
-    const merged = second !== null && reader.fits(second);
+    const failed = 'failed' in second ? second.failed : null;
+    if (failed !== null) err(`the second half of ${split.file} could not be read in a worker thread (${failed}); read on one thread`);
+    const merged = !('failed' in second) && reader.fits(second);
     if (merged) reader.absorb(second);
     else await reader.read(split.file, split.at, split.size);
-    io.splitOutcome?.(merged ? 'merged' : second === null ? 'worker-failed' : 'read-again');
+    io.splitOutcome?.(merged ? 'merged' : failed !== null ? 'worker-failed' : 'read-again');
     shown += reader.shown;
     // Both parts' garbage is still in this heap when the summary is rendered
     // on top of it: 150 -> 142 MB peak over 1,000,000 records (gc() is
@@ -476,10 +478,10 @@ function filterOptions(opts: AuditOptions): FilterOptions {
 }
 
 /** One plain log file, big enough, no transfer log, two CPUs and the worker built: where to cut it; else null. */
-function splitPlan(logs: Family[], transferLogs: Family[], io: AuditIo): { file: string; size: number; at: number; worker: URL } | null {
+function splitPlan(logs: Family[], transferLogs: Family[], io: AuditIo): { file: string; size: number; at: number; worker: PartWorker } | null {
   if (logs.length !== 1 || logs[0]!.files.length !== 1 || transferLogs.length > 0) return null;
   const file = logs[0]!.files[0]!;
-  const worker = io.partWorker ?? partWorkerUrl();
+  const worker = io.partWorker ?? partWorker();
   if (file === '-' || worker === null || availableParallelism() < 2) return null;
   let size: number;
   try {

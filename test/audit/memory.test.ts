@@ -1,10 +1,10 @@
 // A big read starts audit again with a smaller young generation (src/audit/read/memory.ts).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIG_READ, inputBytes, RESTART_FLAGS, restartArgv, restartInExecutable, SEMI_SPACE_FLAG, SPLIT_RESTART_FLAGS } from '../../src/audit/read/memory.js';
-import { SPLIT_MIN } from '../../src/audit/read/split.js';
+import { runWatchingWorker, writeSplitLog } from './split-helpers.js';
 import { tempDir } from '../helpers/policy.js';
 import { CLI, lines, NODE } from './helpers.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -113,46 +113,20 @@ describe('the CLI on a big read', () => {
   it.runIf(typeof (process as { execve?: unknown }).execve === 'function')(
     '--summary over one big file: restarts with the split read\'s flags, reads the second half in a worker thread, answers as one CPU does',
     async () => {
-      // Just over SPLIT_MIN of distinct records (hex sessions, three hosts, a few refusals).
       const f = join(dir, 'big.log');
-      const out: string[] = [];
-      let size = 0;
-      for (let i = 0; size < SPLIT_MIN + 1e6; i++) {
-        const deny = i % 7 === 0;
-        const line = JSON.stringify({ level: deny ? 40 : 30, time: Date.parse('2026-11-01T00:00:00Z') + i * 1000, pid: 1000 + (i % 50000), hostname: `srv${i % 3}`, v: 2, policy: `policy-${i % 11}`, session: i.toString(16).padStart(16, '0'), user: 'root', client: { addr: `198.51.100.${i % 200}`, port: 40000 }, server: null, key: 'ED25519 SHA256:4mJ7xbdBMp8kWcT2vzJ3vN1ftH0Kpf0vQw3mXbYVb9o', command: 'rsync --server --sender -vlogDtprxze.iLsfxCIvu --numeric-ids . /', argv: ['/usr/bin/rsync', '--server', '--sender', '-vlogDtprxze.iLsfxCIvu', '--numeric-ids', '--', '.', '/'], event: deny ? 'deny' : 'allow', code: deny ? 'access' : 'allowed', msg: deny ? 'this policy is read-only' : 'allowed: pull' });
-        out.push(line);
-        size += line.length + 1;
-      }
-      writeFileSync(f, out.join('\n') + '\n');
+      writeSplitLog(f);
       const args = [CLI, 'audit', '--log', f, '--summary', '--now', '2026-12-01T00:00:00Z', '--policy-dir', join(dir, 'none')];
-      const child = spawn(NODE, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      let exited = false;
-      const done = new Promise<number | null>((resolve) => child.on('exit', (code) => ((exited = true), resolve(code))));
-      // Node names a worker's thread WorkerThread: look for it while the process runs (it lives for most of the read).
-      let flags: string[] = [];
-      let worker = false;
-      while (!exited && !worker) {
-        try {
-          flags = cmdline(child.pid!);
-          worker = readdirSync(`/proc/${child.pid}/task`).some((t) => readFileSync(`/proc/${child.pid}/task/${t}/comm`, 'utf8').trim() === 'WorkerThread');
-        } catch {
-          /* a task ended between the two reads */
-        }
-        await new Promise((r) => setImmediate(r));
-      }
-      expect(await done, stderr).toBe(0);
+      const { status, stdout, stderr, argv: flags, worker } = await runWatchingWorker(NODE, args);
+      expect(status, stderr).toBe(0);
+      // A worker that failed would have said so here.
+      expect(stderr).toBe('');
       expect(flags.slice(1, 3)).toEqual([...SPLIT_RESTART_FLAGS]);
       expect(worker).toBe(true);
       // One CPU (the affinity mask availableParallelism() reads): no split, the same answer.
-      const one = spawn('taskset', ['-c', '0', NODE, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let single = '';
-      one.stdout.on('data', (d) => (single += d));
-      expect(await new Promise((resolve) => one.on('exit', resolve))).toBe(0);
-      expect(stdout).toBe(single);
+      const one = await runWatchingWorker('taskset', ['-c', '0', NODE, ...args]);
+      expect(one.status, one.stderr).toBe(0);
+      expect(one.worker).toBe(false);
+      expect(stdout).toBe(one.stdout);
       expect(stdout).toContain('srv2');
     },
   );

@@ -121,7 +121,7 @@ const args = fc.oneof(
 describe('audit --summary read in two parts', () => {
   it('the built worker is where the split read looks for it', () => {
     expect(existsSync(WORKER)).toBe(true);
-    // partWorkerUrl() resolves ../audit-part.mjs from the chunk that holds read/split.ts: it must be in dist/chunks/.
+    // partWorker() resolves ../audit-part.mjs from the chunk that holds read/split.ts: it must be in dist/chunks/.
     const chunks = readdirSync(join(REPO, 'dist', 'chunks')).filter((f) => readFileSync(join(REPO, 'dist', 'chunks', f), 'utf8').includes('../audit-part.mjs'));
     expect(chunks.length).toBe(1);
   });
@@ -177,11 +177,15 @@ describe('audit --summary read in two parts', () => {
     expect(two.result.stdout).toContain('(other reasons)');
   });
 
-  it('reads the second part itself when the worker cannot run', async () => {
+  it('reads the second part itself when the worker cannot run, and says so', async () => {
     const file = write(Array.from({ length: 10 }, (_, i) => allow(i.toString(16).padStart(16, '0'))));
     const missing = await audit(file, {}, true, new URL(`file://${join(dir, 'no-such-worker.mjs')}`));
     expect(missing.outcome).toBe('worker-failed');
-    expect(missing.result).toEqual((await audit(file, {}, false)).result);
+    const one = (await audit(file, {}, false)).result;
+    expect(missing.result.stdout).toBe(one.stdout);
+    expect(missing.result.status).toBe(one.status);
+    expect(missing.result.stderr).toMatch(new RegExp(`^gatekeeper: the second half of ${file} could not be read in a worker thread \\(.+\\); read on one thread\n`));
+    expect(missing.result.stderr.replace(/^.*\n/, '')).toBe(one.stderr);
   });
 
   it('cuts at a line start past the middle, never where the text would read as gzip, and not a gzip file', () => {

@@ -9,6 +9,7 @@ import { tempDir } from '../helpers/policy.js';
 import { authorizedKeysLine, describeRun, startSshd, type Sshd } from '../helpers/sshd.js';
 import { buildFixtureTree, diffSnapshots, snapshot, type Snapshot } from '../helpers/tree.js';
 import { executable, NodelessNamespace, VERSION } from './helpers.js';
+import { runWatchingWorker, writeSplitLog } from '../audit/split-helpers.js';
 
 const SEED_PULL = 'rsync --server --sender -vlogDtprxze.iLsfxCIvu --numeric-ids . /';
 const PUSH = 'rsync --server -vlogDtprze.iLsfxCIvu --numeric-ids . /';
@@ -168,6 +169,23 @@ describe('the executable with no node on the machine', { timeout: 20 * 60_000 },
     const c = ns.run(exe, ['audit', '--log', log, '--check']);
     expect(c.status).toBe(1);
     expect(c.stdout).toMatch(/^GATEKEEPER WARNING - 127\.0\.0\.1 \(policy [^)]*\/pull\.yaml, host [^)]+\): 1 refused in 24h \(access ×1\) \| /);
+  });
+
+  it('audit --summary over one big file reads its second half in a worker thread (the carried CLI, evaluated), as one CPU would answer', async () => {
+    const big = join(dir, 'big.log');
+    writeSplitLog(big);
+    const args = ['audit', '--log', big, '--summary', '--now', '2026-12-01T00:00:00Z', '--policy-dir', join(dir, 'none')];
+    const env = { PATH: '/usr/bin:/bin' };
+    const two = await runWatchingWorker(ns.enter[0]!, [...ns.enter.slice(1), exe, ...args], env);
+    expect(two.status, two.stderr).toBe(0);
+    expect(two.stderr).toBe('');
+    expect(two.worker).toBe(true);
+    const one = await runWatchingWorker(ns.enter[0]!, [...ns.enter.slice(1), '/usr/bin/taskset', '-c', '0', exe, ...args], env);
+    expect(one.status, one.stderr).toBe(0);
+    expect(one.worker).toBe(false);
+    expect(two.stdout).toBe(one.stdout);
+    expect(two.stdout).toContain('srv2');
+    rmSync(big);
   });
 
   it('doctor names the embedded Node, process.execve and glibc', () => {

@@ -19,9 +19,9 @@
 //   were not copies (after those, its window is the whole read's), and this
 //   thread checks each against its window.
 // When a check fails (a copy across the cut, a group with more than
-// MAX_REASONS reasons), or the worker cannot run or fails, this thread reads
-// the second part itself, from the state the first part left: the answer is
-// always the single-thread one, only later.
+// MAX_REASONS reasons), or the worker cannot run or fails (said on stderr),
+// this thread reads the second part itself, from the state the first part
+// left: the answer is always the single-thread one, only later.
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildFilter, type FilterOptions, type RecordFilter } from '../filter.js';
@@ -135,8 +135,30 @@ export async function readPart(req: PartRequest): Promise<PartResult> {
   return { summary: reader.summary.state, grants: reader.grants.state, skips: reader.skips.byFile, shown: reader.shown, duplicates: reader.seen.duplicates, first: reader.seen.first };
 }
 
-/** The built worker beside the CLI's chunks; null where there is none (the sources under test, the executable). */
-export function partWorkerUrl(): URL | null {
+/** How the worker starts: the built file beside the CLI's chunks, or, inside the executable, code that loads the CLI's carried file. */
+export type PartWorker = URL | { eval: string };
+
+/**
+ * Inside the self-contained executable there is no file to start a worker
+ * from: the worker evaluates this, which compiles the carried CLI (sea/cli.cjs,
+ * whose require() is Node's built-ins only, as src/sea/main.ts loads it) and
+ * runs its auditPart (src/cli.ts).
+ */
+const IN_EXECUTABLE = `
+const { getAsset } = require('node:sea');
+const { compileFunction } = require('node:vm');
+const { parentPort, workerData } = require('node:worker_threads');
+const file = process.execPath + '/cli.cjs';
+const run = compileFunction(Buffer.from(getAsset('cli.cjs')).toString('utf8'), ['exports', 'require', 'module', '__filename', '__dirname'], { filename: file });
+const m = { exports: {} };
+run.call(m.exports, m.exports, (id) => process.getBuiltinModule(id), m, file, process.execPath);
+m.exports.auditPart(workerData).then((r) => parentPort.postMessage(r));
+`;
+
+/** The worker this build has; null where there is none (the sources under test). */
+export function partWorker(): PartWorker | null {
+  const sea = process.getBuiltinModule('node:sea') as typeof import('node:sea') | undefined;
+  if (sea?.isSea()) return { eval: IN_EXECUTABLE };
   try {
     const url = new URL('../audit-part.mjs', import.meta.url);
     return url.protocol === 'file:' && existsSync(fileURLToPath(url)) ? url : null;
@@ -145,19 +167,19 @@ export function partWorkerUrl(): URL | null {
   }
 }
 
-/** Start the worker on its part; resolves with its answer, or null when it could not give one. */
-export async function startPart(url: URL, req: PartRequest): Promise<PartResult | null> {
+/** Start the worker on its part; resolves with its answer, or why it gave none. */
+export async function startPart(how: PartWorker, req: PartRequest): Promise<PartResult | { failed: string }> {
   const { Worker } = await import('node:worker_threads');
   return new Promise((resolve) => {
     let worker;
     try {
-      worker = new Worker(url, { workerData: req, stdout: false, stderr: false });
-    } catch {
-      resolve(null);
+      worker = how instanceof URL ? new Worker(how, { workerData: req }) : new Worker(how.eval, { eval: true, workerData: req });
+    } catch (e) {
+      resolve({ failed: (e as Error).message });
       return;
     }
     worker.once('message', (m: PartResult) => resolve(m));
-    worker.once('error', () => resolve(null));
-    worker.once('exit', () => resolve(null));
+    worker.once('error', (e) => resolve({ failed: e.message }));
+    worker.once('exit', (code) => resolve({ failed: `it exited with status ${code} before answering` }));
   });
 }
