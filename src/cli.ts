@@ -14,7 +14,7 @@ import { register as registerRevoke } from './revoke/command.js';
 import { VERSION } from './version.js';
 
 /** The worker of audit's split read inside the executable runs this (src/audit/read/split.ts); loaded only there. */
-export const auditPart = async (req: import('./audit/read/split.js').PartRequest) => (await import('./audit/read/split.js')).readPart(req);
+export const auditPart = async (req: import('./audit/read/split.js').PartRequest, post: import('./audit/read/split.js').Post) => (await import('./audit/read/split.js')).runPart(req, post);
 
 /**
  * A reader that goes away (`gatekeeper check … | head -1`) ends the command

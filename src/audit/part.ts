@@ -1,7 +1,7 @@
 // The worker thread of a split read (read/split.ts), built as
 // dist/audit-part.mjs: reads the second part of the file it is given and
-// posts what it found. It writes nothing: the parent prints the summary.
+// posts what it found. It writes nothing: the parent prints the answer.
 import { parentPort, workerData } from 'node:worker_threads';
-import { readPart, type PartRequest } from './read/split.js';
+import { runPart, type PartRequest } from './read/split.js';
 
-void readPart(workerData as PartRequest).then((result) => parentPort!.postMessage(result));
+void runPart(workerData as PartRequest, (message, transfer) => parentPort!.postMessage(message, transfer));

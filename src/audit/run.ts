@@ -12,7 +12,7 @@ import { CHECK_DEFAULTS } from './defaults.js';
 import { buildFilter, type FilterOptions, parseTimePoint } from './filter.js';
 import { followLines } from './read/follow.js';
 import { HealthCollector } from './join/health.js';
-import { BIG_READ, inputBytes, RESTART_FLAGS, SPLIT_RESTART_FLAGS } from './read/memory.js';
+import { BIG_READ, inputBytes, REPORT_SPLIT_RESTART, RESTART_FLAGS, type Restart, SPLIT_RESTART } from './read/memory.js';
 import { type Paint, paint, tableHeader, tableRow, useColour, visible } from './views/format.js';
 import { parseLine } from './read/parse.js';
 import { unshownLine } from './read/prefilter.js';
@@ -23,7 +23,7 @@ import { GrantCollector, grantJson, renderGrants } from './views/grants.js';
 import { isRevoked, loadRevoked } from './views/revoked.js';
 import { parseTransferLine, TransferJoiner, type AuditRecord } from './join/transfer.js';
 import { SeenRecords } from './seen.js';
-import { PartReader, partWorker, type PartWorker, splitPoint, SPLIT_MIN, startPart } from './read/split.js';
+import { absorbSummary, PartReader, partWorker, type PartWorker, readReportSplit, REPORT_CUT, splitPoint, SPLIT_MIN, startPart, summaryFits, summaryTake } from './read/split.js';
 
 /** sysexits EX_NOINPUT: nothing to read. */
 export const EX_NOINPUT = 66;
@@ -75,7 +75,7 @@ export interface AuditIo {
    * For a big read: start the process again with a smaller young generation
    * (memory.ts). Only the real CLI passes it; returns when it cannot.
    */
-  restartForBigRead?: (flags: readonly string[]) => void;
+  restartForBigRead?: (how: Restart) => void;
   /** false: parse every line, even one --decision cannot show (the tests' reference for read/prefilter.ts). */
   prefilter?: boolean;
   /** false: read a big file on one thread (the tests' reference for read/split.ts). */
@@ -83,6 +83,8 @@ export interface AuditIo {
   /** The split read's worker and the smallest file it cuts (tests: the built worker, small files). */
   partWorker?: PartWorker;
   splitMin?: number;
+  /** A split report's table of strings sent by number (tests: small; views/html/stream.ts). */
+  reportStrings?: number;
   /** Told how a split read ended: the second part's answer merged, read again here (a check failed), or the worker gave none. */
   splitOutcome?: (how: 'merged' | 'read-again' | 'worker-failed') => void;
 }
@@ -310,8 +312,9 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
   if (transferLogs.some((f) => f.base === '-') && logs.some((f) => f.base === '-')) throw new UsageError('stdin can carry the log or the transfer log, not both');
   // Nothing written yet (a warning would be said twice): a big read starts again with less memory.
   // A big log file read alone for --summary: on two CPUs (read/split.ts).
-  const split = opts.summary && !opts.follow && io.split !== false ? splitPlan(logs, transferLogs, io) : null;
-  if (io.restartForBigRead && !opts.follow && said === 0 && inputBytes([...logs, ...transferLogs]) >= BIG_READ) io.restartForBigRead(split ? SPLIT_RESTART_FLAGS : RESTART_FLAGS);
+  // So is one for --html: this thread reads its first part, a worker parses the rest for it (read/split.ts).
+  const split = (opts.summary || opts.html !== undefined) && !opts.follow && io.split !== false ? splitPlan(logs, transferLogs, io, opts.summary ? 0.5 : REPORT_CUT) : null;
+  if (io.restartForBigRead && !opts.follow && said === 0 && inputBytes([...logs, ...transferLogs]) >= BIG_READ) io.restartForBigRead(split ? (opts.summary ? SPLIT_RESTART : REPORT_SPLIT_RESTART) : { flags: RESTART_FLAGS });
 
   const out = new Out(io.stdout);
   const colour = useColour(io.stdout.isTTY, io.env);
@@ -378,15 +381,15 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
     }
   };
 
-  if (split) {
+  if (split && summary) {
     const part = startPart(split.worker, { file: split.file, start: split.at, end: split.size, filter: filterOptions(opts), now, prefilter: io.prefilter !== false });
-    const reader = new PartReader(filter, seen, summary!, grants!, skips, io.prefilter !== false);
+    const reader = new PartReader(filter, seen, skips, io.prefilter !== false, summaryTake(summary, grants!));
     await reader.read(split.file, 0, split.at);
     const second = await part;
     const failed = 'failed' in second ? second.failed : null;
     if (failed !== null) err(`the second half of ${split.file} could not be read in a worker thread (${failed}); read on one thread`);
-    const merged = !('failed' in second) && reader.fits(second);
-    if (merged) reader.absorb(second);
+    const merged = !('failed' in second) && summaryFits(reader, second);
+    if (merged) absorbSummary(reader, summary, grants!, second);
     else await reader.read(split.file, split.at, split.size);
     io.splitOutcome?.(merged ? 'merged' : failed !== null ? 'worker-failed' : 'read-again');
     shown += reader.shown;
@@ -394,6 +397,18 @@ async function audit(opts: AuditOptions, io: AuditIo, report: (msg: string) => v
     // on top of it: 150 -> 142 MB peak over 1,000,000 records (gc() is
     // there after the big-read restart, memory.ts).
     (globalThis as { gc?: () => void }).gc?.();
+  } else if (split && htmlView) {
+    const { ReportDecoder } = await import('./views/html/stream.js');
+    const reader = new PartReader(filter, seen, skips, io.prefilter !== false, (r, t) => r.event !== 'grant' && htmlView.add(r, t));
+    const req = { file: split.file, start: split.at, end: split.size, filter: filterOptions(opts), now, prefilter: io.prefilter !== false, days, maxStrings: io.reportStrings };
+    const outcome = await readReportSplit(split, req, reader, new ReportDecoder(htmlView));
+    if (typeof outcome !== 'string') {
+      err(`the part of ${split.file} from byte ${split.at} could not be read in a worker thread (${outcome.failed}); read on one thread`);
+      io.splitOutcome?.('worker-failed');
+      // Records of the worker's are in the report already: start again, on one thread, from nothing.
+      if (outcome.fed) return audit(opts, { ...io, split: false, restartForBigRead: undefined }, report);
+    } else io.splitOutcome?.(outcome);
+    shown += reader.shown;
   } else if (opts.follow) {
     await follow(logs, transferLogs, opts, io, filter.since > Number.NEGATIVE_INFINITY, skips, handle, joiner, emit, out);
   } else {
@@ -477,8 +492,8 @@ function filterOptions(opts: AuditOptions): FilterOptions {
   return { since, until, policy, decision, client, user, host, keyId, grep };
 }
 
-/** One plain log file, big enough, no transfer log, two CPUs and the worker built: where to cut it; else null. */
-function splitPlan(logs: Family[], transferLogs: Family[], io: AuditIo): { file: string; size: number; at: number; worker: PartWorker } | null {
+/** One plain log file, big enough, no transfer log, two CPUs and the worker built: where to cut it (near `cut` of its size); else null. */
+function splitPlan(logs: Family[], transferLogs: Family[], io: AuditIo, cut: number): { file: string; size: number; at: number; worker: PartWorker } | null {
   if (logs.length !== 1 || logs[0]!.files.length !== 1 || transferLogs.length > 0) return null;
   const file = logs[0]!.files[0]!;
   const worker = io.partWorker ?? partWorker();
@@ -492,7 +507,7 @@ function splitPlan(logs: Family[], transferLogs: Family[], io: AuditIo): { file:
     return null;
   }
   if (size < (io.splitMin ?? SPLIT_MIN)) return null;
-  const at = splitPoint(file, size);
+  const at = splitPoint(file, size, Math.floor(size * cut));
   return at === null ? null : { file, size, at, worker };
 }
 

@@ -144,6 +144,11 @@ export class SeenRecords {
     return { hosts: [...this.hosts.keys()], count: n, tags: this.firstTags.slice(0, n), his: this.firstHis.slice(0, n), los: this.firstLos.slice(0, n), others: this.firstOthers };
   }
 
+  /** Whether the first `keep` keys are all known (after this, `first` does not change). */
+  get firstComplete(): boolean {
+    return this.firstCount >= this.keep;
+  }
+
   private firstCount = 0;
   private readonly firstTags: Int32Array;
   private readonly firstHis: Int32Array;

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIG_READ, inputBytes, RESTART_FLAGS, restartArgv, restartInExecutable, SEMI_SPACE_FLAG, SPLIT_RESTART_FLAGS } from '../../src/audit/read/memory.js';
+import { BIG_READ, inputBytes, REPORT_SPLIT_RESTART, RESTART_FLAGS, restartArgv, restartInExecutable, SEMI_SPACE_FLAG, SPLIT_RESTART_FLAGS } from '../../src/audit/read/memory.js';
 import { runWatchingWorker, writeSplitLog } from './split-helpers.js';
 import { tempDir } from '../helpers/policy.js';
 import { CLI, lines, NODE } from './helpers.js';
@@ -128,6 +128,27 @@ describe('the CLI on a big read', () => {
       expect(one.worker).toBe(false);
       expect(stdout).toBe(one.stdout);
       expect(stdout).toContain('srv2');
+    },
+  );
+
+  it.runIf(typeof (process as { execve?: unknown }).execve === 'function')(
+    '--html over one big file: restarts with the split report\'s flags and one malloc arena, parses the rest in a worker thread, writes the page one CPU writes',
+    async () => {
+      const f = join(dir, 'big-report.log');
+      writeSplitLog(f);
+      const args = [CLI, 'audit', '--log', f, '--html', '-', '--now', '2026-12-01T00:00:00Z', '--policy-dir', join(dir, 'none')];
+      const { status, stdout, stderr, argv: flags, environ, worker } = await runWatchingWorker(NODE, args);
+      expect(status, stderr).toBe(0);
+      expect(stderr).toBe('');
+      expect(flags.slice(1, 3)).toEqual([...REPORT_SPLIT_RESTART.flags]);
+      expect(environ).toContain('MALLOC_ARENA_MAX=1');
+      expect(worker).toBe(true);
+      const one = await runWatchingWorker('taskset', ['-c', '0', NODE, ...args]);
+      expect(one.status, one.stderr).toBe(0);
+      expect(one.worker).toBe(false);
+      expect(one.environ).not.toContain('MALLOC_ARENA_MAX=1');
+      expect(stdout).toBe(one.stdout);
+      expect(stdout).toContain('data-host="srv2"');
     },
   );
 

@@ -9,9 +9,8 @@ import fc from 'fast-check';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { runAudit } from '../../src/audit/run.js';
 import { splitPoint } from '../../src/audit/read/split.js';
+import { auditInProcess, type Outcome } from './split-helpers.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
 const WORKER = new URL(`file://${join(REPO, 'dist', 'audit-part.mjs')}`);
@@ -19,26 +18,8 @@ const dir = mkdtempSync(join(tmpdir(), 'gk-split-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const NOW = Date.parse('2026-12-01T00:00:00Z');
 
-class Sink extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _enc: string, cb: () => void): void {
-    this.text += chunk.toString();
-    cb();
-  }
-}
-
-type Outcome = 'merged' | 'read-again' | 'worker-failed' | 'none';
-
-async function audit(file: string, args: Record<string, unknown>, split: boolean, worker = WORKER) {
-  const stdout = new Sink();
-  const stderr = new Sink();
-  let outcome: Outcome = 'none';
-  const status = await runAudit(
-    { log: [file], summary: true, policyDir: join(dir, 'no-policies'), ...args },
-    { stdout, stderr, env: {}, now: NOW, split, partWorker: worker, splitMin: 0, splitOutcome: (how) => (outcome = how) },
-  );
-  return { result: { status, stdout: stdout.text, stderr: stderr.text }, outcome };
-}
+const audit = (file: string, args: Record<string, unknown>, split: boolean, worker = WORKER) =>
+  auditInProcess({ log: [file], summary: true, policyDir: join(dir, 'no-policies'), ...args }, { now: NOW, split, partWorker: worker });
 
 let n = 0;
 function write(lines: string[]): string {

@@ -171,10 +171,11 @@ describe('the executable with no node on the machine', { timeout: 20 * 60_000 },
     expect(c.stdout).toMatch(/^GATEKEEPER WARNING - 127\.0\.0\.1 \(policy [^)]*\/pull\.yaml, host [^)]+\): 1 refused in 24h \(access ×1\) \| /);
   });
 
-  it('audit --summary over one big file reads its second half in a worker thread (the carried CLI, evaluated), as one CPU would answer', async () => {
-    const big = join(dir, 'big.log');
+  /** audit over one big file in the executable: a worker thread shows, and the answer is the one `taskset -c 0` (one CPU, no worker) gives. */
+  async function splitAgrees(name: string, view: string[], shows: string): Promise<void> {
+    const big = join(dir, name);
     writeSplitLog(big);
-    const args = ['audit', '--log', big, '--summary', '--now', '2026-12-01T00:00:00Z', '--policy-dir', join(dir, 'none')];
+    const args = ['audit', '--log', big, ...view, '--now', '2026-12-01T00:00:00Z', '--policy-dir', join(dir, 'none')];
     const env = { PATH: '/usr/bin:/bin' };
     const two = await runWatchingWorker(ns.enter[0]!, [...ns.enter.slice(1), exe, ...args], env);
     expect(two.status, two.stderr).toBe(0);
@@ -184,8 +185,16 @@ describe('the executable with no node on the machine', { timeout: 20 * 60_000 },
     expect(one.status, one.stderr).toBe(0);
     expect(one.worker).toBe(false);
     expect(two.stdout).toBe(one.stdout);
-    expect(two.stdout).toContain('srv2');
+    expect(two.stdout).toContain(shows);
     rmSync(big);
+  }
+
+  it('audit --summary over one big file reads its second half in a worker thread (the carried CLI, evaluated), as one CPU would answer', async () => {
+    await splitAgrees('big.log', ['--summary'], 'srv2');
+  });
+
+  it('audit --html over one big file feeds the report the records a worker thread parsed (the carried CLI, evaluated), as one CPU would write it', async () => {
+    await splitAgrees('big-report.log', ['--html', '-'], 'data-host="srv2"');
   });
 
   it('doctor names the embedded Node, process.execve and glibc', () => {

@@ -30,6 +30,8 @@ import { GrantCollector, type GrantState } from '../views/grants.js';
 import { Summary, type SummaryState } from '../views/summary.js';
 import { fileChunks, recordItems, SkipCounter } from './items.js';
 import { unshownLine } from './prefilter.js';
+import type { AuditRecord } from '../join/transfer.js';
+import type { ReportBatch, ReportDecoder } from '../views/html/stream.js';
 
 /** Files smaller than this are read on one thread: a worker's start (~50 ms) would not pay. */
 export const SPLIT_MIN = 64 * 1024 * 1024;
@@ -37,17 +39,37 @@ export const SPLIT_MIN = 64 * 1024 * 1024;
 const SEAM_LOOK = 1 << 20;
 
 /**
- * Where the second part starts: the first line start after the middle of
- * the file whose first two bytes are not gzip's magic (so that both parts
+ * The report's cut, as a share of the file: this thread reads the part
+ * before it into the report, then feeds it the worker's records of the rest
+ * (which costs it about a fifth of reading them), so its own part is the
+ * smaller one.
+ */
+export const REPORT_CUT = 0.4;
+
+/**
+ * The report's two heaps stand side by side until the worker is done, and
+ * V8 lets each grow to about twice what it holds: a full collection (the
+ * big-read restart's --expose-gc) every READ_GC_EVERY batches of lines in
+ * the worker and every FEED_GC_EVERY batches fed here keeps them near what
+ * they hold. Over 1,000,000 records (docs/performance.md): 213 -> 192 MB
+ * peak with both, the time the same within the noise.
+ */
+const READ_GC_EVERY = 500;
+const FEED_GC_EVERY = 10;
+const collect = (): void => (globalThis as { gc?: () => void }).gc?.();
+
+/**
+ * Where the second part starts: the first line start after `from` (the
+ * middle) of the file whose first two bytes are not gzip's magic (so that both parts
  * read as plain text, as the whole file does); null when the file is gzip,
  * or no line starts within SEAM_LOOK of the middle.
  */
-export function splitPoint(file: string, size: number): number | null {
+export function splitPoint(file: string, size: number, from = Math.floor(size / 2)): number | null {
   const fd = openSync(file, 'r');
   try {
     const head = Buffer.alloc(2);
     if (readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b) return null;
-    const mid = Math.floor(size / 2);
+    const mid = from;
     const buf = Buffer.allocUnsafe(Math.min(SEAM_LOOK, size - mid));
     const n = readSync(fd, buf, 0, buf.length, mid);
     for (let i = buf.indexOf(0x0a, 0); i !== -1 && i + 1 < n; i = buf.indexOf(0x0a, i + 1)) {
@@ -60,7 +82,7 @@ export function splitPoint(file: string, size: number): number | null {
   }
 }
 
-/** What the worker is asked: its part of the file, and the run's filter, clock and reading choices. */
+/** What the worker is asked: its part of the file, the run's filter, clock and reading choices, and for which view. */
 export interface PartRequest {
   file: string;
   start: number;
@@ -68,9 +90,15 @@ export interface PartRequest {
   filter: FilterOptions;
   now: number;
   prefilter: boolean;
+  /** summary: its groups and grants, merged; report: every record, encoded (views/html/stream.ts). Default summary. */
+  mode?: 'summary' | 'report';
+  /** report: the nights the timeline shows (--days). */
+  days?: number;
+  /** report: how many strings go by number (tests: a few, so that the rest go inline). */
+  maxStrings?: number;
 }
 
-/** What it answers with: everything its part added, and the keys its check needs. */
+/** What a summary part answers with: everything its part added, and the keys its check needs. */
 export interface PartResult {
   summary: SummaryState;
   grants: GrantState;
@@ -80,23 +108,36 @@ export interface PartResult {
   first: FirstKeys;
 }
 
+/** The end of a report part: what it read, besides its batches. */
+export interface ReportPartEnd {
+  skips: Map<string, Map<string, number>>;
+  shown: number;
+  duplicates: number;
+}
+
+/** A worker's messages, in the order it posts them. */
+export type PartMessage = { result: PartResult } | { first: FirstKeys } | { batch: ReportBatch } | { end: ReportPartEnd };
+
+/** How a worker posts (parentPort.postMessage, with the buffers to move). */
+export type Post = (message: PartMessage, transfer?: ArrayBuffer[]) => void;
+
 /**
- * One part's records to the summary, as run.ts takes them there when no
- * transfer log is read (no joiner): the duplicate window, then --decision's
- * events, the filter, the grants, the groups.
+ * One part's records to a view, as run.ts takes them there when no transfer
+ * log is read (no joiner): the duplicate window, then --decision's events,
+ * the filter, the view's `take`.
  */
 export class PartReader {
   shown = 0;
   constructor(
     private readonly filter: RecordFilter,
     readonly seen: SeenRecords,
-    readonly summary: Summary,
-    readonly grants: GrantCollector,
     readonly skips: SkipCounter,
     private readonly prefilter: boolean,
+    private readonly take: (r: AuditRecord, t: number) => void,
   ) {}
 
-  async read(file: string, start: number, end: number): Promise<void> {
+  /** afterBatch: called after each batch of lines (the worker posts from there). */
+  async read(file: string, start: number, end: number, afterBatch?: () => void): Promise<void> {
     const events = this.filter.events;
     const dropEarly = events !== null && !events.has('exit');
     const unshown = dropEarly && this.prefilter ? { time: unshownLine(events), keepPlace: false } : undefined;
@@ -108,31 +149,76 @@ export class PartReader {
         if (dropEarly && !events.has(r.event)) continue;
         if (this.seen.repeated(r) || !this.filter.test(r, t)) continue;
         this.shown++;
-        this.grants.add(r, t);
-        if (r.event !== 'grant') this.summary.add(r, t);
+        this.take(r, t);
       }
+      afterBatch?.();
     }
   }
 
-  /** Whether the second part's answer adds up to the single-thread one (see the top of this file). */
-  fits(part: PartResult): boolean {
-    return !this.seen.knowsAny(part.first) && Summary.absorbable(part.summary);
+  /** Whether the second part's records are read as they would be after this part: no key of its start is in this part's window (see the top of this file). */
+  continues(first: FirstKeys): boolean {
+    return !this.seen.knowsAny(first);
   }
 
-  absorb(part: PartResult): void {
-    this.summary.absorb(part.summary);
-    this.grants.absorb(part.grants);
+  /** The second part's counts (its view's answer is merged or fed by the caller). */
+  absorb(part: ReportPartEnd): void {
     this.skips.absorb(part.skips);
     this.shown += part.shown;
     this.seen.duplicates += part.duplicates;
   }
 }
 
-/** The worker's own work (dist/audit-part.mjs): read its part as the first would be read. */
-export async function readPart(req: PartRequest): Promise<PartResult> {
-  const reader = new PartReader(buildFilter(req.filter, req.now), new SeenRecords(SEEN_WINDOW, SEEN_WINDOW), new Summary(), new GrantCollector(), new SkipCounter(), req.prefilter);
-  await reader.read(req.file, req.start, req.end);
-  return { summary: reader.summary.state, grants: reader.grants.state, skips: reader.skips.byFile, shown: reader.shown, duplicates: reader.seen.duplicates, first: reader.seen.first };
+/** What the summary takes of a record, as run.ts's emit: the grants, and every other event's group. */
+export const summaryTake =
+  (summary: Summary, grants: GrantCollector) =>
+  (r: AuditRecord, t: number): void => {
+    grants.add(r, t);
+    if (r.event !== 'grant') summary.add(r, t);
+  };
+
+/** Whether a summary part's answer adds up to the single-thread one (see the top of this file). */
+export const summaryFits = (reader: PartReader, part: PartResult): boolean => reader.continues(part.first) && Summary.absorbable(part.summary);
+
+export function absorbSummary(reader: PartReader, summary: Summary, grants: GrantCollector, part: PartResult): void {
+  summary.absorb(part.summary);
+  grants.absorb(part.grants);
+  reader.absorb(part);
+}
+
+/** The worker's own work (dist/audit-part.mjs, or auditPart in the executable): read its part for the view it is asked for. */
+export async function runPart(req: PartRequest, post: Post): Promise<void> {
+  const filter = buildFilter(req.filter, req.now);
+  const seen = new SeenRecords(SEEN_WINDOW, SEEN_WINDOW);
+  const skips = new SkipCounter();
+  if (req.mode !== 'report') {
+    const summary = new Summary();
+    const grants = new GrantCollector();
+    const reader = new PartReader(filter, seen, skips, req.prefilter, summaryTake(summary, grants));
+    await reader.read(req.file, req.start, req.end);
+    post({ result: { summary: summary.state, grants: grants.state, skips: skips.byFile, shown: reader.shown, duplicates: seen.duplicates, first: seen.first } });
+    return;
+  }
+  // The report: its records in batches, after the keys the check needs (as soon as they are all known).
+  const { oldestTime, ReportEncoder, sureFrom, transferables } = await import('../views/html/stream.js');
+  const days = req.days ?? 30;
+  const encoder = new ReportEncoder(oldestTime(req.now, days), sureFrom(req.now, days), req.maxStrings);
+  let told = false;
+  const send = (all: boolean) => {
+    if (!told && (all || seen.firstComplete)) {
+      told = true;
+      post({ first: seen.first });
+    }
+    if (told) for (const batch of encoder.take(all)) post({ batch }, transferables(batch));
+  };
+  // A grant is no session: the report does not take it (run.ts's emit).
+  const reader = new PartReader(filter, seen, skips, req.prefilter, (r, t) => r.event !== 'grant' && encoder.add(r, t));
+  let batches = 0;
+  await reader.read(req.file, req.start, req.end, () => {
+    send(false);
+    if (++batches % READ_GC_EVERY === 0) collect();
+  });
+  send(true);
+  post({ end: { skips: skips.byFile, shown: reader.shown, duplicates: seen.duplicates } });
 }
 
 /** How the worker starts: the built file beside the CLI's chunks, or, inside the executable, code that loads the CLI's carried file. */
@@ -152,7 +238,7 @@ const file = process.execPath + '/cli.cjs';
 const run = compileFunction(Buffer.from(getAsset('cli.cjs')).toString('utf8'), ['exports', 'require', 'module', '__filename', '__dirname'], { filename: file });
 const m = { exports: {} };
 run.call(m.exports, m.exports, (id) => process.getBuiltinModule(id), m, file, process.execPath);
-m.exports.auditPart(workerData).then((r) => parentPort.postMessage(r));
+m.exports.auditPart(workerData, (message, transfer) => parentPort.postMessage(message, transfer));
 `;
 
 /** The worker this build has; null where there is none (the sources under test). */
@@ -167,19 +253,99 @@ export function partWorker(): PartWorker | null {
   }
 }
 
-/** Start the worker on its part; resolves with its answer, or why it gave none. */
-export async function startPart(how: PartWorker, req: PartRequest): Promise<PartResult | { failed: string }> {
-  const { Worker } = await import('node:worker_threads');
-  return new Promise((resolve) => {
-    let worker;
+/**
+ * A worker started on its part, and its messages in order. A worker that
+ * cannot start, fails, or exits before its last message answers `failed`.
+ */
+export class PartStream {
+  private readonly queue: (PartMessage | { failed: string })[] = [];
+  private waiting: (() => void) | null = null;
+  private over = false;
+  private worker: import('node:worker_threads').Worker | null = null;
+
+  private constructor() {}
+
+  static async start(how: PartWorker, req: PartRequest): Promise<PartStream> {
+    const { Worker } = await import('node:worker_threads');
+    const s = new PartStream();
     try {
-      worker = how instanceof URL ? new Worker(how, { workerData: req }) : new Worker(how.eval, { eval: true, workerData: req });
+      s.worker = how instanceof URL ? new Worker(how, { workerData: req }) : new Worker(how.eval, { eval: true, workerData: req });
     } catch (e) {
-      resolve({ failed: (e as Error).message });
-      return;
+      s.push({ failed: (e as Error).message });
+      return s;
     }
-    worker.once('message', (m: PartResult) => resolve(m));
-    worker.once('error', (e) => resolve({ failed: e.message }));
-    worker.once('exit', (code) => resolve({ failed: `it exited with status ${code} before answering` }));
-  });
+    s.worker.on('message', (m: PartMessage) => s.push(m));
+    s.worker.once('error', (e) => s.push({ failed: e.message }));
+    s.worker.once('exit', (code) => s.push({ failed: `it exited with status ${code} before answering` }));
+    return s;
+  }
+
+  private push(m: PartMessage | { failed: string }): void {
+    if (this.over) return;
+    // The last message ends the stream: a later exit or error says nothing more.
+    if ('failed' in m || 'result' in m || 'end' in m) this.over = true;
+    this.queue.push(m);
+    this.waiting?.();
+  }
+
+  async next(): Promise<PartMessage | { failed: string }> {
+    while (this.queue.length === 0) await new Promise<void>((resolve) => (this.waiting = resolve));
+    this.waiting = null;
+    return this.queue.shift()!;
+  }
+
+  /** Stop the worker (its answer is not needed: this thread reads the part itself, or it has said all). */
+  async stop(): Promise<void> {
+    this.over = true;
+    await this.worker?.terminate();
+  }
+}
+
+/** A summary part: the worker's one answer, or why it gave none. */
+export async function startPart(how: PartWorker, req: PartRequest): Promise<PartResult | { failed: string }> {
+  const m = await (await PartStream.start(how, req)).next();
+  return 'failed' in m ? m : 'result' in m ? m.result : { failed: 'it answered out of turn' };
+}
+
+/** How a split report read ended (run.ts starts again on one thread after a failure once batches were fed). */
+export type ReportOutcome = 'merged' | 'read-again' | { failed: string; fed: boolean };
+
+/**
+ * The report over a split file: this thread reads [0, at) into the report,
+ * then feeds it the worker's batches of [at, size) in order; when the
+ * worker's first keys meet this part's window (a copy across the cut), or
+ * the worker fails before a batch was fed, this thread reads the second
+ * part itself.
+ */
+export async function readReportSplit(
+  plan: { file: string; at: number; size: number; worker: PartWorker },
+  req: PartRequest,
+  reader: PartReader,
+  decoder: ReportDecoder,
+): Promise<ReportOutcome> {
+  const stream = await PartStream.start(plan.worker, { ...req, mode: 'report', start: plan.at, end: plan.size });
+  await reader.read(plan.file, 0, plan.at);
+  const first = await stream.next();
+  let failed: string | null = 'failed' in first ? first.failed : 'first' in first ? null : 'it answered out of turn';
+  let fed = 0;
+  if (failed === null && 'first' in first && reader.continues(first.first)) {
+    for (;;) {
+      const m = await stream.next();
+      if ('batch' in m) {
+        if (++fed % FEED_GC_EVERY === 0) collect();
+        decoder.apply(m.batch);
+      } else if ('end' in m) {
+        await stream.stop();
+        reader.absorb(m.end);
+        return 'merged';
+      } else {
+        failed = 'failed' in m ? m.failed : 'it answered out of turn';
+        break;
+      }
+    }
+  }
+  await stream.stop();
+  if (fed > 0) return { failed: failed!, fed: true };
+  await reader.read(plan.file, plan.at, plan.size);
+  return failed === null ? 'read-again' : { failed, fed: false };
 }

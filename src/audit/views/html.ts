@@ -117,12 +117,15 @@ export class NightPlan {
   }
 }
 
+/** Records older than the oldest night (plus a day for zones and windows) only count for "last success". */
+export const oldestTime = (now: number, days: number): number => now - (days + 2) * 86_400_000;
+
 const dayName = (day: number): string => {
   const d = new Date(day * 86_400_000);
   return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}-${String(d.getUTCDate()).padStart(2, '0')}`;
 };
 
-interface Row {
+export interface Row {
   host: string;
   policy: string;
   client: string;
@@ -226,24 +229,31 @@ export class HtmlReport implements View {
   private lastFingerprint = '';
   private readonly first: number;
 
+  /** Records before this time count only for the rows' last success and last allowed session, and for the keys' last use. */
+  get oldest(): number {
+    return this.first;
+  }
+
   constructor(private readonly o: HtmlOptions) {
     this.cells = new NightCells(o.days);
-    // Records older than the oldest night (plus a day for zones and windows) only count for "last success".
-    this.first = o.now - (o.days + 2) * 86_400_000;
+    this.first = oldestTime(o.now, o.days);
   }
 
   private row(r: AuditRecord): Row {
-    const host = r.hostname ?? '-';
-    const client = r.client?.addr ?? '-';
-    let byHost = this.rows.get(r.policy);
-    if (!byHost) this.rows.set(r.policy, (byHost = new Map()));
+    return this.rowFor(r.policy, r.hostname ?? '-', r.client?.addr ?? '-');
+  }
+
+  /** The row of a policy, host and client (made when first asked for). */
+  rowFor(policy: string, host: string, client: string): Row {
+    let byHost = this.rows.get(policy);
+    if (!byHost) this.rows.set(policy, (byHost = new Map()));
     let byClient = byHost.get(host);
     if (!byClient) byHost.set(host, (byClient = new Map()));
     let row = byClient.get(client);
     if (!row) {
-      let plan = this.plans.get(r.policy);
-      if (!plan) this.plans.set(r.policy, (plan = new NightPlan(this.o.policies.get(r.policy) ?? null, this.zones)));
-      row = { host, policy: r.policy, client, plan, current: plan.night(this.o.now), slot: -1, lastSuccess: null, lastAllowed: null, outcomeKnown: false };
+      let plan = this.plans.get(policy);
+      if (!plan) this.plans.set(policy, (plan = new NightPlan(this.o.policies.get(policy) ?? null, this.zones)));
+      row = { host, policy, client, plan, current: plan.night(this.o.now), slot: -1, lastSuccess: null, lastAllowed: null, outcomeKnown: false };
       byClient.set(client, row);
       this.rowList.push(row);
     }
@@ -269,69 +279,96 @@ export class HtmlReport implements View {
     else this.mark(o.row, o.night, 'failed', o.t, null, 'no end was logged (killed, or the transfer log is missing)');
   }
 
+  /** A key's session (keys by fingerprint; the first MAX_KEYS_SEEN fingerprints are kept). */
+  keyUsed(fp: string, t: number, event: string): void {
+    const seen = this.keyUse.get(fp);
+    if (seen) {
+      if (t >= seen.t) {
+        seen.t = t;
+        seen.event = event;
+      }
+    } else if (this.keyUse.size < MAX_KEYS_SEEN) this.keyUse.set(fp, { t, event });
+  }
+
+  /** An allowed session: it waits for its end (expected: the record says one will be logged). */
+  allowed(row: Row, t: number, session: string, expected: boolean): void {
+    if (row.lastAllowed === null || t > row.lastAllowed) row.lastAllowed = t;
+    if (t < this.first) return;
+    this.open.set({ id: session, row, night: row.plan.night(t), t, expected });
+    if (this.open.size > MAX_OPEN) {
+      this.settle(this.open.shift()!, t);
+    }
+  }
+
+  /** A session's end: its cell is the night it started (text: exitText's, unused before the oldest night). */
+  exited(row: Row, t: number, session: string, ok: boolean, text: string): void {
+    row.outcomeKnown = true;
+    if (ok && (row.lastSuccess === null || t > row.lastSuccess)) row.lastSuccess = t;
+    if (t < this.first) return;
+    const o = this.open.get(session);
+    if (o) this.open.delete(session);
+    const start = o?.t ?? t;
+    const night = o?.night ?? row.plan.night(t);
+    this.mark(row, night, ok ? 'completed' : 'failed', start, t, text);
+  }
+
+  errored(row: Row, t: number, text: string): void {
+    if (t >= this.first) this.mark(row, row.plan.night(t), 'failed', t, null, text);
+  }
+
   add(r: AuditRecord, t: number): void {
     const row = this.row(r);
     if (r.key) {
-      if (r.key !== this.lastKey) [this.lastKey, this.lastFingerprint] = [r.key, r.key.slice(r.key.indexOf(' ') + 1)];
-      const fp = this.lastFingerprint;
-      const seen = this.keyUse.get(fp);
-      if (seen) {
-        if (t >= seen.t) {
-          seen.t = t;
-          seen.event = r.event;
-        }
-      } else if (this.keyUse.size < MAX_KEYS_SEEN) this.keyUse.set(fp, { t, event: r.event });
+      if (r.key !== this.lastKey) [this.lastKey, this.lastFingerprint] = [r.key, fingerprintOf(r.key)];
+      this.keyUsed(this.lastFingerprint, t, r.event);
     }
     if (r.cert && r.event !== 'exit') this.certSeen(r.cert, t, r.event);
     switch (r.event) {
       case 'allow':
-        if (row.lastAllowed === null || t > row.lastAllowed) row.lastAllowed = t;
-        if (t < this.first) return;
-        this.open.set({ id: r.session, row, night: row.plan.night(t), t, expected: r.transferLog !== undefined || r.exec === 'spawn' });
-        if (this.open.size > MAX_OPEN) {
-          this.settle(this.open.shift()!, t);
-        }
+        this.allowed(row, t, r.session, expectsOutcome(r));
         return;
       case 'exit': {
-        row.outcomeKnown = true;
         const ok = isSuccessStatus(r.status, r.signal);
-        if (ok && (row.lastSuccess === null || t > row.lastSuccess)) row.lastSuccess = t;
-        if (t < this.first) return;
-        const o = this.open.get(r.session);
-        if (o) this.open.delete(r.session);
-        const start = o?.t ?? t;
-        const night = o?.night ?? row.plan.night(t);
-        const moved = r.transfer ? `; sent ${bytes(r.transfer.sent)}, received ${bytes(r.transfer.received)}` : '';
-        if (ok) this.mark(row, night, 'completed', start, t, `rsync exit ${r.status ?? 0}${moved}`);
-        else this.mark(row, night, 'failed', start, t, `${r.signal ? `rsync killed by ${r.signal}` : `rsync exit ${r.status ?? '?'}`}: ${r.reason}`);
+        this.exited(row, t, r.session, ok, t < this.first ? '' : exitText(r, ok));
         return;
       }
       case 'error':
-        if (t >= this.first) this.mark(row, row.plan.night(t), 'failed', t, null, `error: ${r.reason}`);
+        this.errored(row, t, t < this.first ? '' : errorText(r));
         return;
-      case 'deny': {
-        if (t < this.first) return;
-        const night = row.plan.night(t);
-        this.mark(row, night, 'refused', t, null, `refused: ${r.reason}`);
-        if (night <= row.current - this.o.days) return;
-        this.o.collector?.add(r, t);
-        const reason = reasonKey(r);
-        const key = `${r.policy}\0${reason}\0${row.client}`;
-        let g = this.refusals.get(key);
-        if (!g) {
-          if (this.refusals.size >= MAX_REFUSAL_GROUPS) {
-            this.refusalsDropped++;
-            return;
-          }
-          g = { policy: r.policy, reason, sentence: r.reason, client: row.client, hosts: new Set(), count: 0, last: t, command: shortCommand(r) };
-          this.refusals.set(key, g);
-        }
-        g.count++;
-        if (g.hosts.size < 20) g.hosts.add(row.host);
-        if (t >= g.last) g.last = t;
+      case 'deny':
+        if (t >= this.first) this.refused(row, t, r.policy, r.reason, reasonKey(r), () => shortCommand(r), () => this.o.collector?.add(r, t));
+        return;
+    }
+  }
+
+  /**
+   * A refused session: its cell, --suggest's collector (collect) and its
+   * group by reason and client (command: the group's shortened command,
+   * asked for when the group is new).
+   */
+  refused(row: Row, t: number, policy: string, sentence: string, reason: string, command: () => string, collect: () => void): void {
+    const night = row.plan.night(t);
+    this.mark(row, night, 'refused', t, null, `refused: ${sentence}`);
+    if (night <= row.current - this.o.days) return;
+    collect();
+    const key = `${policy}\0${reason}\0${row.client}`;
+    let g = this.refusals.get(key);
+    if (!g) {
+      if (this.refusals.size >= MAX_REFUSAL_GROUPS) {
+        this.refusalsDropped++;
         return;
       }
+      g = { policy, reason, sentence, client: row.client, hosts: new Set(), count: 0, last: t, command: command() };
+      this.refusals.set(key, g);
     }
+    g.count++;
+    if (g.hosts.size < 20) g.hosts.add(row.host);
+    if (t >= g.last) g.last = t;
+  }
+
+  /** The collector of --suggest's refusals, if the report has one (a split read's decoder feeds it). */
+  get collector(): SuggestCollector | undefined {
+    return this.o.collector;
   }
 
   /** The slot of a row's night, or -1 (no cell marked in the row, or a night the timeline does not show). */
@@ -510,6 +547,20 @@ ${this.certsDropped > 0 ? html`<p class="note">and ${this.certsDropped} more ses
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** A record's key's fingerprint (the key is "TYPE SHA256:..."). */
+export const fingerprintOf = (key: string): string => key.slice(key.indexOf(' ') + 1);
+
+/** Whether an allow record says its end will be logged: a transfer log to join, or the gate waits for rsync (spawn). */
+export const expectsOutcome = (r: AuditRecord): boolean => r.transferLog !== undefined || r.exec === 'spawn';
+
+/** An exit's cell text (ok: isSuccessStatus's answer for it). */
+export function exitText(r: AuditRecord, ok: boolean): string {
+  const moved = r.transfer ? `; sent ${bytes(r.transfer.sent)}, received ${bytes(r.transfer.received)}` : '';
+  return ok ? `rsync exit ${r.status ?? 0}${moved}` : `${r.signal ? `rsync killed by ${r.signal}` : `rsync exit ${r.status ?? '?'}`}: ${r.reason}`;
+}
+
+export const errorText = (r: AuditRecord): string => `error: ${r.reason}`;
 
 function changeText(ch: Change): string {
   switch (ch.key) {

@@ -45,21 +45,34 @@ export class SuggestCollector {
 
   add(r: AuditRecord, t: number): void {
     const refused = r.event === 'deny' || (r.event === 'allow' && r.wouldDeny !== undefined);
-    if (!refused) return;
-    let cands = this.byPolicy.get(r.policy);
-    if (!cands) this.byPolicy.set(r.policy, (cands = new Map()));
-    const key = `${r.command}\0${r.client?.addr ?? ''}\0${r.user ?? ''}`;
+    if (refused) this.addKeyed(r.policy, candidateKey(r), r.session, t, r);
+  }
+
+  /**
+   * A refused session by its candidate key (candidateKey). The record is
+   * kept when the key is new and there is room; a split report's worker
+   * sends it (as a function that parses it) until it has sent it with a
+   * session this call is surely made for (null after: the key is here by
+   * then, or there was no room and still is none).
+   */
+  addKeyed(policy: string, key: string, session: string, t: number, record: AuditRecord | (() => AuditRecord) | null): void {
+    let cands = this.byPolicy.get(policy);
+    if (!cands) this.byPolicy.set(policy, (cands = new Map()));
     const c = cands.get(key);
     if (c) {
       c.count++;
-      if (c.sessions.length < MAX_NAMED) c.sessions.push(r.session);
+      if (c.sessions.length < MAX_NAMED) c.sessions.push(session);
       c.first = Math.min(c.first, t);
       c.last = Math.max(c.last, t);
     } else if (cands.size < MAX_CANDIDATES) {
-      cands.set(key, { record: r, count: 1, sessions: [r.session], first: t, last: t });
+      if (record === null) throw new Error(`a refused command of policy ${policy} came without its record`);
+      cands.set(key, { record: typeof record === 'function' ? record() : record, count: 1, sessions: [session], first: t, last: t });
     } else this.dropped++;
   }
 }
+
+/** What makes a refused command distinct for --suggest: its command, client address and user. */
+export const candidateKey = (r: AuditRecord): string => `${r.command}\0${r.client?.addr ?? ''}\0${r.user ?? ''}`;
 
 /** A change to one policy key, with the commands that need it. */
 export interface Change {
